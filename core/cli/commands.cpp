@@ -1,0 +1,138 @@
+#include "commands.hpp"
+
+#include <weir/config/loader.hpp>
+#include <weir/config/model.hpp>
+#include <weir/loader/registry.hpp>
+#include <weir/runtime/engine.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace weir::cli {
+namespace {
+
+const char* kind_name(int32_t kind) {
+    switch (kind) {
+        case WEIR_KIND_INPUT: return "input";
+        case WEIR_KIND_PARSER: return "parser";
+        case WEIR_KIND_FILTER: return "filter";
+        case WEIR_KIND_OUTPUT: return "output";
+        default: return "unknown";
+    }
+}
+
+const char* type_name(int32_t type) {
+    switch (type) {
+        case WEIR_OPT_STRING: return "string";
+        case WEIR_OPT_INT: return "integer";
+        case WEIR_OPT_FLOAT: return "number";
+        case WEIR_OPT_BOOL: return "boolean";
+        case WEIR_OPT_DURATION: return "duration";
+        case WEIR_OPT_SIZE: return "size";
+        case WEIR_OPT_STRING_LIST: return "list of strings";
+        default: return "?";
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> builtin_plugin_dirs() {
+    if (const char* env = std::getenv("WEIR_BUILTIN_PLUGIN_DIR"); env && *env) return {env};
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    const fs::path dir = exe.parent_path();
+    if (fs::is_directory(dir / "plugins")) return {(dir / "plugins").string()};
+    if (fs::is_directory(dir / ".." / "lib" / "weir" / "plugins"))
+        return {fs::weakly_canonical(dir / ".." / "lib" / "weir" / "plugins").string()};
+    return {};
+}
+
+int cmd_validate(const GlobalOptions& g) {
+    const auto errors = runtime::Engine::validate(g.config, g.builtin_plugin_dirs);
+    if (errors.empty()) {
+        std::printf("%s: configuration is valid\n", g.config.c_str());
+        return 0;
+    }
+    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+    std::fprintf(stderr, "%zu error%s\n", errors.size(), errors.size() == 1 ? "" : "s");
+    return 1;
+}
+
+int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdown, bool config_given) {
+    std::vector<std::string> dirs = g.builtin_plugin_dirs;
+    if (config_given || fs::exists(g.config)) {
+        try {
+            const auto service = config::load_service(g.config);
+            for (const auto& d : service.plugin_dirs) dirs.push_back(d);
+        } catch (const config::ConfigErrors& e) {
+            for (const auto& err : e.errors) std::fprintf(stderr, "%s\n", err.format().c_str());
+            return 1;
+        }
+    }
+    const auto reg = loader::Registry::scan(dirs);
+    for (const auto& r : reg.refusals()) std::fprintf(stderr, "%s\n", r.message.c_str());
+
+    if (describe.empty()) {
+        auto plugins = reg.plugins();
+        std::sort(plugins.begin(), plugins.end(), [](const auto& a, const auto& b) {
+            if (a.descriptor->kind != b.descriptor->kind) return a.descriptor->kind < b.descriptor->kind;
+            return std::string(a.descriptor->name) < b.descriptor->name;
+        });
+        std::printf("%-8s %-16s %-10s %s\n", "KIND", "NAME", "VERSION", "DESCRIPTION");
+        for (const auto& p : plugins) {
+            const auto* d = p.descriptor;
+            std::printf("%-8s %-16s %-10s %s\n", kind_name(d->kind), d->name, d->version ? d->version : "",
+                        d->description ? d->description : "");
+        }
+        return 0;
+    }
+
+    const weir_plugin_descriptor* d = nullptr;
+    std::string path;
+    for (const auto& p : reg.plugins()) {
+        if (describe == p.descriptor->name) {
+            d = p.descriptor;
+            path = p.path;
+            break;
+        }
+    }
+    if (!d) {
+        std::fprintf(stderr, "weir: no plugin named '%s'\n", describe.c_str());
+        return 1;
+    }
+    if (markdown) {
+        std::printf("| Option | Type | Default | Required | Description |\n");
+        std::printf("|---|---|---|---|---|\n");
+        for (size_t i = 0; i < d->option_count; ++i) {
+            const auto& o = d->options[i];
+            if (!o.name) continue;
+            const std::string def = o.default_value ? std::string("`") + o.default_value + "`" : "—";
+            std::printf("| `%s` | %s | %s | %s | %s |\n", o.name, type_name(o.type), def.c_str(),
+                        o.required ? "yes" : "no", o.help ? o.help : "");
+        }
+        return 0;
+    }
+    std::printf("%s (%s) %s\n  %s\n  file: %s\n  ABI: %u\n\n", d->name, kind_name(d->kind), d->version,
+                d->description ? d->description : "", path.c_str(), d->abi_version);
+    if (d->option_count == 0) {
+        std::printf("no options\n");
+        return 0;
+    }
+    std::printf("%-20s %-16s %-12s %-9s %s\n", "OPTION", "TYPE", "DEFAULT", "REQUIRED", "DESCRIPTION");
+    for (size_t i = 0; i < d->option_count; ++i) {
+        const auto& o = d->options[i];
+        if (!o.name) continue;
+        std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type), o.default_value ? o.default_value : "-",
+                    o.required ? "yes" : "no", o.help ? o.help : "");
+    }
+    return 0;
+}
+
+}  // namespace weir::cli

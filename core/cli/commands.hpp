@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace weir::cli {
+
+struct GlobalOptions {
+    std::string config = "weir.yaml";
+    std::vector<std::string> builtin_plugin_dirs;
+};
+
+/// Folders holding the built-in plugins: $WEIR_BUILTIN_PLUGIN_DIR if set, else
+/// <exe dir>/plugins (build tree) or <exe dir>/../lib/weir/plugins (installed).
+std::vector<std::string> builtin_plugin_dirs();
+
+int cmd_run(const GlobalOptions& g);
+int cmd_validate(const GlobalOptions& g);
+int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdown, bool config_given);
+
+}  // namespace weir::cli

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <weir/config/options.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weir::config {
+
+/// A place in a config file, 1-based.
+struct Position {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+/// One configuration problem.
+struct Error {
+    Position pos;
+    std::string message;
+    /// "file:line:col: message" (or "file: message" without a line).
+    std::string format() const;
+};
+
+/// Every problem found in one load; what() lists them one per line.
+class ConfigErrors : public std::runtime_error {
+public:
+    explicit ConfigErrors(std::vector<Error> errs);
+    std::vector<Error> errors;
+};
+
+/// Where plugin descriptors come from (the loader's registry in the daemon).
+class PluginCatalog {
+public:
+    virtual ~PluginCatalog() = default;
+    virtual const weir_plugin_descriptor* find(int32_t kind, std::string_view type) const = 0;
+    virtual std::vector<std::string> names(int32_t kind) const = 0;
+};
+
+/// One stage of a pipeline, validated.
+struct StageConfig {
+    int32_t kind = 0;
+    std::string type;
+    std::string name;
+    OptionSet options;
+    Position pos;
+    const weir_plugin_descriptor* descriptor = nullptr;
+};
+
+struct PipelineConfig {
+    std::string name;
+    std::string file;
+    std::vector<StageConfig> inputs;
+    std::optional<StageConfig> parser;
+    std::vector<StageConfig> filters;
+    std::vector<StageConfig> outputs;
+    int workers = 1;
+    uint64_t queue_max_events = 65536;
+    uint64_t queue_max_bytes = 16ull << 20;
+    uint64_t batch_max_events = 2048;
+    uint64_t batch_max_bytes = 1ull << 20;
+    std::string tests_yaml;   // raw `tests:` section, validated by the test runner
+    std::string fingerprint;  // canonical text of everything above but tests, for change detection
+};
+
+struct ServiceConfig {
+    std::string config_file;
+    std::string admin_listen = "127.0.0.1:8686";
+    std::string data_dir;
+    std::string log_level = "info";
+    std::string pipelines_dir;
+    std::vector<std::string> plugin_dirs;
+};
+
+/// "input", "parser", "filter", "output".
+const char* kind_name(int32_t kind);
+
+}  // namespace weir::config

@@ -1,0 +1,585 @@
+// YAML → validated configuration. yaml-cpp 0.7 keeps duplicate keys and
+// returns the first, reads an empty value as null and marks are 0-based, so
+// maps are walked by hand and positions get +1.
+#include <weir/config/env.hpp>
+#include <weir/config/loader.hpp>
+#include <weir/config/model.hpp>
+#include <weir/config/suggest.hpp>
+#include <weir/config/units.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace weir::config {
+
+const char* kind_name(int32_t kind) {
+    switch (kind) {
+        case WEIR_KIND_INPUT: return "input";
+        case WEIR_KIND_PARSER: return "parser";
+        case WEIR_KIND_FILTER: return "filter";
+        case WEIR_KIND_OUTPUT: return "output";
+        default: return "plugin";
+    }
+}
+
+std::string Error::format() const {
+    if (pos.line <= 0) return pos.file + ": " + message;
+    return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " + message;
+}
+
+namespace {
+std::string join_errors(const std::vector<Error>& errs) {
+    std::string s;
+    for (const auto& e : errs) {
+        if (!s.empty()) s += "\n";
+        s += e.format();
+    }
+    return s;
+}
+}  // namespace
+
+ConfigErrors::ConfigErrors(std::vector<Error> errs) : std::runtime_error(join_errors(errs)), errors(std::move(errs)) {}
+
+namespace {
+
+/// Collects errors for one file.
+struct Ctx {
+    std::string file;
+    EnvLookup env;
+    std::vector<Error>* errors;
+
+    Position pos(const YAML::Node& n) const {
+        const YAML::Mark m = n.Mark();
+        if (m.line < 0) return Position{file, 0, 0};
+        return Position{file, m.line + 1, m.column + 1};
+    }
+    void error(const YAML::Node& n, std::string msg) const { errors->push_back(Error{pos(n), std::move(msg)}); }
+    void error(const Position& p, std::string msg) const { errors->push_back(Error{p, std::move(msg)}); }
+};
+
+/// The entries of a map, in order, reporting duplicate keys. Returns false if
+/// `node` is not a map (error reported as `what`).
+bool walk_map(const Ctx& ctx, const YAML::Node& node, const std::string& what,
+              std::vector<std::pair<YAML::Node, YAML::Node>>& out) {
+    if (!node.IsMap()) {
+        ctx.error(node, what + " must be a map of keys to values");
+        return false;
+    }
+    std::map<std::string, Position> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node key = it->first;
+        if (!key.IsScalar()) {
+            ctx.error(key, "keys must be plain words");
+            continue;
+        }
+        const std::string k = key.Scalar();
+        auto [prev, fresh] = seen.emplace(k, ctx.pos(key));
+        if (!fresh) {
+            ctx.error(key, "duplicate key '" + k + "' (first at " + std::to_string(prev->second.line) + ":" +
+                               std::to_string(prev->second.column) + ")");
+            continue;
+        }
+        out.emplace_back(key, it->second);
+    }
+    return true;
+}
+
+bool scalar_text(const Ctx& ctx, const YAML::Node& v, std::string& out) {
+    std::string err;
+    if (!substitute(v.Scalar(), ctx.env, out, err)) {
+        ctx.error(v, err);
+        return false;
+    }
+    return true;
+}
+
+std::string unknown_key(const std::string& key, const std::string& where, const std::vector<std::string>& known) {
+    std::string msg = "unknown option '" + key + "'" + where;
+    const std::string s = did_you_mean(key, known);
+    if (!s.empty()) msg += "; did you mean '" + s + "'?";
+    return msg;
+}
+
+/// Validates one option value against its definition.
+bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& v, const std::string& owner,
+                  OptionValue& out) {
+    const std::string name = def.name;
+    if (v.IsNull()) {
+        ctx.error(v, "option '" + name + "' of " + owner + " has no value");
+        return false;
+    }
+    if (def.type == WEIR_OPT_STRING_LIST) {
+        out.type = def.type;
+        out.set = true;
+        if (v.IsScalar()) {
+            std::string t;
+            if (!scalar_text(ctx, v, t)) return false;
+            out.list = {t};
+            out.text = t;
+            return true;
+        }
+        if (!v.IsSequence()) {
+            ctx.error(v, "option '" + name + "' of " + owner + " expects a list of strings");
+            return false;
+        }
+        bool ok = true;
+        for (const auto& item : v) {
+            if (!item.IsScalar()) {
+                ctx.error(item, "option '" + name + "' of " + owner + " expects a list of strings");
+                ok = false;
+                continue;
+            }
+            std::string t;
+            if (!scalar_text(ctx, item, t)) {
+                ok = false;
+                continue;
+            }
+            out.list.push_back(t);
+        }
+        for (const auto& s : out.list) out.text += (out.text.empty() ? "" : ",") + s;
+        return ok;
+    }
+    if (!v.IsScalar()) {
+        ctx.error(v, "option '" + name + "' of " + owner + " expects a single value, found a " +
+                         (v.IsSequence() ? "list" : "map"));
+        return false;
+    }
+    std::string text;
+    if (!scalar_text(ctx, v, text)) return false;
+    std::string why;
+    if (!convert_option(def.type, text, out, why)) {
+        if (def.type == WEIR_OPT_DURATION) {
+            ctx.error(v, "invalid duration '" + text + "' for option '" + name + "' of " + owner +
+                             ": expected a number with unit ns, us, ms, s, m, h or d");
+        } else if (def.type == WEIR_OPT_SIZE) {
+            ctx.error(v, "invalid size '" + text + "' for option '" + name + "' of " + owner +
+                             ": expected a number with unit B, KB, MB, GB, KiB, MiB or GiB");
+        } else {
+            ctx.error(v, "option '" + name + "' of " + owner + " " + why + ", found '" + text + "'");
+        }
+        return false;
+    }
+    return true;
+}
+
+/// Validates the options of a stage (every key but `skip`) against the table.
+OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, YAML::Node>>& entries,
+                        const weir_plugin_descriptor& d, const std::string& owner, const Position& item_pos,
+                        const std::set<std::string>& skip) {
+    OptionSet set;
+    std::vector<std::string> known(skip.begin(), skip.end());
+    std::map<std::string, const weir_option_def*> defs;
+    for (size_t i = 0; i < d.option_count; ++i) {
+        const weir_option_def& o = d.options[i];
+        if (!o.name) continue;
+        defs[o.name] = &o;
+        known.push_back(o.name);
+    }
+    std::set<std::string> given;
+    for (const auto& [key, value] : entries) {
+        const std::string k = key.Scalar();
+        if (skip.count(k)) continue;
+        auto it = defs.find(k);
+        if (it == defs.end()) {
+            ctx.error(key, unknown_key(k, " for " + owner, known));
+            continue;
+        }
+        OptionValue v;
+        if (option_value(ctx, *it->second, value, owner, v)) set.set(k, std::move(v));
+        given.insert(k);
+    }
+    for (const auto& [name, def] : defs) {
+        if (given.count(name)) continue;
+        if (def->default_value) {
+            OptionValue v;
+            std::string why;
+            if (!convert_option(def->type, def->default_value, v, why)) {
+                ctx.error(item_pos, "plugin bug: default of option '" + name + "' of " + owner + " " + why);
+                continue;
+            }
+            set.set(name, std::move(v));
+        } else if (def->required) {
+            ctx.error(item_pos, owner + " requires option '" + name + "'");
+        }
+    }
+    return set;
+}
+
+bool valid_name(const std::string& s) {
+    if (s.empty()) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+}
+
+std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, int32_t kind,
+                                      const PluginCatalog& catalog) {
+    const std::string kn = kind_name(kind);
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!walk_map(ctx, item, "each " + kn, entries)) return std::nullopt;
+    StageConfig stage;
+    stage.kind = kind;
+    stage.pos = ctx.pos(item);
+    // A default-constructed YAML::Node counts as defined (null): track presence ourselves.
+    YAML::Node type_node, name_node;
+    bool has_type = false, has_name = false;
+    for (const auto& [k, v] : entries) {
+        if (k.Scalar() == "type") {
+            type_node = v;
+            has_type = true;
+        }
+        if (k.Scalar() == "name") {
+            name_node = v;
+            has_name = true;
+        }
+    }
+    if (!has_type) {
+        ctx.error(item, kn + " needs a 'type:' (the plugin name)");
+        return std::nullopt;
+    }
+    if (!type_node.IsScalar() || !scalar_text(ctx, type_node, stage.type)) {
+        if (!type_node.IsScalar()) ctx.error(type_node, "'type' must be a plugin name");
+        return std::nullopt;
+    }
+    if (has_name) {
+        if (!name_node.IsScalar() || !scalar_text(ctx, name_node, stage.name) || !valid_name(stage.name)) {
+            ctx.error(name_node, "'name' must be a word of letters, digits, '_' or '-'");
+            return std::nullopt;
+        }
+    }
+    const weir_plugin_descriptor* d = catalog.find(kind, stage.type);
+    if (!d) {
+        std::string msg = "unknown " + kn + " type '" + stage.type + "'";
+        const std::string s = did_you_mean(stage.type, catalog.names(kind));
+        if (!s.empty()) msg += "; did you mean '" + s + "'?";
+        ctx.error(type_node, msg);
+        return std::nullopt;
+    }
+    stage.descriptor = d;
+    stage.options = stage_options(ctx, entries, *d, kn + " '" + stage.type + "'", stage.pos, {"type", "name"});
+    return stage;
+}
+
+int64_t int_field(const Ctx& ctx, const YAML::Node& v, const std::string& what, int64_t lo, int64_t hi,
+                  int32_t type) {
+    std::string text;
+    if (!v.IsScalar() || !scalar_text(ctx, v, text)) {
+        if (!v.IsScalar()) ctx.error(v, what + " expects a single value");
+        return -1;
+    }
+    OptionValue out;
+    std::string why;
+    if (!convert_option(type, text, out, why) || out.i < lo || out.i > hi) {
+        ctx.error(v, what + " expects " +
+                         (type == WEIR_OPT_SIZE ? std::string("a size") : std::string("an integer")) + " from " +
+                         std::to_string(lo) + " to " + std::to_string(hi) + ", found '" + text + "'");
+        return -1;
+    }
+    return out.i;
+}
+
+void load_limits(const Ctx& ctx, const YAML::Node& node, const std::string& section, uint64_t& events,
+                 uint64_t& bytes) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!walk_map(ctx, node, "'" + section + "'", entries)) return;
+    for (const auto& [k, v] : entries) {
+        const std::string key = k.Scalar();
+        if (key == "max_events") {
+            const int64_t n = int_field(ctx, v, section + ".max_events", 1, 100'000'000, WEIR_OPT_INT);
+            if (n > 0) events = static_cast<uint64_t>(n);
+        } else if (key == "max_bytes") {
+            const int64_t n = int_field(ctx, v, section + ".max_bytes", 1, int64_t(1) << 40, WEIR_OPT_SIZE);
+            if (n > 0) bytes = static_cast<uint64_t>(n);
+        } else {
+            ctx.error(k, unknown_key(key, " in '" + section + "'", {"max_events", "max_bytes"}));
+        }
+    }
+}
+
+std::string stage_fingerprint(const StageConfig& s) {
+    return std::string(kind_name(s.kind)) + "/" + s.type + "/" + s.name + "{" + s.options.canonical() + "}";
+}
+
+void name_stages(std::vector<StageConfig*> stages, const Ctx& ctx) {
+    std::map<std::string, int> per_type;
+    std::set<std::string> used;
+    for (auto* s : stages)
+        if (!s->name.empty()) used.insert(s->name);
+    for (auto* s : stages) {
+        if (!s->name.empty()) continue;
+        int& n = per_type[s->type];
+        std::string candidate;
+        do {
+            ++n;
+            candidate = n == 1 ? s->type : s->type + "_" + std::to_string(n);
+        } while (used.count(candidate));
+        s->name = candidate;
+        used.insert(candidate);
+    }
+    std::map<std::string, Position> seen;
+    for (auto* s : stages) {
+        auto [it, fresh] = seen.emplace(s->name, s->pos);
+        if (!fresh)
+            ctx.error(s->pos, "duplicate instance name '" + s->name + "' (first at " + std::to_string(it->second.line) +
+                                  ":" + std::to_string(it->second.column) + ")");
+    }
+}
+
+std::optional<YAML::Node> load_yaml(const std::string& path, std::vector<Error>& errors) {
+    try {
+        return YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+        errors.push_back(Error{Position{path, 0, 0}, "cannot read the file"});
+    } catch (const YAML::ParserException& e) {
+        errors.push_back(Error{Position{path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
+    } catch (const YAML::Exception& e) {
+        errors.push_back(Error{Position{path, 0, 0}, std::string("YAML error: ") + e.what()});
+    }
+    return std::nullopt;
+}
+
+std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML::Node& root,
+                                            const PluginCatalog& catalog, const EnvLookup& env,
+                                            std::vector<Error>& errors) {
+    const size_t before = errors.size();
+    Ctx ctx{path, env, &errors};
+    PipelineConfig p;
+    p.file = path;
+    p.name = fs::path(path).stem().string();
+    for (char& c : p.name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+    if (root.IsNull()) {
+        errors.push_back(Error{Position{path, 1, 1}, "the pipeline file is empty"});
+        return std::nullopt;
+    }
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!walk_map(ctx, root, "a pipeline file", entries)) return std::nullopt;
+    static const std::vector<std::string> kKeys = {"name",    "inputs", "parser", "filters", "outputs",
+                                                   "workers", "queue",  "batch",  "tests"};
+    bool has_inputs = false, has_outputs = false;
+    for (const auto& [k, v] : entries) {
+        const std::string key = k.Scalar();
+        auto stage_list = [&](int32_t kind, std::vector<StageConfig>& out, bool required) {
+            if (v.IsNull() && !required) return;
+            if (!v.IsSequence()) {
+                ctx.error(v, "'" + key + "' must be a list of " + kind_name(kind) + "s, each with a 'type:'");
+                return;
+            }
+            if (v.size() == 0 && required) ctx.error(v, "'" + key + "' needs at least one " + kind_name(kind));
+            for (const auto& item : v)
+                if (auto s = load_stage(ctx, item, kind, catalog)) out.push_back(std::move(*s));
+        };
+        if (key == "name") {
+            std::string n;
+            if (!v.IsScalar() || !scalar_text(ctx, v, n) || !valid_name(n)) {
+                ctx.error(v, "'name' must be a word of letters, digits, '_' or '-'");
+            } else {
+                p.name = n;
+            }
+        } else if (key == "inputs") {
+            has_inputs = true;
+            stage_list(WEIR_KIND_INPUT, p.inputs, true);
+        } else if (key == "outputs") {
+            has_outputs = true;
+            stage_list(WEIR_KIND_OUTPUT, p.outputs, true);
+        } else if (key == "filters") {
+            stage_list(WEIR_KIND_FILTER, p.filters, false);
+        } else if (key == "parser") {
+            if (v.IsNull()) continue;
+            if (v.IsSequence()) {
+                ctx.error(v, "'parser' is a single item (type: ...), not a list; chain work with 'filters'");
+                continue;
+            }
+            if (auto s = load_stage(ctx, v, WEIR_KIND_PARSER, catalog)) p.parser = std::move(*s);
+        } else if (key == "workers") {
+            const int64_t n = int_field(ctx, v, "workers", 1, 64, WEIR_OPT_INT);
+            if (n > 0) p.workers = static_cast<int>(n);
+        } else if (key == "queue") {
+            load_limits(ctx, v, "queue", p.queue_max_events, p.queue_max_bytes);
+        } else if (key == "batch") {
+            load_limits(ctx, v, "batch", p.batch_max_events, p.batch_max_bytes);
+        } else if (key == "tests") {
+            YAML::Emitter e;
+            e << v;
+            p.tests_yaml = e.c_str();
+        } else {
+            std::string msg = "unknown key '" + key + "' in a pipeline";
+            const std::string s = did_you_mean(key, kKeys);
+            if (!s.empty()) msg += "; did you mean '" + s + "'?";
+            ctx.error(k, msg);
+        }
+    }
+    if (!has_inputs) ctx.error(Position{path, 1, 1}, "the pipeline has no 'inputs:'");
+    if (!has_outputs) ctx.error(Position{path, 1, 1}, "the pipeline has no 'outputs:'");
+    std::vector<StageConfig*> all;
+    for (auto& s : p.inputs) all.push_back(&s);
+    if (p.parser) all.push_back(&*p.parser);
+    for (auto& s : p.filters) all.push_back(&s);
+    for (auto& s : p.outputs) all.push_back(&s);
+    name_stages(all, ctx);
+    if (errors.size() != before) return std::nullopt;
+
+    std::string fp = "name=" + p.name + ";workers=" + std::to_string(p.workers) +
+                     ";queue=" + std::to_string(p.queue_max_events) + "/" + std::to_string(p.queue_max_bytes) +
+                     ";batch=" + std::to_string(p.batch_max_events) + "/" + std::to_string(p.batch_max_bytes) + ";";
+    for (auto* s : all) fp += stage_fingerprint(*s) + ";";
+    p.fingerprint = fp;
+    return p;
+}
+
+std::string resolve(const fs::path& base, const std::string& p) {
+    fs::path path(p);
+    if (path.is_relative()) path = base / path;
+    return path.lexically_normal().string();
+}
+
+}  // namespace
+
+ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
+    std::vector<Error> errors;
+    ServiceConfig s;
+    s.config_file = path;
+    const fs::path base = fs::absolute(path).parent_path();
+    s.data_dir = resolve(base, "var/lib/weir");
+    s.pipelines_dir = resolve(base, "pipelines");
+    auto root = load_yaml(path, errors);
+    if (!root) throw ConfigErrors(std::move(errors));
+    Ctx ctx{path, env, &errors};
+    if (root->IsNull()) return s;
+    std::vector<std::pair<YAML::Node, YAML::Node>> top;
+    if (walk_map(ctx, *root, "the service file", top)) {
+        for (const auto& [k, v] : top) {
+            const std::string key = k.Scalar();
+            if (key == "service") {
+                std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+                if (!walk_map(ctx, v, "'service'", entries)) continue;
+                for (const auto& [sk, sv] : entries) {
+                    const std::string name = sk.Scalar();
+                    std::string text;
+                    if (!sv.IsScalar()) {
+                        ctx.error(sv, "service." + name + " expects a single value");
+                        continue;
+                    }
+                    if (!scalar_text(ctx, sv, text)) continue;
+                    if (name == "admin_listen") {
+                        const size_t colon = text.rfind(':');
+                        int64_t port = -1;
+                        if (colon != std::string::npos && colon > 0) {
+                            OptionValue pv;
+                            std::string why;
+                            if (convert_option(WEIR_OPT_INT, text.substr(colon + 1), pv, why)) port = pv.i;
+                        }
+                        if (port < 0 || port > 65535) {
+                            ctx.error(sv, "service.admin_listen expects host:port (e.g. 127.0.0.1:8686), found '" +
+                                              text + "'");
+                        } else {
+                            s.admin_listen = text;
+                        }
+                    } else if (name == "data_dir") {
+                        s.data_dir = resolve(base, text);
+                    } else if (name == "pipelines_dir") {
+                        s.pipelines_dir = resolve(base, text);
+                    } else if (name == "log_level") {
+                        if (text != "error" && text != "warn" && text != "info" && text != "debug") {
+                            ctx.error(sv, "service.log_level expects error, warn, info or debug, found '" + text + "'");
+                        } else {
+                            s.log_level = text;
+                        }
+                    } else {
+                        ctx.error(sk, unknown_key(name, " in 'service'",
+                                                  {"admin_listen", "data_dir", "log_level", "pipelines_dir"}));
+                    }
+                }
+            } else if (key == "plugins") {
+                std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+                if (!walk_map(ctx, v, "'plugins'", entries)) continue;
+                for (const auto& [pk, pv] : entries) {
+                    if (pk.Scalar() != "dirs") {
+                        ctx.error(pk, unknown_key(pk.Scalar(), " in 'plugins'", {"dirs"}));
+                        continue;
+                    }
+                    weir_option_def def{sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "dirs", nullptr, 0, ""};
+                    OptionValue dirs;
+                    if (pv.IsNull()) continue;
+                    if (option_value(ctx, def, pv, "'plugins'", dirs))
+                        for (const auto& d : dirs.list) s.plugin_dirs.push_back(resolve(base, d));
+                }
+            } else {
+                std::string msg = "unknown key '" + key + "' in the service file";
+                const std::string sug = did_you_mean(key, {"service", "plugins"});
+                if (!sug.empty()) msg += "; did you mean '" + sug + "'?";
+                ctx.error(k, msg);
+            }
+        }
+    }
+    if (!errors.empty()) throw ConfigErrors(std::move(errors));
+    return s;
+}
+
+PipelineConfig load_pipeline_file(const std::string& path, const PluginCatalog& catalog, const EnvLookup& env) {
+    std::vector<Error> errors;
+    auto root = load_yaml(path, errors);
+    if (root) {
+        if (auto p = pipeline_from(path, *root, catalog, env, errors)) return std::move(*p);
+    }
+    throw ConfigErrors(std::move(errors));
+}
+
+std::vector<PipelineConfig> load_pipelines(const ServiceConfig& service, const PluginCatalog& catalog,
+                                           const EnvLookup& env) {
+    std::vector<Error> errors;
+    std::vector<std::string> files;
+    std::error_code ec;
+    if (!fs::is_directory(service.pipelines_dir, ec)) {
+        throw ConfigErrors({Error{Position{service.config_file, 0, 0},
+                                  "the pipelines folder '" + service.pipelines_dir + "' does not exist"}});
+    }
+    for (const auto& entry : fs::directory_iterator(service.pipelines_dir, ec)) {
+        const std::string ext = entry.path().extension().string();
+        const std::string fname = entry.path().filename().string();
+        if ((ext == ".yaml" || ext == ".yml") && fname[0] != '.' && entry.is_regular_file())
+            files.push_back(entry.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<PipelineConfig> out;
+    std::map<std::string, std::string> names;
+    for (const auto& f : files) {
+        auto root = load_yaml(f, errors);
+        if (!root) continue;
+        auto p = pipeline_from(f, *root, catalog, env, errors);
+        if (!p) continue;
+        auto [it, fresh] = names.emplace(p->name, f);
+        if (!fresh) {
+            errors.push_back(Error{Position{f, 1, 1}, "pipeline name '" + p->name + "' is already used by " + it->second});
+            continue;
+        }
+        out.push_back(std::move(*p));
+    }
+    if (!errors.empty()) throw ConfigErrors(std::move(errors));
+    return out;
+}
+
+OptionSet parse_options(const std::string& yaml_text, const weir_plugin_descriptor& d, const std::string& origin) {
+    std::vector<Error> errors;
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml_text.empty() ? "{}" : yaml_text);
+    } catch (const YAML::ParserException& e) {
+        throw ConfigErrors({Error{Position{origin, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg}});
+    }
+    if (root.IsNull()) root = YAML::Load("{}");
+    Ctx ctx{origin, {}, &errors};
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    OptionSet set;
+    if (walk_map(ctx, root, "options", entries))
+        set = stage_options(ctx, entries, d, std::string(kind_name(d.kind)) + " '" + d.name + "'",
+                            Position{origin, 1, 1}, {});
+    if (!errors.empty()) throw ConfigErrors(std::move(errors));
+    return set;
+}
+
+}  // namespace weir::config

@@ -1,0 +1,178 @@
+#include <weir/event/batch.hpp>
+#include <weir/event/json_writer.hpp>
+#include <weir/event/time_format.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace weir::event {
+namespace {
+
+// 0: copy as is; 1: needs escaping; 2: start of a multi-byte UTF-8 sequence.
+constexpr unsigned char kClass[256] = {
+#define R1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define R0 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+#define R2 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
+    R1, R1,                                                  // 0x00-0x1f
+    0,  0,  1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,        // 0x20-0x2f ('"')
+    R0, R0, R0,                                              // 0x30-0x5f except '\\'
+    R0, R0,                                                  // 0x60-0x7f
+    R2, R2, R2, R2, R2, R2, R2, R2                           // 0x80-0xff
+#undef R1
+#undef R0
+#undef R2
+};
+
+// Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid.
+size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
+    const unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (static_cast<size_t>(end - p) < n) return 0;
+    for (size_t i = 1; i < n; ++i) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+void append_value(std::string& out, const Batch& b, const weir_value& v);
+
+void append_container(std::string& out, const Batch& b, weir_node n) {
+    const Container& c = b.container(n);
+    const bool obj = c.type == WEIR_VAL_OBJECT;
+    out.push_back(obj ? '{' : '[');
+    bool first = true;
+    for (weir_entry e = c.first; e != 0; e = b.next(e)) {
+        const Entry& x = b.entry(e);
+        if (!first) out.push_back(',');
+        first = false;
+        if (obj) {
+            append_json_string(out, {x.key.data, x.key.size});
+            out.push_back(':');
+        }
+        append_value(out, b, x.value);
+    }
+    out.push_back(obj ? '}' : ']');
+}
+
+void append_value(std::string& out, const Batch& b, const weir_value& v) {
+    switch (v.type) {
+        case WEIR_VAL_BOOL:
+            out.append(v.as.b ? "true" : "false");
+            return;
+        case WEIR_VAL_INT: {
+            char buf[24];
+            auto r = std::to_chars(buf, buf + sizeof buf, v.as.i);
+            out.append(buf, r.ptr);
+            return;
+        }
+        case WEIR_VAL_FLOAT: {
+            if (!std::isfinite(v.as.f)) {
+                out.append("null");
+                return;
+            }
+            char buf[32];
+            auto r = std::to_chars(buf, buf + sizeof buf, v.as.f);
+            out.append(buf, r.ptr);
+            return;
+        }
+        case WEIR_VAL_STRING:
+            append_json_string(out, {v.as.s.data ? v.as.s.data : "", v.as.s.size});
+            return;
+        case WEIR_VAL_OBJECT:
+        case WEIR_VAL_ARRAY:
+            if (v.as.node) {
+                append_container(out, b, v.as.node);
+            } else {
+                out.append(v.type == WEIR_VAL_OBJECT ? "{}" : "[]");
+            }
+            return;
+        default:
+            out.append("null");
+    }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out.push_back('"');
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    const auto* run = p;  // start of bytes to copy verbatim
+    while (p < end) {
+        const unsigned char cls = (*p == '\\') ? 1 : kClass[*p];
+        if (cls == 0) {
+            ++p;
+            continue;
+        }
+        if (cls == 2) {
+            const size_t n = utf8_sequence(p, end);
+            if (n != 0) {
+                p += n;
+                continue;
+            }
+        }
+        out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+        const unsigned char c = *p;
+        switch (c) {
+            case '"': out.append("\\\""); break;
+            case '\\': out.append("\\\\"); break;
+            case '\n': out.append("\\n"); break;
+            case '\r': out.append("\\r"); break;
+            case '\t': out.append("\\t"); break;
+            case '\b': out.append("\\b"); break;
+            case '\f': out.append("\\f"); break;
+            default:
+                if (c < 0x20) {
+                    const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+                    out.append(esc, 6);
+                } else {
+                    out.append("\xEF\xBF\xBD");  // invalid UTF-8 byte -> U+FFFD
+                }
+        }
+        ++p;
+        run = p;
+    }
+    out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+    out.push_back('"');
+}
+
+void write_event_json(const Batch& b, size_t i, std::string& out) {
+    const EventRecord& ev = b.event(i);
+    char ts[kRfc3339NsLength];
+    format_rfc3339_ns(ev.time_ns, ts);
+    out.append("{\"@timestamp\":\"");
+    out.append(ts, kRfc3339NsLength);
+    out.push_back('"');
+    if (ev.body.size > 0 && !b.get(ev.root, "message", nullptr)) {
+        out.append(",\"message\":");
+        append_json_string(out, {ev.body.data, ev.body.size});
+    }
+    for (weir_entry e = b.first(ev.root); e != 0; e = b.next(e)) {
+        const Entry& x = b.entry(e);
+        out.push_back(',');
+        append_json_string(out, {x.key.data, x.key.size});
+        out.push_back(':');
+        append_value(out, b, x.value);
+    }
+    out.push_back('}');
+}
+
+}  // namespace weir::event

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace weir::config {
+struct ServiceConfig;
+}
+namespace weir::loader {
+class Registry;
+}
+namespace weir::metrics {
+class Registry;
+}
+
+namespace weir::runtime {
+
+class Pipeline;
+
+struct ReloadResult {
+    bool ok = false;
+    std::vector<std::string> errors;  // one line each
+    std::vector<std::string> started, stopped, unchanged;
+    std::string to_json() const;
+};
+
+/// Owns the running set of pipelines and the loaded plugins. All mutating
+/// calls (start, reload, shutdown) come from one control thread; status and
+/// metrics may be read from any thread.
+class Engine {
+public:
+    Engine(std::string config_path, std::vector<std::string> builtin_plugin_dirs);
+    ~Engine();
+
+    /// Loads everything and starts every pipeline. Throws std::runtime_error
+    /// whose what() lists every problem, one per line.
+    void start();
+    /// Re-reads all YAML and rescans plugin folders; builds and validates the
+    /// new set before touching the running one. On failure nothing changes.
+    ReloadResult reload();
+    /// Drains every pipeline (at most `deadline` each) and stops.
+    void shutdown(std::chrono::milliseconds deadline);
+
+    /// The admin listen address from the service file loaded at start.
+    std::string admin_listen() const;
+    std::string status_json() const;
+    std::string metrics_text() const;
+    metrics::Registry& metrics();
+
+    /// Everything `start` checks (including creating every plugin instance),
+    /// starting nothing. Returns the problems, one line each; empty means valid.
+    static std::vector<std::string> validate(const std::string& config_path,
+                                             const std::vector<std::string>& builtin_plugin_dirs);
+
+private:
+    struct Loaded;
+    std::unique_ptr<Loaded> load_all(std::vector<std::string>& errors);
+    void record_reload(const ReloadResult& r);
+
+    std::string config_path_;
+    std::vector<std::string> builtin_dirs_;
+    std::unique_ptr<metrics::Registry> metrics_;
+    std::unique_ptr<config::ServiceConfig> service_;
+    std::shared_ptr<loader::Registry> plugins_;
+    std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+    mutable std::mutex status_mu_;  // guards pipelines_ (structure), plugins_, last_reload_
+    ReloadResult last_reload_;
+    bool any_reload_ = false;
+    int64_t last_reload_at_ns_ = 0;
+    int64_t started_at_ns_ = 0;
+};
+
+}  // namespace weir::runtime

@@ -1,0 +1,195 @@
+// The weir_host_api table: the only door through which plugins reach the host.
+// No exception may leave these functions.
+#include "host_context.hpp"
+
+#include <weir/config/options.hpp>
+#include <weir/event/batch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace weir::runtime {
+namespace {
+
+using event::Batch;
+using event::from_c;
+
+HostContext* hc(weir_ctx* c) { return static_cast<HostContext*>(c); }
+const config::OptionSet* opts(const weir_options* o) { return static_cast<const config::OptionSet*>(o); }
+weir_str str(std::string_view s) { return weir_str{s.data(), s.size()}; }
+
+void h_log(weir_ctx* c, int32_t level, const char* msg, size_t len) noexcept {
+    try {
+        HostContext* ctx = hc(c);
+        if (level < WEIR_LOG_ERROR) level = WEIR_LOG_ERROR;
+        if (level > WEIR_LOG_DEBUG) level = WEIR_LOG_DEBUG;
+        const auto lv = static_cast<LogLevel>(level);
+        if (static_cast<int>(lv) > static_cast<int>(Log::level())) return;
+        uint64_t suppressed = 0;
+        if (!ctx->limiter.allow(suppressed)) return;
+        std::string text(msg ? msg : "", msg ? len : 0);
+        if (suppressed) text += " (" + std::to_string(suppressed) + " earlier lines suppressed)";
+        Log::write(lv, ctx->component, text);
+    } catch (...) {
+    }
+}
+
+void h_count(weir_ctx* c, int32_t counter, const char* reason, uint64_t n) noexcept {
+    try {
+        HostContext* ctx = hc(c);
+        const std::string r = (reason && *reason) ? reason : "unspecified";
+        if (counter == WEIR_COUNT_DROPPED) ctx->metrics->dropped.add(r, n);
+        else ctx->metrics->errors.add(r, n);
+    } catch (...) {
+    }
+}
+
+weir_str h_instance_name(weir_ctx* c) noexcept { return str(hc(c)->instance_name); }
+weir_str h_pipeline_name(weir_ctx* c) noexcept { return str(hc(c)->pipeline_name); }
+
+weir_str h_state_dir(weir_ctx* c) noexcept {
+    HostContext* ctx = hc(c);
+    try {
+        std::call_once(ctx->state_dir_made, [&] {
+            std::error_code ec;
+            std::filesystem::create_directories(ctx->state_dir, ec);
+            if (ec) Log::error(ctx->component, "cannot create state directory " + ctx->state_dir + ": " + ec.message());
+        });
+    } catch (...) {
+    }
+    return str(ctx->state_dir);
+}
+
+int32_t h_opt_is_set(const weir_options* o, const char* name) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set ? 1 : 0;
+}
+weir_str h_opt_string(const weir_options* o, const char* name) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set ? str(v->text) : weir_str{"", 0};
+}
+int64_t h_opt_int(const weir_options* o, const char* name) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set ? v->i : 0;
+}
+double h_opt_float(const weir_options* o, const char* name) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set ? v->f : 0.0;
+}
+size_t h_opt_list_size(const weir_options* o, const char* name) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set ? v->list.size() : 0;
+}
+weir_str h_opt_list_item(const weir_options* o, const char* name, size_t i) noexcept {
+    const auto* v = opts(o)->find(name);
+    return v && v->set && i < v->list.size() ? str(v->list[i]) : weir_str{"", 0};
+}
+
+weir_batch* h_batch_new(weir_ctx* c) noexcept { return pipeline_batch_new(hc(c)); }
+void h_batch_free(weir_batch* b) noexcept {
+    if (!b) return;
+    auto* ctx = static_cast<HostContext*>(from_c(b)->origin);
+    pipeline_batch_free(ctx, b);
+}
+int32_t h_batch_full(weir_ctx* c, const weir_batch* b) noexcept { return pipeline_batch_full(hc(c), b); }
+int32_t h_emit(weir_ctx* c, weir_batch* b, uint64_t cookie, int32_t nonblock) noexcept {
+    return pipeline_emit(hc(c), b, cookie, nonblock != 0);
+}
+int32_t h_should_stop(weir_ctx* c) noexcept { return pipeline_should_stop(hc(c)) ? 1 : 0; }
+void h_ack(weir_ctx* c, uint64_t token, int32_t status) noexcept { pipeline_output_ack(hc(c), token, status); }
+
+size_t h_batch_size(const weir_batch* b) noexcept { return from_c(b)->size(); }
+size_t h_batch_bytes(const weir_batch* b) noexcept { return from_c(b)->bytes(); }
+char* h_batch_alloc(weir_batch* b, size_t n) noexcept { return from_c(b)->arena().allocate(n ? n : 1); }
+size_t h_event_add(weir_batch* b, const char* body, size_t len, int64_t t, uint32_t flags) noexcept {
+    const uint32_t event_flags = flags & WEIR_EVENT_TRUNCATED;
+    return from_c(b)->add({body ? body : "", body ? len : 0}, t, event_flags, (flags & WEIR_ADD_BORROW) != 0);
+}
+weir_str h_event_body(const weir_batch* b, size_t i) noexcept { return from_c(b)->event(i).body; }
+void h_event_set_body(weir_batch* b, size_t i, const char* body, size_t len, uint32_t flags) noexcept {
+    from_c(b)->set_body(i, {body ? body : "", body ? len : 0}, (flags & WEIR_ADD_BORROW) != 0);
+}
+int64_t h_event_time(const weir_batch* b, size_t i) noexcept { return from_c(b)->event(i).time_ns; }
+void h_event_set_time(weir_batch* b, size_t i, int64_t t) noexcept { from_c(b)->event(i).time_ns = t; }
+uint32_t h_event_flags(const weir_batch* b, size_t i) noexcept { return from_c(b)->event(i).flags; }
+void h_event_set_flags(weir_batch* b, size_t i, uint32_t f) noexcept { from_c(b)->event(i).flags = f; }
+weir_node h_event_fields(weir_batch* b, size_t i) noexcept { return from_c(b)->event(i).root; }
+
+weir_node h_put(weir_batch* b, weir_node parent, const char* key, size_t key_len, const weir_value* v,
+                uint32_t flags) noexcept {
+    if (!v) return 0;
+    try {
+        return from_c(b)->put(parent, {key ? key : "", key ? key_len : 0}, *v, flags);
+    } catch (...) {
+        return 0;  // out of memory: the field is lost, the event is not
+    }
+}
+int32_t h_get(const weir_batch* b, weir_node parent, const char* key, size_t key_len, weir_value* out) noexcept {
+    return from_c(b)->get(parent, {key ? key : "", key ? key_len : 0}, out) ? 1 : 0;
+}
+int32_t h_remove(weir_batch* b, weir_node parent, const char* key, size_t key_len) noexcept {
+    return from_c(b)->remove(parent, {key ? key : "", key ? key_len : 0}) ? 1 : 0;
+}
+weir_entry h_first(const weir_batch* b, weir_node parent) noexcept { return from_c(b)->first(parent); }
+weir_entry h_next(const weir_batch* b, weir_entry e) noexcept { return from_c(b)->next(e); }
+void h_entry(const weir_batch* b, weir_entry e, weir_str* key, weir_value* value) noexcept {
+    const auto& x = from_c(b)->entry(e);
+    if (key) *key = x.key;
+    if (value) *value = x.value;
+}
+weir_str h_event_json(const weir_batch* b, size_t i) noexcept {
+    try {
+        return str(from_c(b)->to_json(i));
+    } catch (...) {
+        return weir_str{"{}", 2};
+    }
+}
+
+const weir_host_api kHostApi = [] {
+    weir_host_api h{};
+    h.abi_version = WEIR_ABI_VERSION;
+    h.struct_size = sizeof(weir_host_api);
+    h.log = h_log;
+    h.count = h_count;
+    h.instance_name = h_instance_name;
+    h.pipeline_name = h_pipeline_name;
+    h.state_dir = h_state_dir;
+    h.opt_is_set = h_opt_is_set;
+    h.opt_string = h_opt_string;
+    h.opt_int = h_opt_int;
+    h.opt_float = h_opt_float;
+    h.opt_list_size = h_opt_list_size;
+    h.opt_list_item = h_opt_list_item;
+    h.batch_new = h_batch_new;
+    h.batch_free = h_batch_free;
+    h.batch_full = h_batch_full;
+    h.emit = h_emit;
+    h.should_stop = h_should_stop;
+    h.ack = h_ack;
+    h.batch_size = h_batch_size;
+    h.batch_bytes = h_batch_bytes;
+    h.batch_alloc = h_batch_alloc;
+    h.event_add = h_event_add;
+    h.event_body = h_event_body;
+    h.event_set_body = h_event_set_body;
+    h.event_time = h_event_time;
+    h.event_set_time = h_event_set_time;
+    h.event_flags = h_event_flags;
+    h.event_set_flags = h_event_set_flags;
+    h.event_fields = h_event_fields;
+    h.put = h_put;
+    h.get = h_get;
+    h.remove = h_remove;
+    h.first = h_first;
+    h.next = h_next;
+    h.entry = h_entry;
+    h.event_json = h_event_json;
+    return h;
+}();
+
+}  // namespace
+
+const weir_host_api* host_api() { return &kHostApi; }
+
+}  // namespace weir::runtime

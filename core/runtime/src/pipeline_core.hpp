@@ -1,0 +1,297 @@
+// Internal: the pieces of a running pipeline, shared by pipeline.cpp and the
+// in-process test harness.
+#pragma once
+
+#include "host_context.hpp"
+
+#include <weir/event/batch.hpp>
+#include <weir/event/time_format.hpp>
+#include <weir/metrics/registry.hpp>
+#include <weir/runtime/bounded_queue.hpp>
+#include <weir/runtime/pipeline.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace weir::config {
+struct StageConfig;
+}
+namespace weir::loader {
+struct PluginHandle;
+}
+
+namespace weir::runtime {
+
+using event::Batch;
+using BatchPtr = std::unique_ptr<Batch>;
+
+const char* kind_name(int32_t kind);
+
+inline constexpr size_t kMaxPendingWrites = 16;
+inline constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
+inline constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+
+/// One batch on its way to every output; acknowledged when all have it.
+struct InFlight {
+    BatchPtr batch;
+    std::atomic<int> remaining{0};
+    std::atomic<bool> failed{false};
+    InputSlot* origin = nullptr;
+    uint64_t cookie = 0;
+};
+using InFlightPtr = std::shared_ptr<InFlight>;
+
+struct InputSlot {
+    Instance inst;
+    std::thread thread;
+    std::atomic<bool> stop{false};
+};
+
+struct OutputSlot {
+    OutputSlot(size_t max_events, size_t max_bytes) : queue(max_events, max_bytes) {}
+    Instance inst;
+    BoundedQueue<InFlightPtr> queue;
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::unordered_map<uint64_t, InFlightPtr> pending;  // writes answered WEIR_PENDING
+    std::deque<InFlightPtr> retry;                      // asynchronously failed writes
+    uint64_t next_token = 1;
+    std::atomic<bool> abandon{false};
+};
+
+struct PipelineCore {
+    PipelineCore(size_t qe, size_t qb) : work(qe, qb) {}
+    std::string name, file, key;
+    BuildEnv env;
+    size_t batch_max_events = 2048, batch_max_bytes = 1 << 20;
+    size_t queue_max_events = 65536, queue_max_bytes = 16 << 20;
+    int workers = 1;
+    std::vector<std::unique_ptr<InputSlot>> inputs;
+    std::vector<std::unique_ptr<Instance>> parsers;               // one per worker, or one shared
+    std::vector<std::vector<std::unique_ptr<Instance>>> filters;  // [filter][worker or 0]
+    std::vector<std::unique_ptr<OutputSlot>> outputs;
+    BoundedQueue<BatchPtr> work;
+    std::vector<std::thread> worker_threads;
+
+    std::mutex pool_mu;
+    std::vector<BatchPtr> pool;
+    size_t pool_max = 8;
+
+    std::atomic<bool> abandon{false};
+    bool started = false;
+    bool stopped = false;
+    int64_t started_at_ns = 0;
+
+    // -- batches ---------------------------------------------------------------
+    BatchPtr take_batch() {
+        {
+            std::lock_guard lock(pool_mu);
+            if (!pool.empty()) {
+                BatchPtr b = std::move(pool.back());
+                pool.pop_back();
+                return b;
+            }
+        }
+        return std::make_unique<Batch>();
+    }
+    void recycle(BatchPtr b) {
+        if (!b) return;
+        b->clear();
+        std::lock_guard lock(pool_mu);
+        if (pool.size() < pool_max) pool.push_back(std::move(b));
+    }
+
+    // -- acknowledgements --------------------------------------------------------
+    void finish(const InFlightPtr& inf, bool ok) {
+        InputSlot* origin = inf->origin;
+        if (origin && origin->inst.descriptor->input_ack) {
+            origin->inst.descriptor->input_ack(origin->inst.self, inf->cookie, ok ? WEIR_OK : WEIR_ERROR);
+        }
+        recycle(std::move(inf->batch));
+    }
+    void complete(const InFlightPtr& inf, bool ok) {
+        if (!ok) inf->failed.store(true);
+        if (inf->remaining.fetch_sub(1) == 1) finish(inf, !inf->failed.load());
+    }
+
+    // -- stages --------------------------------------------------------------------
+    static void run_stage(Instance& inst, Batch& b) {
+        auto& m = *inst.ctx->metrics;
+        m.events_in.fetch_add(b.size(), std::memory_order_relaxed);
+        m.bytes_in.fetch_add(b.bytes(), std::memory_order_relaxed);
+        const int64_t t0 = event::monotonic_ns();
+        const int32_t rc = inst.descriptor->process(inst.self, &b);
+        m.batch_latency.observe_ns(event::monotonic_ns() - t0);
+        if (rc != WEIR_OK) m.errors.add("process_failed", 1);
+    }
+
+    void dispatch(BatchPtr b) {
+        auto inf = std::make_shared<InFlight>();
+        auto* origin_ctx = static_cast<HostContext*>(b->origin);
+        inf->origin = origin_ctx ? origin_ctx->input : nullptr;
+        inf->cookie = b->ack_cookie;
+        const size_t n = b->size();
+        const size_t bytes = b->bytes();
+        inf->batch = std::move(b);
+        if (n == 0 || outputs.empty()) {
+            finish(inf, true);
+            return;
+        }
+        inf->remaining.store(static_cast<int>(outputs.size()));
+        for (auto& o : outputs) {
+            InFlightPtr copy = inf;
+            if (!o->queue.push(copy, n, bytes)) {
+                complete(inf, false);
+                continue;
+            }
+            o->inst.ctx->metrics->queue_depth.store(static_cast<int64_t>(o->queue.events()));
+        }
+    }
+
+    void worker_loop(size_t w) {
+        Instance* parser = parsers.empty() ? nullptr : parsers[std::min(w, parsers.size() - 1)].get();
+        while (auto item = work.pop()) {
+            BatchPtr b = std::move(*item);
+            if (parser) {
+                parser->ctx->metrics->queue_depth.store(static_cast<int64_t>(work.events()));
+                run_stage(*parser, *b);
+                parser->ctx->metrics->events_out.fetch_add(b->size(), std::memory_order_relaxed);
+                parser->ctx->metrics->bytes_out.fetch_add(b->bytes(), std::memory_order_relaxed);
+            }
+            for (auto& per_worker : filters) {
+                Instance& f = *per_worker[std::min(w, per_worker.size() - 1)];
+                run_stage(f, *b);
+                const size_t dropped = b->compact();
+                if (dropped) f.ctx->metrics->dropped.add("filtered", dropped);
+                f.ctx->metrics->events_out.fetch_add(b->size(), std::memory_order_relaxed);
+                f.ctx->metrics->bytes_out.fetch_add(b->bytes(), std::memory_order_relaxed);
+            }
+            dispatch(std::move(b));
+        }
+    }
+
+    // -- outputs ---------------------------------------------------------------------
+    bool wait_backoff(OutputSlot& o, std::chrono::milliseconds d) {
+        std::unique_lock lock(o.mu);
+        o.cv.wait_for(lock, d, [&] { return o.abandon.load(); });
+        return !o.abandon.load();
+    }
+
+    void deliver(OutputSlot& o, const InFlightPtr& inf) {
+        auto& m = *o.inst.ctx->metrics;
+        auto backoff = kFirstBackoff;
+        Batch& b = *inf->batch;
+        m.events_in.fetch_add(b.size(), std::memory_order_relaxed);
+        m.bytes_in.fetch_add(b.bytes(), std::memory_order_relaxed);
+        for (;;) {
+            uint64_t token;
+            {
+                std::lock_guard lock(o.mu);
+                token = o.next_token++;
+                o.pending.emplace(token, inf);  // the plugin may ack before write returns
+            }
+            const int64_t t0 = event::monotonic_ns();
+            const int32_t rc = o.inst.descriptor->write(o.inst.self, &b, token);
+            m.batch_latency.observe_ns(event::monotonic_ns() - t0);
+            if (rc == WEIR_PENDING) {
+                std::unique_lock lock(o.mu);
+                o.cv.wait(lock, [&] { return o.pending.size() < kMaxPendingWrites || o.abandon.load(); });
+                return;
+            }
+            {
+                std::lock_guard lock(o.mu);
+                o.pending.erase(token);
+            }
+            if (rc == WEIR_OK) {
+                m.events_out.fetch_add(b.size(), std::memory_order_relaxed);
+                m.bytes_out.fetch_add(b.bytes(), std::memory_order_relaxed);
+                complete(inf, true);
+                return;
+            }
+            m.errors.add("write_failed", 1);
+            if (!wait_backoff(o, backoff)) {
+                complete(inf, false);
+                return;
+            }
+            backoff = std::min(backoff * 2, kMaxBackoff);
+        }
+    }
+
+    void output_loop(OutputSlot& o) {
+        for (;;) {
+            InFlightPtr inf;
+            {
+                std::lock_guard lock(o.mu);
+                if (!o.retry.empty()) {
+                    inf = std::move(o.retry.front());
+                    o.retry.pop_front();
+                }
+            }
+            if (!inf) {
+                auto item = o.queue.pop();
+                if (!item) {
+                    // Queue closed: wait for outstanding asynchronous writes.
+                    std::unique_lock lock(o.mu);
+                    o.cv.wait(lock, [&] { return o.abandon.load() || o.pending.empty() || !o.retry.empty(); });
+                    if (!o.retry.empty() && !o.abandon.load()) continue;
+                    break;
+                }
+                inf = std::move(*item);
+                o.inst.ctx->metrics->queue_depth.store(static_cast<int64_t>(o.queue.events()));
+            }
+            if (o.abandon.load()) {
+                complete(inf, false);
+                continue;
+            }
+            deliver(o, inf);
+        }
+        // Anything still waiting is abandoned: not acknowledged, so it is re-read.
+        std::vector<InFlightPtr> left;
+        {
+            std::lock_guard lock(o.mu);
+            for (auto& [t, inf] : o.pending) left.push_back(inf);
+            o.pending.clear();
+            for (auto& inf : o.retry) left.push_back(inf);
+            o.retry.clear();
+        }
+        for (auto& inf : o.queue.take_all()) left.push_back(inf);
+        for (auto& inf : left) complete(inf, false);
+    }
+
+    void ack(OutputSlot& o, uint64_t token, int32_t status) {
+        InFlightPtr inf;
+        {
+            std::lock_guard lock(o.mu);
+            auto it = o.pending.find(token);
+            if (it == o.pending.end()) return;  // abandoned meanwhile
+            inf = std::move(it->second);
+            o.pending.erase(it);
+            if (status != WEIR_OK) {
+                o.inst.ctx->metrics->errors.add("write_failed", 1);
+                o.retry.push_back(inf);
+                inf.reset();
+            }
+        }
+        o.cv.notify_all();
+        if (inf) {
+            auto& m = *o.inst.ctx->metrics;
+            if (inf->batch) {
+                m.events_out.fetch_add(inf->batch->size(), std::memory_order_relaxed);
+                m.bytes_out.fetch_add(inf->batch->bytes(), std::memory_order_relaxed);
+            }
+            complete(inf, true);
+        }
+    }
+};
+
+/// Creates the plugin instance for `stage` (throws std::runtime_error with a
+/// positioned one-line message when the plugin refuses).
+void make_instance(Instance& inst, PipelineCore& core, const config::StageConfig& stage,
+                   const loader::PluginHandle& handle, std::shared_ptr<metrics::InstanceMetrics> m);
+
+}  // namespace weir::runtime

@@ -1,0 +1,308 @@
+/*
+ * Weir plugin ABI — the binary boundary between the weir host and its plugins.
+ *
+ * Rules that keep this boundary stable:
+ *  - Every struct starts with `struct_size` (the descriptor and the host table
+ *    start with `abi_version`, then `struct_size`). The reader checks both
+ *    before touching any other field.
+ *  - Structs and function tables only grow at the end. A field added later is
+ *    used only when `struct_size` says it is present.
+ *  - No exception and no C++ type crosses this boundary: plain data, C strings
+ *    with explicit sizes and function pointers only.
+ *  - Each side frees what it allocated. Batches belong to the host; instances
+ *    belong to the plugin (created by `create`, released by `destroy`).
+ *
+ * Plugin authors normally write against the C++ SDK in <weir/sdk.hpp>, which
+ * hides all of this.
+ */
+#ifndef WEIR_PLUGIN_H
+#define WEIR_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The ABI generation. The host refuses a plugin built for any other value. */
+#define WEIR_ABI_VERSION 1u
+
+/** Name of the single symbol a plugin exports. */
+#define WEIR_ENTRY_SYMBOL "weir_plugin_entry"
+
+/**
+ * ELF section holding a `weir_plugin_marker`. The host reads it from the file
+ * *before* dlopen, so a plugin of another ABI is refused without running any
+ * of its code (dlopen would run its static constructors).
+ */
+#define WEIR_MARKER_SECTION ".weir_plugin"
+#define WEIR_MARKER_MAGIC "WEIRPLG"
+
+typedef struct weir_plugin_marker {
+    char magic[8];        /* WEIR_MARKER_MAGIC, NUL-terminated */
+    uint32_t abi_version; /* WEIR_ABI_VERSION the plugin was built against */
+    uint32_t struct_size; /* sizeof(weir_plugin_marker) */
+} weir_plugin_marker;
+
+/* ---- status codes ------------------------------------------------------- */
+
+enum {
+    WEIR_OK = 0,      /* done */
+    WEIR_ERROR = 1,   /* failed; for output writes: will be retried by the host */
+    WEIR_RETRY = 2,   /* temporarily unable (queue full, endpoint down) */
+    WEIR_PENDING = 3  /* output write accepted; the plugin calls host->ack later */
+};
+
+/* ---- plugin kinds ------------------------------------------------------- */
+
+enum {
+    WEIR_KIND_INPUT = 1,
+    WEIR_KIND_PARSER = 2,
+    WEIR_KIND_FILTER = 3,
+    WEIR_KIND_OUTPUT = 4
+};
+
+/* ---- option table --------------------------------------------------------- */
+
+enum {
+    WEIR_OPT_STRING = 1,
+    WEIR_OPT_INT = 2,
+    WEIR_OPT_FLOAT = 3,
+    WEIR_OPT_BOOL = 4,
+    WEIR_OPT_DURATION = 5,    /* "30s", "250ms", "5m"; read as nanoseconds */
+    WEIR_OPT_SIZE = 6,        /* "64MiB", "512k"; read as bytes */
+    WEIR_OPT_STRING_LIST = 7  /* a YAML sequence of strings (a single string is a list of one) */
+};
+
+/**
+ * One option a plugin accepts. The host validates the YAML against this table
+ * (unknown keys, missing required options, types, units) before `create` runs,
+ * and uses it for `weir plugins --describe` and the generated docs.
+ */
+typedef struct weir_option_def {
+    uint32_t struct_size;
+    int32_t type;              /* WEIR_OPT_* */
+    const char* name;
+    const char* default_value; /* as it would be written in YAML; NULL: no default */
+    int32_t required;          /* non-zero: must be given */
+    const char* help;          /* one sentence */
+} weir_option_def;
+
+/* ---- values inside events ------------------------------------------------- */
+
+typedef struct weir_str {
+    const char* data; /* not NUL-terminated */
+    size_t size;
+} weir_str;
+
+enum {
+    WEIR_VAL_NULL = 0,
+    WEIR_VAL_BOOL = 1,
+    WEIR_VAL_INT = 2,
+    WEIR_VAL_FLOAT = 3,
+    WEIR_VAL_STRING = 4,
+    WEIR_VAL_OBJECT = 5,
+    WEIR_VAL_ARRAY = 6
+};
+
+/** Handle of an object or array inside one batch. 0 means "none". */
+typedef uint32_t weir_node;
+/** Handle of one entry (key + value) of an object or array. 0 means "end". */
+typedef uint32_t weir_entry;
+
+typedef struct weir_value {
+    int32_t type; /* WEIR_VAL_* */
+    int32_t reserved;
+    union {
+        int32_t b;      /* WEIR_VAL_BOOL: 0 or 1 */
+        int64_t i;      /* WEIR_VAL_INT */
+        double f;       /* WEIR_VAL_FLOAT */
+        weir_str s;     /* WEIR_VAL_STRING: valid while the batch lives */
+        weir_node node; /* WEIR_VAL_OBJECT / WEIR_VAL_ARRAY */
+    } as;
+} weir_value;
+
+/* Event flags. */
+enum {
+    WEIR_EVENT_PARSE_ERROR = 1u << 0, /* the parser could not parse the body; the raw text is kept */
+    WEIR_EVENT_DROPPED = 1u << 1,     /* a filter dropped it; the host removes it after the filter */
+    WEIR_EVENT_TRUNCATED = 1u << 2    /* the input cut an oversized record */
+};
+
+/* Flags for event_add and put. */
+enum {
+    WEIR_ADD_BORROW = 1u << 0, /* the bytes already live in this batch (batch_alloc) or are static: no copy */
+    WEIR_PUT_APPEND = 1u << 1  /* the caller guarantees the key is new in this object: skip the lookup */
+};
+
+/* Counters a plugin reports itself. The host counts events/bytes in and out. */
+enum {
+    WEIR_COUNT_DROPPED = 1, /* events dropped, by reason */
+    WEIR_COUNT_ERRORS = 2   /* errors (events kept), by reason */
+};
+
+enum { WEIR_LOG_ERROR = 0, WEIR_LOG_WARN = 1, WEIR_LOG_INFO = 2, WEIR_LOG_DEBUG = 3 };
+
+/* ---- opaque host objects --------------------------------------------------
+ * A batch handed to an output is shared by every output of the pipeline:
+ * outputs read it and must not modify it. Parsers and filters own the batch
+ * for the duration of `process` and may change it freely. */
+
+typedef struct weir_batch weir_batch;     /* a batch of events; owns their memory */
+typedef struct weir_ctx weir_ctx;         /* the host side of one plugin instance */
+typedef struct weir_options weir_options; /* validated options of one instance */
+
+/**
+ * Services the host offers to plugins. Passed to `create`; valid for the whole
+ * life of the instance. Thread rules are noted per group.
+ */
+typedef struct weir_host_api {
+    uint32_t abi_version;
+    uint32_t struct_size;
+
+    /* -- instance services: any thread ----------------------------------- */
+    /** Log one line under the instance's prefix ("[parser:json:main]"); rate limited. */
+    void (*log)(weir_ctx* ctx, int32_t level, const char* msg, size_t len);
+    /** Add `n` to a counter (WEIR_COUNT_*) labelled with `reason` (a short snake_case word). */
+    void (*count)(weir_ctx* ctx, int32_t counter, const char* reason, uint64_t n);
+    /** Name of this instance, unique within its pipeline. */
+    weir_str (*instance_name)(weir_ctx* ctx);
+    /** Name of the pipeline this instance belongs to. */
+    weir_str (*pipeline_name)(weir_ctx* ctx);
+    /** A directory owned by this instance that survives restarts (checkpoints). Created by the host. */
+    weir_str (*state_dir)(weir_ctx* ctx);
+
+    /* -- options: during create only -------------------------------------- */
+    /** Non-zero if the option was given in the config or has a default. */
+    int32_t (*opt_is_set)(const weir_options* o, const char* name);
+    weir_str (*opt_string)(const weir_options* o, const char* name);
+    /** INT, BOOL (0/1), DURATION (nanoseconds) and SIZE (bytes) options. */
+    int64_t (*opt_int)(const weir_options* o, const char* name);
+    double (*opt_float)(const weir_options* o, const char* name);
+    size_t (*opt_list_size)(const weir_options* o, const char* name);
+    weir_str (*opt_list_item)(const weir_options* o, const char* name, size_t index);
+
+    /* -- inputs: on the input's own thread -------------------------------- */
+    /** A new empty batch owned by the caller until emitted or freed. */
+    weir_batch* (*batch_new)(weir_ctx* ctx);
+    /** Release a batch that was not emitted. */
+    void (*batch_free)(weir_batch* batch);
+    /** Non-zero when the batch reached the pipeline's batch limits (events or bytes). */
+    int32_t (*batch_full)(weir_ctx* ctx, const weir_batch* batch);
+    /**
+     * Hand a batch to the pipeline. The host takes ownership on WEIR_OK.
+     * Blocks while the pipeline's queue is full (backpressure) unless `nonblock`
+     * is non-zero, in which case it returns WEIR_RETRY and the caller keeps the batch.
+     * `ack_cookie` comes back through the descriptor's `input_ack` once every
+     * output has acknowledged the batch.
+     */
+    int32_t (*emit)(weir_ctx* ctx, weir_batch* batch, uint64_t ack_cookie, int32_t nonblock);
+    /** Non-zero once the host wants the input to return from `input_run`. */
+    int32_t (*should_stop)(weir_ctx* ctx);
+
+    /* -- outputs ------------------------------------------------------------ */
+    /** Complete a write that returned WEIR_PENDING. status: WEIR_OK or WEIR_ERROR (retried). Any thread. */
+    void (*ack)(weir_ctx* ctx, uint64_t ack_token, int32_t status);
+
+    /* -- batch and event access: by the thread that currently holds the batch */
+    size_t (*batch_size)(const weir_batch* b);
+    /** Sum of the body sizes of the events in the batch. */
+    size_t (*batch_bytes)(const weir_batch* b);
+    /** `n` bytes of scratch memory living as long as the batch (never NULL). */
+    char* (*batch_alloc)(weir_batch* b, size_t n);
+    /** Append an event; the body is copied unless WEIR_ADD_BORROW. Returns its index. */
+    size_t (*event_add)(weir_batch* b, const char* body, size_t len, int64_t time_ns, uint32_t flags);
+    weir_str (*event_body)(const weir_batch* b, size_t i);
+    void (*event_set_body)(weir_batch* b, size_t i, const char* body, size_t len, uint32_t flags);
+    /** Event time, nanoseconds since the Unix epoch, UTC. */
+    int64_t (*event_time)(const weir_batch* b, size_t i);
+    void (*event_set_time)(weir_batch* b, size_t i, int64_t time_ns);
+    uint32_t (*event_flags)(const weir_batch* b, size_t i);
+    void (*event_set_flags)(weir_batch* b, size_t i, uint32_t flags);
+    /** The root object holding the event's fields. */
+    weir_node (*event_fields)(weir_batch* b, size_t i);
+
+    /**
+     * Set `key` in object `parent` (replacing an existing entry unless
+     * WEIR_PUT_APPEND) or append to array `parent` (key ignored). Strings are
+     * copied unless WEIR_ADD_BORROW. For WEIR_VAL_OBJECT / WEIR_VAL_ARRAY a new
+     * empty container is created and its handle returned; otherwise returns 0.
+     */
+    weir_node (*put)(weir_batch* b, weir_node parent, const char* key, size_t key_len,
+                     const weir_value* value, uint32_t flags);
+    /** Look up `key` in object `parent`. Returns non-zero and fills `out` if found. */
+    int32_t (*get)(const weir_batch* b, weir_node parent, const char* key, size_t key_len,
+                   weir_value* out);
+    /** Remove `key` from object `parent`. Returns non-zero if it was there. */
+    int32_t (*remove)(weir_batch* b, weir_node parent, const char* key, size_t key_len);
+    /** First entry of an object or array (0 when empty). */
+    weir_entry (*first)(const weir_batch* b, weir_node parent);
+    /** Entry after `e` (0 at the end). */
+    weir_entry (*next)(const weir_batch* b, weir_entry e);
+    /** Read an entry. `key` is empty for array elements. */
+    void (*entry)(const weir_batch* b, weir_entry e, weir_str* key, weir_value* value);
+    /**
+     * The event as one line of JSON (no newline). The text lives in a buffer
+     * of the calling thread, valid until that thread's next event_json call;
+     * the batch itself is not modified (outputs share it read-only).
+     */
+    weir_str (*event_json)(const weir_batch* b, size_t i);
+} weir_host_api;
+
+/* Descriptor flags. */
+enum {
+    /** `process` may be called concurrently on one instance; otherwise the
+     *  host creates one instance per worker thread. */
+    WEIR_PLUGIN_THREAD_SAFE = 1u << 0
+};
+
+/**
+ * What a plugin is and how to drive it. Returned by the entry symbol; must stay
+ * valid while the library is loaded.
+ *
+ * Threads: `create`/`destroy` run on the control thread. `input_run` runs on a
+ * thread of its own until `should_stop`; `input_stop` is called from the
+ * control thread to wake it. `input_ack` is called from an output thread.
+ * `process` runs on a pipeline worker. `write` and `flush` run on the output's
+ * single writer thread. No function may let an exception escape.
+ */
+typedef struct weir_plugin_descriptor {
+    uint32_t abi_version; /* WEIR_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(weir_plugin_descriptor) */
+    int32_t kind;         /* WEIR_KIND_* */
+    uint32_t flags;       /* WEIR_PLUGIN_* */
+    const char* name;     /* the `type:` users write; [a-z0-9_]+ */
+    const char* version;
+    const char* description;
+    const weir_option_def* options;
+    size_t option_count;
+
+    /** Make an instance. On failure return WEIR_ERROR with a one-line reason in `err`. */
+    int32_t (*create)(const weir_host_api* host, weir_ctx* ctx, const weir_options* options,
+                      void** instance, char* err, size_t err_cap);
+    void (*destroy)(void* instance);
+
+    /* inputs */
+    int32_t (*input_run)(void* instance);
+    void (*input_stop)(void* instance);
+    /** status: WEIR_OK when every output has the batch, WEIR_ERROR when it was abandoned. */
+    void (*input_ack)(void* instance, uint64_t ack_cookie, int32_t status);
+
+    /* parsers and filters: work on the batch in place */
+    int32_t (*process)(void* instance, weir_batch* batch);
+
+    /* outputs: WEIR_OK (delivered), WEIR_ERROR (host retries with backoff) or
+       WEIR_PENDING (plugin calls host->ack(ack_token) later) */
+    int32_t (*write)(void* instance, weir_batch* batch, uint64_t ack_token);
+    int32_t (*flush)(void* instance);
+} weir_plugin_descriptor;
+
+/** Signature of WEIR_ENTRY_SYMBOL. `host_abi_version` lets a plugin refuse a host. */
+typedef const weir_plugin_descriptor* (*weir_plugin_entry_fn)(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEIR_PLUGIN_H */

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, every Debian 12 package Weir needs to build, run and
+# test — only those that are missing. Run as root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential g++ cmake ninja-build ccache pkg-config git
+  clang lld
+  libboost-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libmaxminddb-dev liblmdb-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
+  python3 python3-pytest curl procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "weir: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "weir: missing packages and not root; run as root or install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

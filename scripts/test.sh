@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The second command: install what is missing, build, and run the whole test
+# suite twice — a normal build and an ASan+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+export CTEST_OUTPUT_ON_FAILURE=1
+jobs=${WEIR_JOBS:-$(nproc)}
+
+scripts/build.sh release
+(cd build && ctest -j "$jobs" --timeout 600)
+
+scripts/build.sh asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest -j "$jobs" --timeout 900)

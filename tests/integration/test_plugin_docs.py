@@ -1,0 +1,20 @@
+"""Each plugin README's option table is the one the plugin itself declares."""
+import glob
+import os
+import re
+import subprocess
+
+from weirtest import SOURCE_DIR, WEIR_BIN
+
+
+def test_every_readme_table_matches_the_plugin():
+    readmes = sorted(glob.glob(os.path.join(SOURCE_DIR, "plugins", "*", "*", "README.md")))
+    assert readmes, "no plugin READMEs found"
+    for readme in readmes:
+        name = os.path.basename(os.path.dirname(readme))
+        text = open(readme).read()
+        m = re.search(r"<!-- options:begin -->\n(.*?)<!-- options:end -->", text, re.S)
+        assert m, f"{readme}: no option table markers"
+        r = subprocess.run([WEIR_BIN, "plugins", "--describe", name, "--markdown"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert m.group(1) == r.stdout, f"{readme}: option table differs from the plugin's own:\n{r.stdout}"
