@@ -10,7 +10,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -88,6 +90,24 @@ bool walk_map(const Ctx& ctx, const YAML::Node& node, const std::string& what,
         out.emplace_back(key, it->second);
     }
     return true;
+}
+
+/// yaml-cpp reads `type: null` as a null node, like an empty value. The
+/// source text at the node tells the two apart (the `null` output is a real plugin).
+std::optional<std::string> literal_null_text(const Ctx& ctx, const YAML::Node& v) {
+    const YAML::Mark m = v.Mark();
+    if (m.line < 0 || m.column < 0) return std::nullopt;
+    std::ifstream in(ctx.file);
+    std::string line;
+    for (int i = 0; i <= m.line; ++i)
+        if (!std::getline(in, line)) return std::nullopt;
+    const std::string rest = line.substr(std::min<size_t>(line.size(), static_cast<size_t>(m.column)));
+    for (const char* word : {"null", "Null", "NULL", "~"}) {
+        const size_t n = std::strlen(word);
+        if (rest.compare(0, n, word) == 0 && (rest.size() == n || rest[n] == ' ' || rest[n] == '#' || rest[n] == ','))
+            return std::string(word);
+    }
+    return std::nullopt;
 }
 
 bool scalar_text(const Ctx& ctx, const YAML::Node& v, std::string& out) {
@@ -241,7 +261,14 @@ std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, in
         ctx.error(item, kn + " needs a 'type:' (the plugin name)");
         return std::nullopt;
     }
-    if (!type_node.IsScalar() || !scalar_text(ctx, type_node, stage.type)) {
+    if (type_node.IsNull()) {
+        auto word = literal_null_text(ctx, type_node);
+        if (!word) {
+            ctx.error(type_node, "'type' must be a plugin name");
+            return std::nullopt;
+        }
+        stage.type = *word == "~" ? "null" : *word;
+    } else if (!type_node.IsScalar() || !scalar_text(ctx, type_node, stage.type)) {
         if (!type_node.IsScalar()) ctx.error(type_node, "'type' must be a plugin name");
         return std::nullopt;
     }

@@ -63,6 +63,7 @@ public:
         if (max_line_ == 0) throw weir::ConfigError("max_line_size must be at least 1 byte");
         if (chunk_ < 4096) throw weir::ConfigError("read_buffer_size must be at least 4KiB");
         if (poll_.count() <= 0) throw weir::ConfigError("poll_interval must be positive");
+        buffer_.resize(chunk_);
         if (refresh_.count() <= 0) throw weir::ConfigError("refresh_interval must be positive");
     }
 
@@ -161,10 +162,9 @@ private:
         uint64_t end = r.offset - r.splitter.pending();  // file offset after the last complete line
         size_t total = 0;
         bool progressed = false;
-        while (total < 8 * chunk_) {
-            // Read straight into the batch's memory: complete lines are borrowed, not copied.
-            char* buf = batch.alloc(chunk_);
-            const ssize_t n = ::read(r.fd, buf, chunk_);
+        bool stopped = false;
+        while (total < 8 * chunk_ && !stopped) {
+            const ssize_t n = ::read(r.fd, buffer_.data(), chunk_);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 ctx_.count_error("read_failed");
@@ -180,28 +180,29 @@ private:
             r.offset += static_cast<uint64_t>(n);
             total += static_cast<size_t>(n);
             const int64_t t = now_ns();
-            const char* lo = buf;
-            const char* hi = buf + n;
-            r.splitter.feed(std::string_view(buf, static_cast<size_t>(n)), [&](std::string_view text, bool cut,
-                                                                                size_t at) {
-                const bool inside = text.data() >= lo && text.data() + text.size() <= hi;
-                uint32_t flags = inside ? static_cast<uint32_t>(WEIR_ADD_BORROW) : 0u;
-                if (cut) {
-                    flags |= WEIR_EVENT_TRUNCATED;
-                    ctx_.count_error("truncated");
-                }
-                batch.add(text, t, flags);
-                end = chunk_start + at;
-            });
-            // Batches are cut between chunks only: the lines of a chunk are
-            // borrowed from memory of the batch being filled.
-            if (ctx_.batch_full(batch)) {
-                if (!emit(batch, r.key, end)) return progressed;
-                batch = ctx_.new_batch();
-            }
+            // Lines are copied into the batch, so a batch can be cut exactly at
+            // its limits: at most one batch's lines are re-read after a crash.
+            r.splitter.feed(std::string_view(buffer_.data(), static_cast<size_t>(n)),
+                            [&](std::string_view text, bool cut, size_t at) {
+                                if (stopped) return;
+                                uint32_t flags = 0;
+                                if (cut) {
+                                    flags = WEIR_EVENT_TRUNCATED;
+                                    ctx_.count_error("truncated");
+                                }
+                                batch.add(text, t, flags);
+                                end = chunk_start + at;
+                                if (ctx_.batch_full(batch)) {
+                                    if (!emit(batch, r.key, end)) {
+                                        stopped = true;  // the pipeline gave up (forced stop)
+                                        return;
+                                    }
+                                    batch = ctx_.new_batch();
+                                }
+                            });
             if (static_cast<size_t>(n) < chunk_) break;  // caught up with the writer
         }
-        if (!batch.empty()) emit(batch, r.key, end);
+        if (!batch.empty() && !stopped) emit(batch, r.key, end);
         return progressed;
     }
 
@@ -240,6 +241,7 @@ private:
     std::chrono::nanoseconds poll_;
     size_t max_line_;
     size_t chunk_;
+    std::vector<char> buffer_;
 
     std::vector<std::unique_ptr<Reader>> readers_;
     std::map<FileKey, uint64_t> saved_;
