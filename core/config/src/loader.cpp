@@ -245,11 +245,12 @@ std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, in
     stage.kind = kind;
     stage.pos = ctx.pos(item);
     // A default-constructed YAML::Node counts as defined (null): track presence ourselves.
-    YAML::Node type_node, name_node;
+    YAML::Node type_node, name_node, type_key;
     bool has_type = false, has_name = false;
     for (const auto& [k, v] : entries) {
         if (k.Scalar() == "type") {
             type_node = v;
+            type_key = k;
             has_type = true;
         }
         if (k.Scalar() == "name") {
@@ -264,7 +265,7 @@ std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, in
     if (type_node.IsNull()) {
         auto word = literal_null_text(ctx, type_node);
         if (!word) {
-            ctx.error(type_node, "'type' must be a plugin name");
+            ctx.error(type_key, "'type' must be a plugin name");
             return std::nullopt;
         }
         stage.type = *word == "~" ? "null" : *word;
