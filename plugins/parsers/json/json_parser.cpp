@@ -81,8 +81,8 @@ private:
     static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
         switch (v.type()) {
             case simdjson::dom::element_type::STRING: return parse_rfc3339(v.get_string().value_unsafe());
-            case simdjson::dom::element_type::INT64: return parse_epoch(static_cast<double>(v.get_int64().value_unsafe()));
-            case simdjson::dom::element_type::UINT64: return parse_epoch(static_cast<double>(v.get_uint64().value_unsafe()));
+            case simdjson::dom::element_type::INT64: return weir::parsers::parse_epoch_int(v.get_int64().value_unsafe());
+            case simdjson::dom::element_type::UINT64: return std::nullopt;  // beyond any sensible epoch
             case simdjson::dom::element_type::DOUBLE: return parse_epoch(v.get_double().value_unsafe());
             default: return std::nullopt;
         }

@@ -2,6 +2,7 @@
 // Locale-free and allocation-free.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -78,11 +79,23 @@ inline std::optional<int64_t> parse_rfc3339(std::string_view s) {
     return secs * 1'000'000'000 + frac;
 }
 
-/// Epoch numbers: seconds (may have a fraction), or milliseconds when > 1e11.
+/// Epoch integers: seconds, or milliseconds when > 1e11. Exact.
+inline std::optional<int64_t> parse_epoch_int(int64_t v) {
+    if (v <= 0 || v > 100'000'000'000'000LL) return std::nullopt;
+    if (v > 100'000'000'000LL) return v * 1'000'000;  // milliseconds
+    return v * 1'000'000'000;
+}
+
+/// Epoch numbers with a fraction: seconds, or milliseconds when > 1e11. The
+/// whole and fractional parts are converted apart, so the fraction keeps its
+/// digits (a double cannot hold nanoseconds since 1970 exactly).
 inline std::optional<int64_t> parse_epoch(double v) {
-    if (!(v > 0) || v > 1e16) return std::nullopt;
-    if (v > 1e11) return static_cast<int64_t>(v * 1e6);  // milliseconds
-    return static_cast<int64_t>(v * 1e9);
+    if (!(v > 0) || v > 1e14) return std::nullopt;
+    const bool ms = v > 1e11;
+    const double whole = std::floor(v);
+    const auto unit = ms ? 1'000'000LL : 1'000'000'000LL;
+    const auto frac = static_cast<int64_t>(std::llround((v - whole) * static_cast<double>(unit)));
+    return static_cast<int64_t>(whole) * unit + frac;
 }
 
 }  // namespace weir::parsers

@@ -1,0 +1,169 @@
+#include <weir/runtime/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using weir::runtime::testing::StageHarness;
+
+namespace {
+
+class FileInputTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/weir-file-test-XXXXXX";
+        dir_ = ::mkdtemp(tmpl);
+        state_ = dir_ + "/state";
+        fs::create_directories(state_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string path(const std::string& name) const { return dir_ + "/" + name; }
+    void append(const std::string& name, const std::string& text) {
+        std::ofstream(path(name), std::ios::app) << text;
+    }
+    std::string options(const std::string& extra = "") const {
+        return "{paths: [\"" + dir_ + "/*.log\"], poll_interval: 10ms, refresh_interval: 20ms" + extra + "}";
+    }
+    std::string dir_, state_;
+};
+
+std::vector<std::string> lines(int from, int to, const std::string& prefix = "line ") {
+    std::vector<std::string> out;
+    for (int i = from; i < to; ++i) out.push_back(prefix + std::to_string(i));
+    return out;
+}
+
+std::string text(const std::vector<std::string>& ls) {
+    std::string s;
+    for (const auto& l : ls) s += l + "\n";
+    return s;
+}
+
+}  // namespace
+
+TEST_F(FileInputTest, ReadsFromHeadAndFollowsAppends) {
+    append("a.log", text(lines(0, 100)));
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(100), 100u);
+    append("a.log", text(lines(100, 150)));
+    ASSERT_EQ(h.wait_for_events(150), 150u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), lines(0, 150));
+}
+
+TEST_F(FileInputTest, WithoutReadFromHeadOnlyNewLines) {
+    append("a.log", text(lines(0, 10)));
+    StageHarness h(WEIR_TEST_PLUGIN, options(), state_);
+    h.start();
+    // Wait until the input follows a.log (its first scan is done): probe lines
+    // appended after that scan show up, the ten lines before it never do.
+    size_t seen = 0;
+    for (int i = 0; i < 200 && seen == 0; ++i) {
+        append("a.log", "probe\n");
+        seen = h.wait_for_events(1, std::chrono::milliseconds(50));
+    }
+    ASSERT_GE(seen, 1u);
+    const size_t before = h.wait_for_events(1000, std::chrono::milliseconds(100));
+    // A file appearing after startup is read whole.
+    append("b.log", "new file\n");
+    append("a.log", "appended\n");
+    ASSERT_EQ(h.wait_for_events(before + 2), before + 2);
+    h.stop();
+    auto got = h.bodies();
+    for (const auto& l : lines(0, 10)) EXPECT_EQ(std::count(got.begin(), got.end(), l), 0) << l;
+    EXPECT_EQ(std::count(got.begin(), got.end(), "new file"), 1);
+    EXPECT_EQ(std::count(got.begin(), got.end(), "appended"), 1);
+}
+
+TEST_F(FileInputTest, PartialLineIsHeldUntilItsNewline) {
+    append("a.log", "complete\npart");
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(1), 1u);
+    EXPECT_EQ(h.wait_for_events(2, std::chrono::milliseconds(200)), 1u);  // still held
+    append("a.log", "ial\n");
+    ASSERT_EQ(h.wait_for_events(2), 2u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), (std::vector<std::string>{"complete", "partial"}));
+}
+
+TEST_F(FileInputTest, CheckpointResumesAfterRestart) {
+    append("a.log", text(lines(0, 50)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(50), 50u);
+        h.stop();
+    }
+    append("a.log", text(lines(50, 60)));
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(10), 10u);
+    EXPECT_EQ(h.wait_for_events(11, std::chrono::milliseconds(200)), 10u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), lines(50, 60));
+}
+
+TEST_F(FileInputTest, UnacknowledgedLinesAreReadAgain) {
+    append("a.log", text(lines(0, 30)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.set_auto_ack(false);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(30), 30u);
+        h.stop();  // nothing acknowledged: the checkpoint must not have moved
+    }
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(30), 30u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), lines(0, 30));
+}
+
+TEST_F(FileInputTest, TruncatedFileIsReadFromTheStart) {
+    append("a.log", text(lines(0, 20)));
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(20), 20u);
+    { std::ofstream(path("a.log"), std::ios::trunc) << "after truncation\n"; }
+    ASSERT_EQ(h.wait_for_events(21), 21u);
+    h.stop();
+    EXPECT_EQ(h.bodies().back(), "after truncation");
+}
+
+TEST_F(FileInputTest, LongLinesAreCutAndCounted) {
+    append("a.log", std::string(5000, 'x') + "\nshort\n");
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true, max_line_size: 1KiB"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(2), 2u);
+    h.stop();
+    EXPECT_EQ(h.bodies()[0], std::string(1024, 'x'));
+    EXPECT_EQ(h.bodies()[1], "short");
+    EXPECT_EQ(h.metrics().errors.get("truncated"), 1u);
+}
+
+TEST_F(FileInputTest, BinaryAndNulBytesPassThrough) {
+    const std::string junk("\x00\x01\xff\xfe binary\x00", 12);
+    append("a.log", junk + "\n");
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(1), 1u);
+    h.stop();
+    EXPECT_EQ(h.bodies()[0], junk);
+}
+
+TEST_F(FileInputTest, BadOptionsAreRefused) {
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{}", state_), std::exception);  // paths is required
+    try {
+        StageHarness h(WEIR_TEST_PLUGIN, "{paths: [x], read_buffer_size: 10}", state_);
+        FAIL();
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("read_buffer_size must be at least 4KiB"), std::string::npos) << e.what();
+    }
+}
