@@ -1,0 +1,156 @@
+// Every plugin, built-in or not, must survive the same abuse: bad options get
+// a clear refusal; empty batches, 1 MiB records, invalid UTF-8, NUL bytes and
+// binary junk neither crash it nor lose events.
+#include <weir/event/batch.hpp>
+#include <weir/loader/registry.hpp>
+#include <weir/runtime/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+using weir::event::Batch;
+using weir::runtime::testing::StageHarness;
+
+namespace {
+
+struct PluginCase {
+    std::string name;
+    std::string path;
+    int32_t kind;
+};
+
+std::vector<PluginCase> discover() {
+    std::vector<PluginCase> out;
+    const auto reg = weir::loader::Registry::scan({WEIR_PLUGIN_DIR});
+    for (const auto& p : reg.plugins()) out.push_back({p.descriptor->name, p.path, p.descriptor->kind});
+    return out;
+}
+
+// Valid options for plugins that require some. A plugin with a required
+// option must be listed here so the contract can exercise it.
+std::string valid_options(const std::string& name) {
+    static const std::map<std::string, std::string> known = {
+        {"file", "{paths: [\"/nonexistent/weir-contract/*.log\"], poll_interval: 10ms}"},
+    };
+    auto it = known.find(name);
+    return it == known.end() ? "" : it->second;
+}
+
+/// The hostile batch: every event the contract cares about.
+Batch& hostile(Batch& b) {
+    b.add("", 0);
+    b.add("plain text line", 0);
+    b.add(std::string(1 << 20, 'z'), 0);  // 1 MiB record
+    b.add("\xff\xfe\xfd invalid \xc3\x28 utf-8 \xed\xa0\x80", 0);
+    b.add(std::string("nul\0in\0the\0middle", 17), 0);
+    b.add(std::string("\x7f" "ELF\x02\x01\x01\0\0\0\xde\xad\xbe\xef\x00\x01\x02\x03", 20), 0);
+    b.add("{\"message\":\"valid json\",\"n\":1}", 0);
+    b.add("{\"unterminated\":", 0);
+    return b;
+}
+
+/// Sends fd `target` to /dev/null while alive (outputs writing to stdout, stdin reading).
+class Silence {
+public:
+    explicit Silence(int target) : target_(target), saved_(::dup(target)) {
+        const int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, target);
+        ::close(null);
+    }
+    ~Silence() {
+        ::dup2(saved_, target_);
+        ::close(saved_);
+    }
+
+private:
+    int target_;
+    int saved_;
+};
+
+class Contract : public ::testing::TestWithParam<PluginCase> {};
+
+void PrintTo(const PluginCase& c, std::ostream* os) { *os << c.name; }
+
+}  // namespace
+
+TEST_P(Contract, UnknownOptionIsRefusedInOneLine) {
+    const auto& p = GetParam();
+    try {
+        // Valid options plus one unknown key: exactly one error, on one line.
+        std::string opts = valid_options(p.name);
+        opts = opts.empty() ? "{definitely_not_an_option: 1}"
+                            : opts.substr(0, opts.size() - 1) + ", definitely_not_an_option: 1}";
+        StageHarness h(p.path, opts);
+        FAIL() << p.name << " accepted an unknown option";
+    } catch (const std::exception& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("unknown option 'definitely_not_an_option'"), std::string::npos) << m;
+        EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+}
+
+TEST_P(Contract, CreatesWithValidOptions) {
+    const auto& p = GetParam();
+    EXPECT_NO_THROW(StageHarness(p.path, valid_options(p.name))) << p.name;
+}
+
+TEST_P(Contract, SurvivesEmptyAndHostileBatches) {
+    const auto& p = GetParam();
+    StageHarness h(p.path, valid_options(p.name));
+    if (p.kind == WEIR_KIND_PARSER || p.kind == WEIR_KIND_FILTER) {
+        Batch empty;
+        h.process(empty);
+        EXPECT_EQ(empty.size(), 0u);
+        Batch b;
+        const size_t n = hostile(b).size();
+        std::vector<std::string> bodies;
+        for (size_t i = 0; i < n; ++i) bodies.emplace_back(b.body(i));
+        h.process(b);
+        if (p.kind == WEIR_KIND_PARSER) {
+            ASSERT_EQ(b.size(), n) << p.name << " lost events";
+            for (size_t i = 0; i < n; ++i) {
+                // A parser keeps the raw text of what it could not parse.
+                if (b.event(i).flags & WEIR_EVENT_PARSE_ERROR) EXPECT_EQ(b.body(i), bodies[i]) << p.name << " #" << i;
+            }
+        }
+        for (size_t i = 0; i < b.size(); ++i) EXPECT_FALSE(b.to_json(i).empty());
+    } else if (p.kind == WEIR_KIND_OUTPUT) {
+        Silence quiet(1);
+        Batch empty;
+        EXPECT_EQ(h.write(empty), WEIR_OK) << p.name;
+        Batch b;
+        hostile(b);
+        const int32_t rc = h.write(b);
+        EXPECT_TRUE(rc == WEIR_OK || rc == WEIR_ERROR) << p.name;
+    } else {
+        // Inputs: start with nothing to read and stop promptly.
+        Silence quiet(0);
+        h.start();
+        const auto t0 = std::chrono::steady_clock::now();
+        h.stop();
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << p.name << " ignored stop";
+    }
+}
+
+TEST_P(Contract, DescribesItself) {
+    const auto& p = GetParam();
+    StageHarness h(p.path, valid_options(p.name));
+    const weir_plugin_descriptor& d = h.descriptor();
+    EXPECT_TRUE(d.version && *d.version) << p.name;
+    EXPECT_TRUE(d.description && *d.description) << p.name;
+    for (size_t i = 0; i < d.option_count; ++i) {
+        EXPECT_TRUE(d.options[i].help && *d.options[i].help) << p.name << " option " << d.options[i].name;
+        EXPECT_FALSE(d.options[i].required && d.options[i].default_value) << p.name << ": required with a default";
+    }
+    // The telemetry every instance has, under the same names.
+    EXPECT_EQ(h.metrics().plugin, p.name);
+    EXPECT_EQ(h.metrics().events_in.load(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPlugins, Contract, ::testing::ValuesIn(discover()),
+                         [](const ::testing::TestParamInfo<PluginCase>& info) { return info.param.name; });
