@@ -36,6 +36,8 @@ parser:
 outputs:
   - type: $output
 workers: $workers
+${QUEUE_EVENTS:+queue:
+  max_events: $QUEUE_EVENTS}
 YAML
 
 start_ns=$(date +%s%N)
@@ -52,7 +54,7 @@ done
 
 metric() {
   curl -s "http://127.0.0.1:$port/metrics" |
-    awk -v k="$1" '$0 ~ "^weir_events_in_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
+    awk '$0 ~ "^weir_events_in_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
 }
 deadline=$(( $(date +%s) + 300 ))
 while :; do

@@ -25,10 +25,10 @@ for i in range(n):
     hour = (t // 3600) % 24
     buf.append(
         '{"timestamp":"2025-11-24T%02d:%02d:%02d.%03dZ","level":"%s","service":"%s","message":"%s id=%08x",'
-        '"user_id":"u-%06d","client_ip":"10.%d.%d.%d","latency_ms":%d.%03d,"request_id":"%016x"}\n'
+        '"user_id":"u-%06d","client_ip":"10.%d.%d.%d","latency_ms":%d.%03d}\n'
         % (hour, minute, sec, ms, rnd.choice(levels), rnd.choice(services), rnd.choice(messages),
            rnd.getrandbits(32), rnd.randrange(1_000_000), rnd.randrange(256), rnd.randrange(256),
-           rnd.randrange(256), rnd.randrange(2000), rnd.randrange(1000), rnd.getrandbits(64)))
+           rnd.randrange(256), rnd.randrange(2000), rnd.randrange(1000)))
     if len(buf) >= 10000:
         out.write("".join(buf))
         buf.clear()

@@ -59,8 +59,8 @@ struct PipelineConfig {
     std::vector<StageConfig> filters;
     std::vector<StageConfig> outputs;
     int workers = 1;
-    uint64_t queue_max_events = 65536;
-    uint64_t queue_max_bytes = 16ull << 20;
+    uint64_t queue_max_events = 16384;
+    uint64_t queue_max_bytes = 8ull << 20;
     uint64_t batch_max_events = 2048;
     uint64_t batch_max_bytes = 1ull << 20;
     std::string tests_yaml;   // raw `tests:` section, validated by the test runner
