@@ -2,9 +2,10 @@
 daemon keeps running, also across a reload."""
 import os
 import shutil
+import subprocess
 import tempfile
 
-from weirtest import BUILD_DIR
+from weirtest import BUILD_DIR, WEIR_BIN
 
 
 def test_broken_plugins_are_refused_and_daemon_runs(daemons):
@@ -25,5 +26,31 @@ def test_broken_plugins_are_refused_and_daemon_runs(daemons):
             assert "\n" not in refused[so]
     assert "refused" in d.stderr()
     assert d.reload_signal()["result"] == "success"
+    assert d.alive()
+    assert d.terminate() == 0
+
+
+def test_plugin_whose_create_fails_is_refused_in_one_line(daemons):
+    plugin_dir = tempfile.mkdtemp(prefix="weir-create-fails-")
+    shutil.copy(os.path.join(BUILD_DIR, "test-plugins", "good", "fixture_create_fails.so"), plugin_dir)
+    bad = "inputs:\n  - type: stdin\nparser:\n  type: fixture_create_fails\noutputs:\n  - type: null\n"
+    d = daemons({"ok.yaml": "inputs:\n  - type: stdin\noutputs:\n  - type: null\n"}, plugin_dirs=[plugin_dir])
+
+    # weir validate creates every instance, so it sees the refusal.
+    d.write_pipeline("bad.yaml", bad)
+    r = subprocess.run([WEIR_BIN, "validate", "--config", d.config], capture_output=True, text=True)
+    assert r.returncode == 1
+    line = [l for l in r.stderr.splitlines() if "fixture_create_fails" in l]
+    assert len(line) == 1, r.stderr
+    assert "bad.yaml:4:3:" in line[0] and "cannot open /nonexistent/db" in line[0], line[0]
+
+    # At startup it stops the daemon with the same line; on reload the running set stays.
+    d.remove_pipeline("bad.yaml")
+    d.start()
+    d.write_pipeline("bad.yaml", bad)
+    status, result = d.reload_http()
+    assert status == 422
+    assert any("cannot open /nonexistent/db" in e for e in result["errors"]), result
+    assert [p["name"] for p in d.status()["pipelines"]] == ["ok"]
     assert d.alive()
     assert d.terminate() == 0
