@@ -1,0 +1,113 @@
+// Per-stage throughput on one core: the json parser through the real plugin
+// .so and host API, JSON rendering of parsed events, and the batch codec.
+#include <weir/event/batch.hpp>
+#include <weir/event/codec.hpp>
+#include <weir/runtime/testing.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<std::string> make_lines(size_t n) {
+    std::mt19937 rnd(42);
+    const char* levels[] = {"info", "debug", "warn", "error"};
+    const char* services[] = {"api-gateway", "checkout", "auth", "search"};
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "{\"timestamp\":\"2025-11-24T13:20:%02zu.%03zuZ\",\"level\":\"%s\",\"service\":\"%s\","
+                      "\"message\":\"request completed id=%08x\",\"user_id\":\"u-%06u\",\"client_ip\":\"10.%u.%u.%u\","
+                      "\"latency_ms\":%u.%03u}",
+                      i % 60, i % 1000, levels[rnd() % 4], services[rnd() % 4], static_cast<unsigned>(rnd()),
+                      static_cast<unsigned>(rnd() % 1000000), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 2000), static_cast<unsigned>(rnd() % 1000));
+        out.emplace_back(buf);
+    }
+    return out;
+}
+
+const std::vector<std::string>& lines() {
+    static const auto l = make_lines(2048);
+    return l;
+}
+
+size_t total_bytes() {
+    size_t n = 0;
+    for (const auto& l : lines()) n += l.size();
+    return n;
+}
+
+void fill(weir::event::Batch& b) {
+    for (const auto& l : lines()) b.add(l, 0);
+}
+
+void BM_JsonParserStage(benchmark::State& state) {
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::event::Batch b;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        fill(b);
+        state.ResumeTiming();
+        h.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines().size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(total_bytes()));
+}
+BENCHMARK(BM_JsonParserStage);
+
+void BM_BatchFill(benchmark::State& state) {
+    weir::event::Batch b;
+    for (auto _ : state) {
+        b.clear();
+        fill(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines().size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(total_bytes()));
+}
+BENCHMARK(BM_BatchFill);
+
+void BM_RenderJson(benchmark::State& state) {
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::event::Batch b;
+    fill(b);
+    h.process(b);
+    for (auto _ : state) {
+        size_t n = 0;
+        for (size_t i = 0; i < b.size(); ++i) n += b.to_json(i).size();
+        benchmark::DoNotOptimize(n);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+}
+BENCHMARK(BM_RenderJson);
+
+void BM_EncodeDecode(benchmark::State& state) {
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::event::Batch b;
+    fill(b);
+    h.process(b);
+    std::string bytes;
+    weir::event::Batch d;
+    for (auto _ : state) {
+        bytes.clear();
+        weir::event::encode_batch(b, bytes);
+        d.clear();
+        weir::event::decode_batch(bytes, d);
+        benchmark::DoNotOptimize(d.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+    state.counters["encoded_bytes_per_event"] = static_cast<double>(bytes.size()) / static_cast<double>(b.size());
+}
+BENCHMARK(BM_EncodeDecode);
+
+}  // namespace
+
+BENCHMARK_MAIN();
