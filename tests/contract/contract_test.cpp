@@ -41,14 +41,20 @@ std::string valid_options(const std::string& name) {
     return it == known.end() ? "" : it->second;
 }
 
+/// A string of every byte of a literal (embedded NULs included, final NUL not).
+template <size_t N>
+std::string bytes(const char (&literal)[N]) {
+    return std::string(literal, N - 1);
+}
+
 /// The hostile batch: every event the contract cares about.
 Batch& hostile(Batch& b) {
     b.add("", 0);
     b.add("plain text line", 0);
     b.add(std::string(1 << 20, 'z'), 0);  // 1 MiB record
     b.add("\xff\xfe\xfd invalid \xc3\x28 utf-8 \xed\xa0\x80", 0);
-    b.add(std::string("nul\0in\0the\0middle", 17), 0);
-    b.add(std::string("\x7f" "ELF\x02\x01\x01\0\0\0\xde\xad\xbe\xef\x00\x01\x02\x03", 20), 0);
+    b.add(bytes("nul\0in\0the\0middle"), 0);
+    b.add(bytes("\x7f" "ELF\x02\x01\x01\0\0\0\xde\xad\xbe\xef\x00\x01\x02\x03"), 0);
     b.add("{\"message\":\"valid json\",\"n\":1}", 0);
     b.add("{\"unterminated\":", 0);
     return b;
