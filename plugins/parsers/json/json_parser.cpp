@@ -1,7 +1,6 @@
 // json: each body is one JSON object; its keys become typed fields.
-#include "time_parse.hpp"
-
 #include <weir/sdk.hpp>
+#include <weir/time.hpp>
 
 #include <simdjson.h>
 
@@ -11,8 +10,6 @@
 
 namespace {
 
-using weir::parsers::parse_epoch;
-using weir::parsers::parse_rfc3339;
 
 class JsonParser final : public weir::Parser {
 public:
@@ -80,10 +77,10 @@ private:
 
     static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
         switch (v.type()) {
-            case simdjson::dom::element_type::STRING: return parse_rfc3339(v.get_string().value_unsafe());
-            case simdjson::dom::element_type::INT64: return weir::parsers::parse_epoch_int(v.get_int64().value_unsafe());
+            case simdjson::dom::element_type::STRING: return weir::time::parse_iso8601(v.get_string().value_unsafe());
+            case simdjson::dom::element_type::INT64: return weir::time::from_epoch_integer(v.get_int64().value_unsafe());
             case simdjson::dom::element_type::UINT64: return std::nullopt;  // beyond any sensible epoch
-            case simdjson::dom::element_type::DOUBLE: return parse_epoch(v.get_double().value_unsafe());
+            case simdjson::dom::element_type::DOUBLE: return weir::time::from_epoch_double(v.get_double().value_unsafe());
             default: return std::nullopt;
         }
     }

@@ -1,0 +1,422 @@
+// Weir time parsing for plugins: header-only, locale-free, allocation-free.
+//
+// Every function returns nanoseconds since the Unix epoch (UTC), or nullopt
+// when the text is not a valid time of that form. Zone-less forms take an
+// offset (seconds east of UTC) from the caller.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weir::time {
+
+inline constexpr int64_t kNsPerSec = 1'000'000'000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+constexpr int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+constexpr bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+constexpr unsigned days_in_month(int64_t y, unsigned m) {
+    constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+/// Year, month (1-12) and day of a day number (inverse of days_from_civil).
+inline void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    y = static_cast<int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    d = doy - (153 * mp + 2) / 5 + 1;
+    m = mp < 10 ? mp + 3 : mp - 9;
+    y += (m <= 2);
+}
+
+/// Nanoseconds of a civil date and time at `offset_s` east of UTC; nullopt if out of range.
+inline std::optional<int64_t> make_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                                        int64_t frac_ns, int64_t offset_s) {
+    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
+        return std::nullopt;
+    const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s;
+    return secs * kNsPerSec + frac_ns;
+}
+
+namespace detail {
+
+/// Reads exactly `n` digits at `pos`.
+inline bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
+    if (pos + n > s.size()) return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const char c = s[pos + i];
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    out = v;
+    return true;
+}
+
+/// A fraction after '.' or ',': 1 or more digits (beyond 9 are ignored).
+inline bool fraction(std::string_view s, size_t& pos, int64_t& ns) {
+    size_t n = 0;
+    ns = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+        if (n < 9) {
+            ns = ns * 10 + (s[pos] - '0');
+            ++n;
+        }
+        ++pos;
+    }
+    if (n == 0) return false;
+    for (; n < 9; ++n) ns *= 10;
+    return true;
+}
+
+/// "Z", "+hh:mm", "+hhmm" or "+hh" at `pos`.
+inline bool zone(std::string_view s, size_t& pos, int64_t& offset_s) {
+    if (pos >= s.size()) return false;
+    const char z = s[pos];
+    if (z == 'Z' || z == 'z') {
+        ++pos;
+        offset_s = 0;
+        return true;
+    }
+    if (z != '+' && z != '-') return false;
+    unsigned oh = 0, om = 0;
+    if (!digits(s, pos + 1, 2, oh)) return false;
+    pos += 3;
+    if (pos < s.size() && s[pos] == ':') {
+        if (!digits(s, pos + 1, 2, om)) return false;
+        pos += 3;
+    } else if (digits(s, pos, 2, om)) {
+        pos += 2;
+    }
+    if (oh > 23 || om > 59) return false;
+    offset_s = (static_cast<int64_t>(oh) * 3600 + om * 60) * (z == '-' ? -1 : 1);
+    return true;
+}
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+}  // namespace detail
+
+/// 1-12 for "Jan".."Dec" (any case), else 0.
+inline unsigned month_from_abbrev(std::string_view s) {
+    if (s.size() < 3) return 0;
+    static constexpr const char* kMonths = "janfebmaraprmayjunjulaugsepoctnovdec";
+    const char a = detail::lower(s[0]), b = detail::lower(s[1]), c = detail::lower(s[2]);
+    for (unsigned i = 0; i < 12; ++i)
+        if (kMonths[i * 3] == a && kMonths[i * 3 + 1] == b && kMonths[i * 3 + 2] == c) return i + 1;
+    return 0;
+}
+
+/// ISO 8601 / RFC 3339: "2026-01-19T10:30:00Z", "2026-01-19 10:30:00.123456+02:00",
+/// "2026-01-19T10:30:00,5-0530". Without a zone, `default_offset_s` applies.
+inline std::optional<int64_t> parse_iso8601(std::string_view s, int64_t default_offset_s = 0) {
+    using detail::digits;
+    unsigned y, mo, d, h, mi, sec;
+    if (s.size() < 19 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) ||
+        s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
+        return std::nullopt;
+    size_t pos = 19;
+    int64_t frac = 0;
+    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+        ++pos;
+        if (!detail::fraction(s, pos, frac)) return std::nullopt;
+    }
+    int64_t offset = default_offset_s;
+    if (pos < s.size() && !detail::zone(s, pos, offset)) return std::nullopt;
+    if (pos != s.size()) return std::nullopt;
+    return make_time(y, mo, d, h, mi, sec, frac, offset);
+}
+
+/// Apache/Nginx "%d/%b/%Y:%H:%M:%S %z": "10/Oct/2000:13:55:36 -0700".
+inline std::optional<int64_t> parse_apache(std::string_view s) {
+    using detail::digits;
+    unsigned d, y, h, mi, sec;
+    if (s.size() < 26 || !digits(s, 0, 2, d) || s[2] != '/' || s[6] != '/' || !digits(s, 7, 4, y) || s[11] != ':' ||
+        !digits(s, 12, 2, h) || s[14] != ':' || !digits(s, 15, 2, mi) || s[17] != ':' || !digits(s, 18, 2, sec) ||
+        s[20] != ' ')
+        return std::nullopt;
+    const unsigned mo = month_from_abbrev(s.substr(3, 3));
+    if (mo == 0) return std::nullopt;
+    size_t pos = 21;
+    int64_t offset = 0;
+    if (!detail::zone(s, pos, offset) || pos != s.size()) return std::nullopt;
+    return make_time(y, mo, d, h, mi, sec, 0, offset);
+}
+
+/// The year a zone-less "Mmm dd" timestamp most likely belongs to, seen at
+/// `now_ns`: the current year, except across New Year — December seen in
+/// January is last year, January seen in December is next year.
+inline int64_t infer_year(unsigned month, int64_t now_ns, int64_t offset_s) {
+    int64_t y;
+    unsigned m, d;
+    civil_from_days((now_ns / kNsPerSec + offset_s) / 86400, y, m, d);
+    if (month == 12 && m == 1) return y - 1;
+    if (month == 1 && m == 12) return y + 1;
+    return y;
+}
+
+/// RFC 3164 "Mmm dd hh:mm:ss" (day space-padded: "Oct  1 02:03:04"), with an
+/// optional fraction ("...:04.123"). The year is inferred from `now_ns`.
+/// Sets `consumed` to the characters used.
+inline std::optional<int64_t> parse_rfc3164(std::string_view s, int64_t now_ns, int64_t offset_s,
+                                            size_t* consumed = nullptr) {
+    using detail::digits;
+    if (s.size() < 15 || s[3] != ' ') return std::nullopt;
+    const unsigned mo = month_from_abbrev(s.substr(0, 3));
+    if (mo == 0) return std::nullopt;
+    unsigned d, h, mi, sec;
+    if (s[4] == ' ') {
+        if (!digits(s, 5, 1, d)) return std::nullopt;
+    } else if (!digits(s, 4, 2, d)) {
+        return std::nullopt;
+    }
+    if (s[6] != ' ' || !digits(s, 7, 2, h) || s[9] != ':' || !digits(s, 10, 2, mi) || s[12] != ':' ||
+        !digits(s, 13, 2, sec))
+        return std::nullopt;
+    size_t pos = 15;
+    int64_t frac = 0;
+    if (pos + 1 < s.size() && s[pos] == '.' && s[pos + 1] >= '0' && s[pos + 1] <= '9') {
+        ++pos;
+        detail::fraction(s, pos, frac);
+    }
+    if (consumed) *consumed = pos;
+    return make_time(infer_year(mo, now_ns, offset_s), mo, d, h, mi, sec, frac, offset_s);
+}
+
+enum class EpochUnit { Seconds, Milliseconds, Microseconds, Nanoseconds, Auto };
+
+/// Decimal epoch text ("1768818600", "1768818600.25", "1768818600123"). With
+/// Auto the unit follows the magnitude: < 1e11 seconds, < 1e14 milliseconds,
+/// < 1e17 microseconds, else nanoseconds.
+inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = EpochUnit::Auto) {
+    size_t pos = 0;
+    int64_t whole = 0;
+    size_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+        if (++n > 19) return std::nullopt;
+        whole = whole * 10 + (s[pos] - '0');
+        ++pos;
+    }
+    if (n == 0) return std::nullopt;
+    int64_t frac_ns = 0;  // the fraction as nanoseconds of one unit
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        if (!detail::fraction(s, pos, frac_ns)) return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+    if (unit == EpochUnit::Auto) {
+        unit = whole < 100'000'000'000LL              ? EpochUnit::Seconds
+               : whole < 100'000'000'000'000LL        ? EpochUnit::Milliseconds
+               : whole < 100'000'000'000'000'000LL    ? EpochUnit::Microseconds
+                                                      : EpochUnit::Nanoseconds;
+    }
+    switch (unit) {
+        case EpochUnit::Seconds:
+            if (whole > 253'402'300'799LL) return std::nullopt;  // year 9999
+            return whole * kNsPerSec + frac_ns;
+        case EpochUnit::Milliseconds:
+            if (whole > 253'402'300'799'999LL) return std::nullopt;
+            return whole * 1'000'000 + frac_ns / 1'000;
+        case EpochUnit::Microseconds:
+            if (whole > 253'402'300'799'999'999LL) return std::nullopt;
+            return whole * 1'000 + frac_ns / 1'000'000;
+        default:
+            return whole;
+    }
+}
+
+/// An epoch number already parsed as an integer (JSON): the unit follows the
+/// magnitude as in parse_epoch's Auto mode. Exact.
+inline std::optional<int64_t> from_epoch_integer(int64_t v) {
+    if (v <= 0) return std::nullopt;
+    if (v < 100'000'000'000LL) return v * kNsPerSec;
+    if (v < 100'000'000'000'000LL) return v * 1'000'000;
+    if (v < 100'000'000'000'000'000LL) return v * 1'000;
+    return v;
+}
+
+/// An epoch number with a fraction (JSON float): seconds, or milliseconds
+/// beyond 1e11. Whole and fractional parts are converted apart, so the
+/// fraction keeps its digits.
+inline std::optional<int64_t> from_epoch_double(double v) {
+    if (!(v > 0) || v >= 1e14) return std::nullopt;
+    const bool ms = v >= 1e11;
+    const auto whole = static_cast<int64_t>(v);
+    const int64_t unit = ms ? 1'000'000 : kNsPerSec;
+    const double frac = (v - static_cast<double>(whole)) * static_cast<double>(unit);
+    return whole * unit + static_cast<int64_t>(frac + 0.5);
+}
+
+/// A strftime-style layout compiled once, parsed many times. Directives:
+/// %Y %y %m %d %e %H %M %S %f (fraction digits) %z (Z, +hh:mm, +hhmm) %b %B
+/// (month name) %j (day of year) %p (AM/PM with %I) %I %T (%H:%M:%S)
+/// %F (%Y-%m-%d) %s (epoch seconds) %% ; any other character matches itself.
+class Format {
+public:
+    /// Returns an empty optional and sets `error` for an unknown directive.
+    static std::optional<Format> compile(std::string_view layout, std::string* error = nullptr) {
+        Format f;
+        for (size_t i = 0; i < layout.size(); ++i) {
+            const char c = layout[i];
+            if (c != '%') {
+                f.ops_.push_back({Op::Literal, c});
+                continue;
+            }
+            if (++i >= layout.size()) {
+                if (error) *error = "a lone '%' at the end of the time format";
+                return std::nullopt;
+            }
+            const char d = layout[i];
+            switch (d) {
+                case 'T':
+                    for (char x : std::string_view("H:M:S")) f.ops_.push_back(x == ':' ? Step{Op::Literal, ':'} : step(x));
+                    break;
+                case 'F':
+                    for (char x : std::string_view("Y-m-d")) f.ops_.push_back(x == '-' ? Step{Op::Literal, '-'} : step(x));
+                    break;
+                case '%': f.ops_.push_back({Op::Literal, '%'}); break;
+                case 'Y': case 'y': case 'm': case 'd': case 'e': case 'H': case 'M': case 'S': case 'f':
+                case 'z': case 'b': case 'B': case 'h': case 'j': case 'p': case 'I': case 's':
+                    f.ops_.push_back(step(d));
+                    break;
+                default:
+                    if (error) *error = std::string("unknown time format directive '%") + d + "'";
+                    return std::nullopt;
+            }
+        }
+        return f;
+    }
+
+    /// Parses the whole of `s`. Zone-less times use `offset_s`; a layout
+    /// without a year takes it from `now_ns` (see infer_year).
+    std::optional<int64_t> parse(std::string_view s, int64_t offset_s = 0, int64_t now_ns = 0) const {
+        using detail::digits;
+        int64_t year = -1;
+        unsigned mo = 1, d = 1, h = 0, mi = 0, sec = 0, yday = 0, hour12 = 0;
+        int pm = -1;
+        int64_t frac = 0, offset = offset_s, epoch = -1;
+        bool has_month = false;
+        size_t pos = 0;
+        auto number = [&](size_t max, unsigned& out) {  // 1..max digits
+            size_t n = 0;
+            unsigned v = 0;
+            while (n < max && pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+                v = v * 10 + static_cast<unsigned>(s[pos] - '0');
+                ++pos;
+                ++n;
+            }
+            out = v;
+            return n > 0;
+        };
+        for (const Step& st : ops_) {
+            unsigned v = 0;
+            switch (st.op) {
+                case Op::Literal:
+                    if (pos >= s.size() || s[pos] != st.c) return std::nullopt;
+                    ++pos;
+                    break;
+                case Op::Field:
+                    switch (st.c) {
+                        case 'Y':
+                            if (!digits(s, pos, 4, v)) return std::nullopt;
+                            pos += 4;
+                            year = v;
+                            break;
+                        case 'y':
+                            if (!digits(s, pos, 2, v)) return std::nullopt;
+                            pos += 2;
+                            year = v < 69 ? 2000 + v : 1900 + v;
+                            break;
+                        case 'm': if (!number(2, mo)) return std::nullopt; has_month = true; break;
+                        case 'd': if (!number(2, d)) return std::nullopt; break;
+                        case 'e':
+                            if (pos < s.size() && s[pos] == ' ') ++pos;
+                            if (!number(2, d)) return std::nullopt;
+                            break;
+                        case 'H': if (!number(2, h)) return std::nullopt; break;
+                        case 'I': if (!number(2, hour12)) return std::nullopt; break;
+                        case 'M': if (!number(2, mi)) return std::nullopt; break;
+                        case 'S': if (!number(2, sec)) return std::nullopt; break;
+                        case 'j': if (!number(3, yday)) return std::nullopt; break;
+                        case 'f':
+                            if (!detail::fraction(s, pos, frac)) return std::nullopt;
+                            break;
+                        case 'z':
+                            if (!detail::zone(s, pos, offset)) return std::nullopt;
+                            break;
+                        case 'b': case 'B': case 'h': {
+                            mo = month_from_abbrev(s.substr(pos, 3));
+                            if (mo == 0) return std::nullopt;
+                            has_month = true;
+                            pos += 3;
+                            if (st.c == 'B') {  // the rest of a full month name
+                                while (pos < s.size() && ((s[pos] >= 'a' && s[pos] <= 'z') || (s[pos] >= 'A' && s[pos] <= 'Z')))
+                                    ++pos;
+                            }
+                            break;
+                        }
+                        case 'p':
+                            if (pos + 2 > s.size()) return std::nullopt;
+                            if (detail::lower(s[pos]) == 'a') pm = 0;
+                            else if (detail::lower(s[pos]) == 'p') pm = 1;
+                            else return std::nullopt;
+                            if (detail::lower(s[pos + 1]) != 'm') return std::nullopt;
+                            pos += 2;
+                            break;
+                        case 's': {
+                            size_t start = pos;
+                            while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+                            auto e = parse_epoch(s.substr(start, pos - start), EpochUnit::Seconds);
+                            if (!e) return std::nullopt;
+                            epoch = *e;
+                            break;
+                        }
+                    }
+                    break;
+            }
+        }
+        if (pos != s.size()) return std::nullopt;
+        if (epoch >= 0) return epoch + frac;
+        if (pm >= 0) {
+            if (hour12 < 1 || hour12 > 12) return std::nullopt;
+            h = hour12 % 12 + (pm ? 12 : 0);
+        }
+        if (year < 0) year = infer_year(has_month ? mo : 1, now_ns, offset);
+        if (yday > 0) {
+            if (yday > (is_leap(year) ? 366u : 365u)) return std::nullopt;
+            const int64_t days = days_from_civil(year, 1, 1) + yday - 1;
+            if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+            return (days * 86400 + h * 3600 + mi * 60 + sec - offset) * kNsPerSec + frac;
+        }
+        return make_time(year, mo, d, h, mi, sec, frac, offset);
+    }
+
+private:
+    enum class Op : uint8_t { Literal, Field };
+    struct Step {
+        Op op;
+        char c;
+    };
+    static Step step(char c) { return Step{Op::Field, c}; }
+    std::vector<Step> ops_;
+};
+
+}  // namespace weir::time
