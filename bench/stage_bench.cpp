@@ -63,6 +63,45 @@ void BM_JsonParserStage(benchmark::State& state) {
 }
 BENCHMARK(BM_JsonParserStage);
 
+std::vector<std::string> make_apache_lines(size_t n) {
+    std::mt19937 rnd(7);
+    const char* paths[] = {"/", "/index.html", "/api/v1/items?id=42", "/static/app.js", "/search?q=weir&page=2"};
+    const char* agents[] = {
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.4.0"};
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i) {
+        char buf[512];
+        std::snprintf(buf, sizeof buf,
+                      "%u.%u.%u.%u - - [24/Nov/2025:%02zu:%02zu:%02zu +0000] \"GET %s HTTP/1.1\" 200 %u "
+                      "\"https://www.example.com/\" \"%s\"",
+                      static_cast<unsigned>(rnd() % 223 + 1), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 254 + 1), i / 3600 % 24,
+                      i / 60 % 60, i % 60, paths[rnd() % 5], static_cast<unsigned>(rnd() % 60000), agents[rnd() % 3]);
+        out.emplace_back(buf);
+    }
+    return out;
+}
+
+void BM_ApacheParserStage(benchmark::State& state) {
+    static const auto apache = make_apache_lines(2048);
+    size_t bytes = 0;
+    for (const auto& l : apache) bytes += l.size();
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/apache.so", "");
+    weir::event::Batch b;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        for (const auto& l : apache) b.add(l, 0);
+        state.ResumeTiming();
+        h.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(apache.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_ApacheParserStage);
+
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
     for (auto _ : state) {
