@@ -102,6 +102,38 @@ void BM_ApacheParserStage(benchmark::State& state) {
 }
 BENCHMARK(BM_ApacheParserStage);
 
+void BM_LogfmtParserStage(benchmark::State& state) {
+    std::mt19937 rnd(3);
+    std::vector<std::string> lf;
+    size_t bytes = 0;
+    const char* levels[] = {"info", "debug", "warn", "error"};
+    for (size_t i = 0; i < 2048; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "time=2025-11-24T13:20:%02zu.%03zuZ level=%s msg=\"request completed\" service=checkout "
+                      "user_id=u-%06u client_ip=10.%u.%u.%u latency_ms=%u.%03u status=200",
+                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 1000000),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 2000),
+                      static_cast<unsigned>(rnd() % 1000));
+        lf.emplace_back(buf);
+        bytes += lf.back().size();
+    }
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/logfmt.so", "");
+    weir::event::Batch b;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        for (const auto& l : lf) b.add(l, 0);
+        state.ResumeTiming();
+        h.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lf.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_LogfmtParserStage);
+
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
     for (auto _ : state) {
