@@ -134,6 +134,59 @@ void BM_LogfmtParserStage(benchmark::State& state) {
 }
 BENCHMARK(BM_LogfmtParserStage);
 
+void run_lines(benchmark::State& state, const char* plugin, const std::vector<std::string>& lines_in) {
+    size_t bytes = 0;
+    for (const auto& l : lines_in) bytes += l.size();
+    weir::runtime::testing::StageHarness h(std::string(WEIR_PLUGIN_DIR "/") + plugin, "");
+    weir::event::Batch b;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        for (const auto& l : lines_in) b.add(l, 1'763'990'400'000'000'000LL);
+        state.ResumeTiming();
+        h.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines_in.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+
+void BM_Syslog5424Stage(benchmark::State& state) {
+    std::mt19937 rnd(5);
+    std::vector<std::string> ls;
+    for (size_t i = 0; i < 2048; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "<%u>1 2025-11-24T13:20:%02zu.%03zuZ web-%02u.example.com nginx %u - "
+                      "[meta@32473 region=\"eu-west\" req=\"%08x\"] upstream response time %u.%03u s for GET /api",
+                      static_cast<unsigned>(rnd() % 192), i % 60, i % 1000, static_cast<unsigned>(rnd() % 40),
+                      static_cast<unsigned>(rnd() % 30000), static_cast<unsigned>(rnd()),
+                      static_cast<unsigned>(rnd() % 5), static_cast<unsigned>(rnd() % 1000));
+        ls.emplace_back(buf);
+    }
+    run_lines(state, "syslog.so", ls);
+}
+BENCHMARK(BM_Syslog5424Stage);
+
+void BM_Syslog3164Stage(benchmark::State& state) {
+    std::mt19937 rnd(6);
+    std::vector<std::string> ls;
+    const char* apps[] = {"sshd", "cron", "kernel", "systemd", "postfix/smtpd"};
+    for (size_t i = 0; i < 2048; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "<%u>Nov %2zu %02zu:%02zu:%02zu host-%02u %s[%u]: Accepted publickey for deploy from "
+                      "10.%u.%u.%u port %u ssh2",
+                      static_cast<unsigned>(rnd() % 192), i % 28 + 1, i % 24, i % 60, i % 60,
+                      static_cast<unsigned>(rnd() % 40), apps[rnd() % 5], static_cast<unsigned>(rnd() % 30000),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 60000));
+        ls.emplace_back(buf);
+    }
+    run_lines(state, "syslog.so", ls);
+}
+BENCHMARK(BM_Syslog3164Stage);
+
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
     for (auto _ : state) {

@@ -5,6 +5,7 @@
 // offset (seconds east of UTC) from the caller.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -161,15 +162,20 @@ inline std::optional<int64_t> parse_apache(std::string_view s) {
     return make_time(y, mo, d, h, mi, sec, 0, offset);
 }
 
-/// The year a zone-less "Mmm dd" timestamp most likely belongs to, seen at
-/// `now_ns`: the current year, except across New Year — December seen in
-/// January is last year, January seen in December is next year.
-inline int64_t infer_year(unsigned month, int64_t now_ns, int64_t offset_s) {
+/// The year a year-less "Mmm dd" timestamp most likely belongs to, seen at
+/// `now_ns`: the current year, unless that puts it more than 7 days in the
+/// future (then last year: logs do not come from the future), or more than
+/// 358 days in the past (then next year: a clock slightly ahead of ours
+/// around New Year).
+inline int64_t infer_year(unsigned month, unsigned day, int64_t now_ns, int64_t offset_s) {
     int64_t y;
     unsigned m, d;
-    civil_from_days((now_ns / kNsPerSec + offset_s) / 86400, y, m, d);
-    if (month == 12 && m == 1) return y - 1;
-    if (month == 1 && m == 12) return y + 1;
+    const int64_t today = (now_ns / kNsPerSec + offset_s) / 86400;
+    civil_from_days(today, y, m, d);
+    if (day > days_in_month(y, month)) day = days_in_month(y, month);
+    const int64_t candidate = days_from_civil(y, month, day);
+    if (candidate > today + 7) return y - 1;
+    if (candidate < today - 358) return y + 1;
     return y;
 }
 
@@ -198,7 +204,7 @@ inline std::optional<int64_t> parse_rfc3164(std::string_view s, int64_t now_ns, 
         detail::fraction(s, pos, frac);
     }
     if (consumed) *consumed = pos;
-    return make_time(infer_year(mo, now_ns, offset_s), mo, d, h, mi, sec, frac, offset_s);
+    return make_time(infer_year(mo, d, now_ns, offset_s), mo, d, h, mi, sec, frac, offset_s);
 }
 
 enum class EpochUnit { Seconds, Milliseconds, Microseconds, Nanoseconds, Auto };
@@ -211,8 +217,10 @@ inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = E
     int64_t whole = 0;
     size_t n = 0;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-        if (++n > 19) return std::nullopt;
-        whole = whole * 10 + (s[pos] - '0');
+        const int digit = s[pos] - '0';
+        if (whole > (INT64_MAX - digit) / 10) return std::nullopt;  // would overflow
+        whole = whole * 10 + digit;
+        ++n;
         ++pos;
     }
     if (n == 0) return std::nullopt;
@@ -399,7 +407,7 @@ public:
             if (hour12 < 1 || hour12 > 12) return std::nullopt;
             h = hour12 % 12 + (pm ? 12 : 0);
         }
-        if (year < 0) year = infer_year(has_month ? mo : 1, now_ns, offset);
+        if (year < 0) year = infer_year(has_month ? mo : 1, yday > 0 ? 1 : d, now_ns, offset);
         if (yday > 0) {
             if (yday > (is_leap(year) ? 366u : 365u)) return std::nullopt;
             const int64_t days = days_from_civil(year, 1, 1) + yday - 1;

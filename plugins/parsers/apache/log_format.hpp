@@ -198,6 +198,7 @@ public:
             } else if (s.stop == 0) {
                 end = n;
             } else {
+                if (pos >= n) return "line cut short";
                 const void* stop = std::memchr(line.data() + pos, s.stop, n - pos);
                 if (!stop) return "line cut short";
                 end = static_cast<size_t>(static_cast<const char*>(stop) - line.data());

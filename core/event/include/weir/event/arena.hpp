@@ -27,8 +27,9 @@ public:
     }
     /// `n` bytes aligned to 8.
     char* allocate_aligned(size_t n);
+    /// Copies `s`; the result's data() is never null (empty views point at "").
     std::string_view copy(std::string_view s) {
-        if (s.empty()) return {};
+        if (s.empty()) return std::string_view("", 0);
         char* p = allocate(s.size());
         __builtin_memcpy(p, s.data(), s.size());
         return {p, s.size()};

@@ -1,0 +1,162 @@
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
+#include <weir/time.hpp>
+
+#include <gtest/gtest.h>
+
+using weir::event::Batch;
+using weir::runtime::testing::StageHarness;
+
+namespace {
+
+// Arrival time used as "now" for year inference: 2026-06-15T12:00:00Z.
+const int64_t kNow = weir::time::days_from_civil(2026, 6, 15) * 86400 * weir::time::kNsPerSec + 43200LL * 1'000'000'000;
+
+std::string parse(const std::string& options, const std::string& line, uint32_t* flags = nullptr,
+                  int64_t now = kNow) {
+    StageHarness h(WEIR_TEST_PLUGIN, options);
+    Batch b;
+    b.add(line, now);
+    h.process(b);
+    if (flags) *flags = b.event(0).flags;
+    return std::string(b.to_json(0));
+}
+
+}  // namespace
+
+// ---- RFC 5424, section 6.5 examples ---------------------------------------------------
+
+TEST(Syslog5424, Example1WithBom) {
+    const std::string json = parse(
+        "", "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \xEF\xBB\xBF'su root' failed for lonvick on /dev/pts/8");
+    EXPECT_EQ(json,
+              R"({"@timestamp":"2003-10-11T22:14:15.003000000Z","message":"'su root' failed for lonvick on /dev/pts/8",)"
+              R"("facility":4,"facility_name":"auth","severity":2,"severity_name":"crit","level":"FATAL",)"
+              R"("hostname":"mymachine.example.com","app_name":"su","msgid":"ID47"})");
+}
+
+TEST(Syslog5424, Example2OffsetAndMicroseconds) {
+    const std::string json =
+        parse("", "<165>1 2003-08-24T05:14:15.000003-07:00 192.0.2.1 myproc 8710 - - %% It's time to make the do-nuts.");
+    EXPECT_EQ(json,
+              R"({"@timestamp":"2003-08-24T12:14:15.000003000Z","message":"%% It's time to make the do-nuts.",)"
+              R"("facility":20,"facility_name":"local4","severity":5,"severity_name":"notice","level":"INFO",)"
+              R"("hostname":"192.0.2.1","app_name":"myproc","procid":"8710"})");
+}
+
+TEST(Syslog5424, StructuredDataSeveralElementsAndEscapes) {
+    const std::string json = parse(
+        "",
+        R"(<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" )"
+        R"(eventSource="Application" eventID="1011"][examplePriority@32473 class="high" note="a \"q\" \\ \] x"])");
+    EXPECT_NE(json.find(R"("structured_data":{"exampleSDID@32473":{"iut":"3","eventSource":"Application",)"
+                        R"("eventID":"1011"},"examplePriority@32473":{"class":"high","note":"a \"q\" \\ ] x"}})"),
+              std::string::npos)
+        << json;
+    EXPECT_EQ(json.find("\"message\""), std::string::npos);  // no MSG part
+}
+
+TEST(Syslog5424, NilValuesEverywhere) {
+    const std::string json = parse("", "<14>1 - - - - - -");
+    EXPECT_EQ(json.substr(json.find(",\"facility\"")),
+              R"(,"facility":1,"facility_name":"user","severity":6,"severity_name":"info","level":"INFO"})");
+}
+
+TEST(Syslog5424, StrictRejectsWhatTheRfcRejects) {
+    uint32_t flags = 0;
+    // No zone on the timestamp.
+    parse("{strict: true}", "<34>1 2003-10-11T22:14:15 host app - - - msg", &flags);
+    EXPECT_TRUE(flags & WEIR_EVENT_PARSE_ERROR);
+    // A header field with a space-like control character.
+    parse("{strict: true, mode: rfc5424}", std::string("<34>1 2003-10-11T22:14:15Z ho\x01st app - - - m"), &flags);
+    EXPECT_TRUE(flags & WEIR_EVENT_PARSE_ERROR);
+    // PRI out of range.
+    parse("{strict: true, mode: rfc5424}", "<192>1 - - - - - -", &flags);
+    EXPECT_TRUE(flags & WEIR_EVENT_PARSE_ERROR);
+    // Lenient: the zone-less time takes the configured timezone.
+    const std::string json = parse("{timezone: '+02:00'}", "<34>1 2003-10-11T22:14:15 host app - - - msg", &flags);
+    EXPECT_FALSE(flags & WEIR_EVENT_PARSE_ERROR);
+    EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2003-10-11T20:14:15.000000000Z\"");
+}
+
+TEST(Syslog5424, BrokenStructuredDataIsAParseErrorInStrictAndFallsBackInLenient) {
+    const std::string line = R"(<34>1 2003-10-11T22:14:15Z host app - - [id@1 a="never closed)";
+    uint32_t flags = 0;
+    parse("{strict: true}", line, &flags);
+    EXPECT_TRUE(flags & WEIR_EVENT_PARSE_ERROR);
+}
+
+// ---- RFC 3164 and real-world variants ------------------------------------------------
+
+TEST(Syslog3164, ClassicWithPriHostAndTag) {
+    const std::string json = parse("", "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
+    EXPECT_EQ(json,
+              R"({"@timestamp":"2025-10-11T22:14:15.000000000Z","message":"'su root' failed for lonvick on /dev/pts/8",)"
+              R"("facility":4,"facility_name":"auth","severity":2,"severity_name":"crit","level":"FATAL",)"
+              R"("hostname":"mymachine","app_name":"su"})");
+}
+
+TEST(Syslog3164, FileFormatWithoutPriTagWithParenthesesAndPid) {
+    const std::string json =
+        parse("", "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0");
+    EXPECT_EQ(json,
+              R"({"@timestamp":"2026-06-14T15:16:01.000000000Z","message":"authentication failure; logname= uid=0",)"
+              R"x("hostname":"combo","app_name":"sshd(pam_unix)","procid":"19939"})x");
+}
+
+TEST(Syslog3164, WithoutHostname) {
+    const std::string json = parse("", "<13>Feb  5 17:32:18 cron[123]: job done");
+    EXPECT_NE(json.find(R"("app_name":"cron","procid":"123")"), std::string::npos) << json;
+    EXPECT_EQ(json.find("hostname"), std::string::npos) << json;
+    EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2026-02-05T17:32:18.000000000Z\"");
+}
+
+TEST(Syslog3164, NoTagMeansEverythingIsTheMessage) {
+    const std::string json = parse("", "<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!");
+    EXPECT_NE(json.find(R"("message":"Use the BFG!")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("hostname":"10.0.0.99")"), std::string::npos) << json;
+}
+
+TEST(Syslog3164, IsoTimestampVariant) {
+    const std::string json = parse("", "<30>2026-01-19T10:30:00.123456+01:00 web01 nginx[77]: reloaded");
+    EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2026-01-19T09:30:00.123456000Z\"");
+    EXPECT_NE(json.find(R"("hostname":"web01","app_name":"nginx","procid":"77")"), std::string::npos) << json;
+}
+
+TEST(Syslog3164, YearAroundNewYear) {
+    const int64_t jan2 = weir::time::days_from_civil(2027, 1, 2) * 86400 * weir::time::kNsPerSec;
+    const std::string json = parse("", "<13>Dec 31 23:59:59 host app: late", nullptr, jan2);
+    EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2026-12-31T23:59:59.000000000Z\"");
+}
+
+TEST(Syslog3164, TimezoneForZonelessTimes) {
+    const std::string json = parse("{timezone: '-0500'}", "<13>Jan 19 05:30:00 host app: x");
+    EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2026-01-19T10:30:00.000000000Z\"");
+}
+
+TEST(Syslog3164, LenientKeepsTextWithoutTimestampAndSaysSo) {
+    uint32_t flags = 0;
+    const std::string json = parse("", "<13>no timestamp here app: hello", &flags);
+    EXPECT_FALSE(flags & WEIR_EVENT_PARSE_ERROR);
+    EXPECT_NE(json.find(R"("_parse_warning":"no timestamp")"), std::string::npos) << json;
+    parse("{strict: true}", "<13>no timestamp here app: hello", &flags);
+    EXPECT_TRUE(flags & WEIR_EVENT_PARSE_ERROR);
+}
+
+TEST(Syslog, NotSyslogIsAParseErrorWithRawKept) {
+    const std::string lines[] = {"", "plain text", "\x01\x02\xff junk", "<999>1 x", "<12"};
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    Batch b;
+    for (const auto& l : lines) b.add(l, kNow);
+    h.process(b);
+    for (size_t i = 0; i < b.size(); ++i) {
+        EXPECT_TRUE(b.event(i).flags & WEIR_EVENT_PARSE_ERROR) << i;
+        EXPECT_EQ(b.body(i), lines[i]);
+    }
+    EXPECT_EQ(h.metrics().errors.get("parse_error"), std::size(lines));
+}
+
+TEST(Syslog, BadOptions) {
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{mode: rfc9999}"), std::exception);
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Europe/Berlin}"), std::exception);
+}
