@@ -2,8 +2,10 @@
 
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
+#include <weir/config/pipeline_tests.hpp>
 #include <weir/loader/registry.hpp>
 #include <weir/runtime/engine.hpp>
+#include <weir/runtime/pipeline_tests.hpp>
 
 #include <unistd.h>
 
@@ -133,6 +135,81 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
                     o.required ? "yes" : "no", o.help ? o.help : "");
     }
     return 0;
+}
+
+namespace {
+
+class Catalog : public config::PluginCatalog {
+public:
+    explicit Catalog(const loader::Registry& r) : r_(r) {}
+    const weir_plugin_descriptor* find(int32_t kind, std::string_view type) const override {
+        const auto* h = r_.find(kind, type);
+        return h ? h->descriptor : nullptr;
+    }
+    std::vector<std::string> names(int32_t kind) const override { return r_.names(kind); }
+
+private:
+    const loader::Registry& r_;
+};
+
+}  // namespace
+
+int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files_in, bool config_given) {
+    std::vector<std::string> dirs = g.builtin_plugin_dirs;
+    std::vector<std::string> files = files_in;
+    if (config_given || fs::exists(g.config)) {
+        try {
+            const auto service = config::load_service(g.config);
+            for (const auto& d : service.plugin_dirs)
+                if (fs::is_directory(d)) dirs.push_back(d);
+            if (files.empty()) {
+                for (const auto& e : fs::directory_iterator(service.pipelines_dir)) {
+                    const auto ext = e.path().extension();
+                    if (ext == ".yaml" || ext == ".yml") files.push_back(e.path().string());
+                }
+                std::sort(files.begin(), files.end());
+            }
+        } catch (const config::ConfigErrors& e) {
+            for (const auto& err : e.errors) std::fprintf(stderr, "%s\n", err.format().c_str());
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "weir: %s\n", e.what());
+            return 1;
+        }
+    }
+    if (files.empty()) {
+        std::fprintf(stderr, "weir test: no pipeline files given and no %s found\n", g.config.c_str());
+        return 2;
+    }
+    const auto reg = loader::Registry::scan(dirs);
+    Catalog catalog(reg);
+    int passed = 0, failed = 0, broken = 0, without = 0;
+    for (const auto& f : files) {
+        try {
+            const auto cfg = config::load_pipeline_file(f, catalog);
+            const auto tests = config::parse_pipeline_tests(cfg);
+            if (tests.empty()) {
+                ++without;
+                continue;
+            }
+            std::printf("%s\n", f.c_str());
+            const auto report = runtime::run_pipeline_tests(cfg, tests, reg);
+            std::printf("%s", report.text.c_str());
+            passed += report.passed;
+            failed += report.failed;
+        } catch (const config::ConfigErrors& e) {
+            for (const auto& err : e.errors) std::fprintf(stderr, "%s\n", err.format().c_str());
+            ++broken;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            ++broken;
+        }
+    }
+    std::printf("%d passed, %d failed", passed, failed);
+    if (broken) std::printf(", %d file%s with errors", broken, broken == 1 ? "" : "s");
+    if (without) std::printf(" (%d file%s without tests)", without, without == 1 ? "" : "s");
+    std::printf("\n");
+    return failed || broken ? 1 : 0;
 }
 
 }  // namespace weir::cli

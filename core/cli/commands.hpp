@@ -17,5 +17,6 @@ std::vector<std::string> builtin_plugin_dirs();
 int cmd_run(const GlobalOptions& g);
 int cmd_validate(const GlobalOptions& g);
 int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdown, bool config_given);
+int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files, bool config_given);
 
 }  // namespace weir::cli

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -15,6 +16,7 @@ void usage(FILE* out) {
         "  run        start the daemon with the service file and its pipelines\n"
         "  validate   check the configuration and plugins without starting anything\n"
         "  plugins    list the plugins found (--describe NAME for one plugin's options)\n"
+        "  test       run the tests: sections of pipeline files (all of them, or the FILEs given)\n"
         "  version    print the version and plugin ABI\n"
         "\n"
         "options:\n"
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     std::string describe;
     bool markdown = false;
     bool config_given = false;
+    std::vector<std::string> files;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&](const char* name) -> std::string {
@@ -59,6 +62,8 @@ int main(int argc, char** argv) {
             describe = value("--describe");
         } else if (a == "--markdown") {
             markdown = true;
+        } else if (cmd == "test" && !a.empty() && a[0] != '-') {
+            files.push_back(a);
         } else {
             std::fprintf(stderr, "weir: unknown argument '%s'\n", a.c_str());
             usage(stderr);
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return weir::cli::cmd_run(g);
     if (cmd == "validate") return weir::cli::cmd_validate(g);
     if (cmd == "plugins") return weir::cli::cmd_plugins(g, describe, markdown, config_given);
+    if (cmd == "test") return weir::cli::cmd_test(g, files, config_given);
     if (cmd == "version" || cmd == "--version") {
         std::printf("weir %s (plugin ABI %u)\n", WEIR_VERSION, 1u);
         return 0;
