@@ -115,7 +115,9 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         for (size_t i = 0; i < d->option_count; ++i) {
             const auto& o = d->options[i];
             if (!o.name) continue;
-            const std::string def = o.default_value ? std::string("`") + o.default_value + "`" : "—";
+            std::string def = "—";
+            if (o.default_value && *o.default_value) def = std::string("`") + o.default_value + "`";
+            else if (o.default_value) def = o.type == WEIR_OPT_STRING_LIST ? "`[]`" : "`\"\"`";
             std::printf("| `%s` | %s | %s | %s | %s |\n", o.name, type_name(o.type), def.c_str(),
                         o.required ? "yes" : "no", o.help ? o.help : "");
         }
@@ -131,7 +133,7 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
     for (size_t i = 0; i < d->option_count; ++i) {
         const auto& o = d->options[i];
         if (!o.name) continue;
-        std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type), o.default_value ? o.default_value : "-",
+        std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type), !o.default_value ? "-" : *o.default_value ? o.default_value : o.type == WEIR_OPT_STRING_LIST ? "[]" : "\"\"",
                     o.required ? "yes" : "no", o.help ? o.help : "");
     }
     return 0;
@@ -198,9 +200,11 @@ int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files_in, b
             passed += report.passed;
             failed += report.failed;
         } catch (const config::ConfigErrors& e) {
+            std::fflush(stdout);  // keep the report in order when both go to a terminal
             for (const auto& err : e.errors) std::fprintf(stderr, "%s\n", err.format().c_str());
             ++broken;
         } catch (const std::exception& e) {
+            std::fflush(stdout);
             std::fprintf(stderr, "%s\n", e.what());
             ++broken;
         }

@@ -36,6 +36,7 @@ std::vector<PluginCase> discover() {
 std::string valid_options(const std::string& name) {
     static const std::map<std::string, std::string> known = {
         {"file", "{paths: [\"/nonexistent/weir-contract/*.log\"], poll_interval: 10ms}"},
+        {"regex", R"({patterns: ['^(?P<first>\S+) (?P<message>.*)$'], types: [first:int]})"},
     };
     auto it = known.find(name);
     return it == known.end() ? "" : it->second;
@@ -121,7 +122,9 @@ TEST_P(Contract, SurvivesEmptyAndHostileBatches) {
             ASSERT_EQ(b.size(), n) << p.name << " lost events";
             for (size_t i = 0; i < n; ++i) {
                 // A parser keeps the raw text of what it could not parse.
-                if (b.event(i).flags & WEIR_EVENT_PARSE_ERROR) EXPECT_EQ(b.body(i), bodies[i]) << p.name << " #" << i;
+                if (b.event(i).flags & WEIR_EVENT_PARSE_ERROR) {
+                    EXPECT_EQ(b.body(i), bodies[i]) << p.name << " #" << i;
+                }
             }
         }
         for (size_t i = 0; i < b.size(); ++i) EXPECT_FALSE(b.to_json(i).empty());

@@ -46,8 +46,9 @@ bool convert_option(int32_t type, const std::string& text, OptionValue& out, std
     switch (type) {
         case WEIR_OPT_STRING:
             return true;
-        case WEIR_OPT_STRING_LIST:
-            out.list = {text};
+        case WEIR_OPT_STRING_LIST:  // a default of "" is the empty list
+            out.list.clear();
+            if (!text.empty()) out.list.push_back(text);
             return true;
         case WEIR_OPT_INT: {
             const char* b = text.data();

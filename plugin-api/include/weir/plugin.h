@@ -72,7 +72,7 @@ enum {
     WEIR_OPT_BOOL = 4,
     WEIR_OPT_DURATION = 5,    /* "30s", "250ms", "5m"; read as nanoseconds */
     WEIR_OPT_SIZE = 6,        /* "64MiB", "512k"; read as bytes */
-    WEIR_OPT_STRING_LIST = 7  /* a YAML sequence of strings (a single string is a list of one) */
+    WEIR_OPT_STRING_LIST = 7  /* a YAML sequence of strings (a single string is a list of one; a default of "" is the empty list) */
 };
 
 /**

@@ -125,6 +125,16 @@ inline unsigned month_from_abbrev(std::string_view s) {
     return 0;
 }
 
+/// A configured time zone: "UTC", "Z" or a fixed offset ("+02:00", "-0530",
+/// "+01"). Returns the offset in seconds; named zones are not supported.
+inline std::optional<int64_t> parse_timezone(std::string_view tz) {
+    if (tz == "UTC" || tz == "utc" || tz == "Z" || tz == "z") return 0;
+    size_t pos = 0;
+    int64_t offset = 0;
+    if (!detail::zone(tz, pos, offset) || pos != tz.size()) return std::nullopt;
+    return offset;
+}
+
 /// ISO 8601 / RFC 3339: "2026-01-19T10:30:00Z", "2026-01-19 10:30:00.123456+02:00",
 /// "2026-01-19T10:30:00,5-0530". Without a zone, `default_offset_s` applies.
 inline std::optional<int64_t> parse_iso8601(std::string_view s, int64_t default_offset_s = 0) {

@@ -21,15 +21,10 @@ public:
         else throw weir::ConfigError("mode must be auto, rfc5424 or rfc3164, found '" + std::string(mode) + "'");
         options_.strict = opts.boolean("strict");
         const std::string_view tz = opts.str("timezone");
-        if (tz == "UTC" || tz == "utc" || tz == "Z") {
-            options_.offset_s = 0;
-        } else {
-            size_t pos = 0;
-            int64_t offset = 0;
-            if (!weir::time::detail::zone(tz, pos, offset) || pos != tz.size())
-                throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
-            options_.offset_s = offset;
-        }
+        const auto offset = weir::time::parse_timezone(tz);
+        if (!offset)
+            throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
+        options_.offset_s = *offset;
     }
 
     void process(weir::Batch& batch) override {
