@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <boost/dll/shared_library.hpp>
+#include <dlfcn.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,8 +97,14 @@ std::shared_ptr<LoadedLibrary> open_library(const std::string& path, const struc
     }
     auto lib = std::make_shared<LoadedLibrary>();
     try {
-        lib->lib.load(link.empty() ? path : link,
-                      boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+        // RTLD_NODELETE: a library is never unmapped, even when its last
+        // instance is gone. Code of a dropped plugin may still be on a stack
+        // (a thread_local destructor, process-lifetime statics of a library
+        // such as RE2's), and unmapping it would turn those into crashes or
+        // leaks. A replaced file still loads fresh through its unique link.
+        const auto mode = static_cast<boost::dll::load_mode::type>(
+            static_cast<int>(boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local) | RTLD_NODELETE);
+        lib->lib.load(link.empty() ? path : link, mode);
     } catch (const std::exception& e) {
         error = e.what();
         lib.reset();
