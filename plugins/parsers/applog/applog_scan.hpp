@@ -1,0 +1,507 @@
+// Application log lines (log4j/logback, Python logging, Go, Ruby/Rails, glog,
+// Spring Boot, zap): one scanner, no regex, no allocation.
+#pragma once
+
+#include <weir/level.hpp>
+#include <weir/time.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace weir::applog {
+
+struct Record {
+    std::optional<int64_t> time;
+    level::Level level = level::Level::Unknown;
+    std::string_view logger, thread, caller, msg;
+    int64_t pid = -1;
+    const char* layout = "";  // which family matched, for tests and diagnostics
+};
+
+namespace detail {
+
+inline bool digit(char c) { return c >= '0' && c <= '9'; }
+inline bool alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline bool space(char c) { return c == ' ' || c == '\t'; }
+
+inline bool digits_at(std::string_view s, size_t pos, size_t n) {
+    if (pos + n > s.size()) return false;
+    for (size_t k = 0; k < n; ++k)
+        if (!digit(s[pos + k])) return false;
+    return true;
+}
+
+/// "hh:mm:ss" at pos.
+inline bool clock_at(std::string_view s, size_t pos) {
+    return digits_at(s, pos, 2) && pos + 8 <= s.size() && s[pos + 2] == ':' && digits_at(s, pos + 3, 2) &&
+           s[pos + 5] == ':' && digits_at(s, pos + 6, 2);
+}
+
+/// End of an optional ".123" / ",123" fraction at pos.
+inline size_t fraction_end(std::string_view s, size_t pos) {
+    if (pos + 1 < s.size() && (s[pos] == '.' || s[pos] == ',') && digit(s[pos + 1])) {
+        ++pos;
+        while (pos < s.size() && digit(s[pos])) ++pos;
+    }
+    return pos;
+}
+
+/// End of an optional zone attached to the time: Z, +hh, +hh:mm, +hhmm.
+inline size_t zone_end(std::string_view s, size_t pos) {
+    if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) return pos + 1;
+    if (pos < s.size() && (s[pos] == '+' || s[pos] == '-') && digits_at(s, pos + 1, 2)) {
+        size_t e = pos + 3;
+        if (e < s.size() && s[e] == ':' && digits_at(s, e + 1, 2)) return e + 3;
+        if (digits_at(s, e, 2)) return e + 2;
+        return e;
+    }
+    return pos;
+}
+
+/// A timestamp at the start of `s`: "2026-01-19 10:30:00,123", ISO 8601 with
+/// T, fraction and zone, "2026/01/19 10:30:00.123456" (Go), or a time of day
+/// "10:30:00.123" (logback's default; the date is the arrival's). Returns the
+/// length read, 0 if there is none.
+inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, std::optional<int64_t>& out) {
+    if (digits_at(s, 0, 4) && s.size() >= 19 && (s[4] == '-' || s[4] == '/') && s[7] == s[4] &&
+        digits_at(s, 5, 2) && digits_at(s, 8, 2) && (s[10] == 'T' || s[10] == ' ') && clock_at(s, 11)) {
+        size_t end = zone_end(s, fraction_end(s, 19));
+        if (s[4] == '-') {
+            out = time::parse_iso8601(s.substr(0, end), offset_s);
+        } else {
+            char buf[48];
+            const size_t n = end < sizeof buf ? end : sizeof buf - 1;
+            for (size_t k = 0; k < n; ++k) buf[k] = s[k] == '/' ? '-' : s[k];
+            out = time::parse_iso8601(std::string_view(buf, n), offset_s);
+        }
+        return out ? end : 0;
+    }
+    // "17/06/09 20:10:40" (log4j yy/MM/dd, Spark) and "081109 203615" (yyMMdd HHmmss, Hadoop)
+    const bool short_slash = digits_at(s, 0, 2) && s.size() >= 17 && s[2] == '/' && s[5] == '/' &&
+                             digits_at(s, 3, 2) && digits_at(s, 6, 2) && s[8] == ' ' && clock_at(s, 9);
+    const bool compact = digits_at(s, 0, 6) && s.size() >= 13 && s[6] == ' ' && digits_at(s, 7, 6) &&
+                         (s.size() == 13 || !digit(s[13]));
+    if (short_slash || compact) {
+        unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+        const size_t t = short_slash ? 9 : 7, step = short_slash ? 3 : 2;
+        time::detail::digits(s, 0, 2, y);
+        time::detail::digits(s, short_slash ? 3 : 2, 2, mo);
+        time::detail::digits(s, short_slash ? 6 : 4, 2, d);
+        time::detail::digits(s, t, 2, h);
+        time::detail::digits(s, t + step, 2, mi);
+        time::detail::digits(s, t + 2 * step, 2, sec);
+        const size_t end = short_slash ? fraction_end(s, 17) : 13;
+        int64_t frac = 0;
+        if (short_slash && end > 17) {
+            size_t fp = 18;
+            time::detail::fraction(s, fp, frac);
+        }
+        out = time::make_time(2000 + y, mo, d, h, mi, sec, frac, offset_s);
+        return out ? end : 0;
+    }
+    // ctime, as Apache's error log writes it: "Sun Dec 04 04:47:44 2005", "Sun Dec 04 04:47:44.123456 2005"
+    if (s.size() >= 24 && alpha(s[0]) && alpha(s[1]) && alpha(s[2]) && s[3] == ' ' && s[7] == ' ' &&
+        (digit(s[8]) || s[8] == ' ') && digit(s[9]) && s[10] == ' ' && clock_at(s, 11)) {
+        const unsigned mo = time::month_from_abbrev(s.substr(4, 3));
+        unsigned d = static_cast<unsigned>(s[9] - '0') + (s[8] == ' ' ? 0 : static_cast<unsigned>(s[8] - '0') * 10);
+        unsigned h = 0, mi = 0, sec = 0, y = 0;
+        time::detail::digits(s, 11, 2, h);
+        time::detail::digits(s, 14, 2, mi);
+        time::detail::digits(s, 17, 2, sec);
+        size_t pos = 19;
+        int64_t frac = 0;
+        if (pos + 1 < s.size() && s[pos] == '.') {
+            ++pos;
+            time::detail::fraction(s, pos, frac);
+        }
+        if (mo == 0 || pos >= s.size() || s[pos] != ' ' || !time::detail::digits(s, pos + 1, 4, y)) return 0;
+        out = time::make_time(y, mo, d, h, mi, sec, frac, offset_s);
+        return out ? pos + 5 : 0;
+    }
+    if (clock_at(s, 0) && s.size() > 9 && (s[8] == '.' || s[8] == ',') && digit(s[9])) {
+        const size_t end = fraction_end(s, 8);
+        const int64_t local_day = (now_ns / time::kNsPerSec + offset_s) / 86400;
+        int64_t y;
+        unsigned mo, d;
+        time::civil_from_days(local_day, y, mo, d);
+        char buf[40];
+        int n = 0;
+        auto put2 = [&](unsigned v) {
+            buf[n++] = static_cast<char>('0' + v / 10);
+            buf[n++] = static_cast<char>('0' + v % 10);
+        };
+        if (y < 1000 || y > 9999) return 0;
+        for (int64_t div = 1000; div; div /= 10) buf[n++] = static_cast<char>('0' + (y / div) % 10);
+        buf[n++] = '-';
+        put2(mo);
+        buf[n++] = '-';
+        put2(d);
+        buf[n++] = 'T';
+        const size_t len = end < 30 ? end : 30;
+        for (size_t k = 0; k < len; ++k) buf[n++] = s[k];
+        out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), offset_s);
+        if (!out) return 0;
+        if (*out > now_ns + 3600 * time::kNsPerSec) *out -= 86400 * time::kNsPerSec;  // yesterday's, read after midnight
+        return end;
+    }
+    return 0;
+}
+
+/// A level word as application logs print it: upper case (any word the
+/// normaliser knows, 3+ letters: INFO, WARNING, SEVERE, FINE...), or the
+/// common words in lower or capitalised case (info, Error...).
+inline level::Level level_word(std::string_view t) {
+    if (t.size() < 3 || t.size() > 9) return level::Level::Unknown;
+    bool upper = true, lower = true;
+    for (size_t k = 0; k < t.size(); ++k) {
+        const char c = t[k];
+        if (!alpha(c)) return level::Level::Unknown;
+        upper = upper && c >= 'A' && c <= 'Z';
+        lower = lower && ((c >= 'a' && c <= 'z') || (k == 0 && c >= 'A' && c <= 'Z'));
+    }
+    if (!upper && !lower) return level::Level::Unknown;
+    const level::Level l = level::normalize(t);
+    if (upper || l == level::Level::Unknown) return l;
+    static constexpr std::string_view kCommon[] = {"trace", "debug", "info",  "warn",    "warning",
+                                                   "error", "fatal", "panic", "critical"};
+    char buf[10];
+    for (size_t k = 0; k < t.size(); ++k) buf[k] = static_cast<char>(t[k] | 0x20);
+    const std::string_view lc(buf, t.size());
+    for (auto w : kCommon)
+        if (lc == w) return l;
+    return level::Level::Unknown;
+}
+
+/// "main.go:42", "app/views.py:10", "Foo.java:123".
+inline bool caller_token(std::string_view t) {
+    const size_t colon = t.rfind(':');
+    if (colon == std::string_view::npos || colon + 1 >= t.size() || colon == 0) return false;
+    for (size_t k = colon + 1; k < t.size(); ++k)
+        if (!digit(t[k])) return false;
+    const std::string_view file = t.substr(0, colon);
+    const size_t dot = file.rfind('.');
+    if (dot == std::string_view::npos || dot + 1 >= file.size() || dot == 0) return false;
+    for (size_t k = dot + 1; k < file.size(); ++k)
+        if (!alpha(file[k])) return false;
+    return true;
+}
+
+/// A logger or component name: com.example.App, myapp.db, o.s.b.Server$1, http-nio.
+inline bool logger_token(std::string_view t) {
+    if (t.empty() || t.size() > 200 || !(alpha(t[0]) || t[0] == '_')) return false;
+    for (char c : t)
+        if (!(alpha(c) || digit(c) || c == '.' || c == '_' || c == '$' || c == '/' || c == '-')) return false;
+    return true;
+}
+
+inline size_t skip_space(std::string_view s, size_t pos) {
+    while (pos < s.size() && space(s[pos])) ++pos;
+    return pos;
+}
+
+inline size_t token_end(std::string_view s, size_t pos) {
+    while (pos < s.size() && !space(s[pos])) ++pos;
+    return pos;
+}
+
+/// After spaces at pos: a separator " - ", " : ", " | ", "-- " followed by a
+/// space or the end. Returns the position after it, or npos.
+inline size_t separator(std::string_view s, size_t pos) {
+    pos = skip_space(s, pos);
+    size_t e = pos;
+    if (e < s.size() && s[e] == '-' && e + 1 < s.size() && s[e + 1] == '-') e += 2;
+    else if (e < s.size() && (s[e] == '-' || s[e] == ':' || s[e] == '|')) e += 1;
+    else return std::string_view::npos;
+    if (e < s.size() && !space(s[e])) return std::string_view::npos;
+    return e;
+}
+
+/// The message: what is left after spaces and one leading separator.
+inline std::string_view rest(std::string_view s, size_t pos) {
+    const size_t sep = separator(s, pos);
+    if (sep != std::string_view::npos) pos = sep;
+    pos = skip_space(s, pos);
+    return s.substr(pos);
+}
+
+inline std::string_view trim(std::string_view t) {
+    while (!t.empty() && space(t.front())) t.remove_prefix(1);
+    while (!t.empty() && space(t.back())) t.remove_suffix(1);
+    return t;
+}
+
+/// The ']' closing the '[' at pos, nesting counted ("[QuorumPeer[myid=1]/...]"); npos past 256 bytes.
+inline size_t matching_bracket(std::string_view s, size_t pos) {
+    int depth = 0;
+    for (size_t k = pos; k < s.size() && k - pos <= 256; ++k) {
+        if (s[k] == '[') ++depth;
+        else if (s[k] == ']' && --depth == 0) return k;
+    }
+    return std::string_view::npos;
+}
+
+/// Does a "logger-ish token then a separator" start at pos (after spaces)?
+inline bool logger_then_separator(std::string_view s, size_t pos) {
+    pos = skip_space(s, pos);
+    const size_t e = token_end(s, pos);
+    std::string_view t = s.substr(pos, e - pos);
+    if (!t.empty() && t.back() == ':') return logger_token(t.substr(0, t.size() - 1));
+    return logger_token(t) && (separator(s, e) != std::string_view::npos || (e < s.size() && s[e] == '\t'));
+}
+
+/// Is the next token (after spaces) a level word?
+inline bool next_is_level(std::string_view s, size_t pos) {
+    pos = skip_space(s, pos);
+    return level_word(s.substr(pos, token_end(s, pos) - pos)) != level::Level::Unknown;
+}
+
+/// The header after the timestamp: level, [thread], pid, ---, logger,
+/// file:line, in the orders the common layouts print them.
+inline void header(std::string_view s, size_t pos, Record& r) {
+    for (int tokens = 0; tokens < 8; ++tokens) {
+        pos = skip_space(s, pos);
+        if (pos >= s.size()) break;
+        const char c = s[pos];
+        if (c == '[') {
+            const size_t close = matching_bracket(s, pos);
+            if (close == std::string_view::npos) break;
+            const std::string_view inside = trim(s.substr(pos + 1, close - pos - 1));
+            if (inside.empty()) break;
+            const size_t colon = inside.rfind(':');
+            if (r.level == level::Level::Unknown && level_word(inside) != level::Level::Unknown) {
+                r.level = level_word(inside);
+            } else if (r.level == level::Level::Unknown && colon != std::string_view::npos &&
+                       level_word(inside.substr(colon + 1)) != level::Level::Unknown &&
+                       logger_token(inside.substr(0, colon))) {
+                r.level = level_word(inside.substr(colon + 1));  // Apache 2.4 "[core:error]"
+                if (r.logger.empty()) r.logger = inside.substr(0, colon);
+            } else if (r.thread.empty() &&
+                       (r.level == level::Level::Unknown || logger_then_separator(s, close + 1))) {
+                r.thread = inside;  // logback "[main] INFO", log4j "ERROR [main] c.e.App -"
+            } else if (r.logger.empty() && r.level != level::Level::Unknown) {
+                r.logger = inside;  // "ERROR [Component] message"
+            } else {
+                break;  // a tag that belongs to the message (Rails request ids)
+            }
+            pos = close + 1;
+            continue;
+        }
+        if (r.level != level::Level::Unknown && s.substr(pos, 4) == "--- ") {  // Spring Boot
+            pos += 3;
+            continue;
+        }
+        if ((c == '-' || c == '|') && pos + 1 < s.size() && space(s[pos + 1])) {
+            ++pos;
+            continue;
+        }
+        const size_t e = token_end(s, pos);
+        std::string_view t = s.substr(pos, e - pos);
+        const bool colon = t.size() > 1 && t.back() == ':';
+        const std::string_view bare = colon ? t.substr(0, t.size() - 1) : t;
+        if (r.level == level::Level::Unknown && level_word(bare) != level::Level::Unknown) {
+            r.level = level_word(bare);
+            pos = e;
+            continue;
+        }
+        if (r.pid < 0 && r.logger.empty() && !colon && bare.size() <= 10 && digits_at(bare, 0, bare.size()) &&
+            (r.level != level::Level::Unknown || next_is_level(s, e))) {
+            int64_t v = 0;
+            for (char d : bare) v = v * 10 + (d - '0');
+            r.pid = v;
+            pos = e;
+            continue;
+        }
+        if (r.caller.empty() && caller_token(bare)) {
+            r.caller = bare;
+            pos = e;
+            if (colon) break;  // Go's "main.go:42: message"
+            continue;
+        }
+        if (r.logger.empty() && logger_token(bare)) {
+            const bool sep = colon || separator(s, e) != std::string_view::npos || (e < s.size() && s[e] == '\t');
+            bool before_level = false;
+            if (sep && r.level == level::Level::Unknown && !colon) {
+                // Python "%(name)s - %(levelname)s - %(message)s": a level must follow.
+                const size_t after = skip_space(s, separator(s, e));
+                const size_t te = token_end(s, after);
+                std::string_view next = s.substr(after, te - after);
+                if (!next.empty() && next.back() == ':') next.remove_suffix(1);
+                before_level = level_word(next) != level::Level::Unknown;
+            }
+            if (sep && (r.level != level::Level::Unknown || before_level)) {
+                r.logger = bare;
+                pos = e;
+                if (colon) break;
+                continue;
+            }
+        }
+        break;
+    }
+    r.msg = rest(s, pos);
+}
+
+}  // namespace detail
+
+/// Reads one line. Returns nullptr, or why the line is not an application log line.
+inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Record& r) {
+    using namespace detail;
+    r = Record{};
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+    if (s.empty()) return "empty line";
+    // Ruby Logger / Rails: "I, [2026-01-19T10:30:00.123456 #12345]  INFO -- app: message"
+    if (s.size() > 4 && alpha(s[0]) && s[1] == ',' && s[2] == ' ' && s[3] == '[') {
+        std::optional<int64_t> t;
+        const size_t n = timestamp(s.substr(4), now_ns, offset_s, t);
+        if (!n) return "no timestamp in the Ruby Logger header";
+        size_t pos = 4 + n;
+        if (pos + 1 < s.size() && s[pos] == ' ' && s[pos + 1] == '#') {
+            pos += 2;
+            int64_t pid = 0;
+            size_t k = pos;
+            while (k < s.size() && digit(s[k]) && k - pos < 10) pid = pid * 10 + (s[k++] - '0');
+            if (k > pos) r.pid = pid;
+            pos = k;
+        }
+        if (pos >= s.size() || s[pos] != ']') return "unterminated Ruby Logger header";
+        pos = skip_space(s, pos + 1);
+        const size_t e = token_end(s, pos);
+        r.level = level::normalize(s.substr(pos, e - pos));
+        if (r.level == level::Level::Unknown) r.level = level::normalize(s.substr(0, 1));
+        pos = skip_space(s, e);
+        if (s.substr(pos, 3) == "-- ") {
+            pos += 3;
+            const size_t colon = s.find(": ", pos);
+            const size_t end = colon == std::string_view::npos ? s.size() : colon;
+            if (colon != std::string_view::npos || (end > pos && s.back() == ':')) {
+                r.logger = trim(s.substr(pos, end - pos));
+                pos = colon == std::string_view::npos ? s.size() : colon + 2;
+            } else if (pos < s.size() && s[pos] == ':') {
+                ++pos;
+            }
+        }
+        r.time = t;
+        r.msg = s.substr(skip_space(s, pos));
+        r.layout = "ruby";
+        return nullptr;
+    }
+    // glog / klog: "E0119 10:30:00.123456   12345 main.go:42] message"
+    if (s.size() > 22 && (s[0] == 'I' || s[0] == 'W' || s[0] == 'E' || s[0] == 'F') && digits_at(s, 1, 4) &&
+        s[5] == ' ' && clock_at(s, 6) && s[14] == '.') {
+        unsigned mo = 0, d = 0;
+        time::detail::digits(s, 1, 2, mo);
+        time::detail::digits(s, 3, 2, d);
+        size_t pos = fraction_end(s, 14);
+        int64_t frac = 0;
+        size_t fp = 15;
+        time::detail::fraction(s, fp, frac);
+        unsigned hh = 0, mi = 0, ss = 0;
+        time::detail::digits(s, 6, 2, hh);
+        time::detail::digits(s, 9, 2, mi);
+        time::detail::digits(s, 12, 2, ss);
+        if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
+            r.time = time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss, frac, offset_s);
+        if (!r.time) return "bad glog timestamp";
+        pos = skip_space(s, pos);
+        size_t k = pos;
+        int64_t tid = 0;
+        while (k < s.size() && digit(s[k]) && k - pos < 10) tid = tid * 10 + (s[k++] - '0');
+        if (k == pos) return "no thread id in the glog header";
+        r.thread = s.substr(pos, k - pos);
+        pos = skip_space(s, k);
+        const size_t close = s.find("] ", pos);
+        const size_t end = close == std::string_view::npos && !s.empty() && s.back() == ']' ? s.size() - 1 : close;
+        if (end == std::string_view::npos) return "no file:line] in the glog header";
+        r.caller = s.substr(pos, end - pos);
+        r.level = level::normalize(s.substr(0, 1));
+        r.msg = end + 2 <= s.size() ? s.substr(end + 2) : std::string_view{};
+        r.layout = "glog";
+        return nullptr;
+    }
+    // Android logcat "threadtime": "03-17 16:13:38.811  1702  2395 D WindowManager: message"
+    if (s.size() > 21 && digits_at(s, 0, 2) && s[2] == '-' && digits_at(s, 3, 2) && s[5] == ' ' && clock_at(s, 6) &&
+        s[14] == '.' && digits_at(s, 15, 3)) {
+        unsigned mo = 0, d = 0, hh = 0, mi = 0, ss = 0, ms = 0;
+        time::detail::digits(s, 0, 2, mo);
+        time::detail::digits(s, 3, 2, d);
+        time::detail::digits(s, 6, 2, hh);
+        time::detail::digits(s, 9, 2, mi);
+        time::detail::digits(s, 12, 2, ss);
+        time::detail::digits(s, 15, 3, ms);
+        size_t pos = skip_space(s, 18);
+        size_t e = token_end(s, pos);
+        const std::string_view pid = s.substr(pos, e - pos);
+        pos = skip_space(s, e);
+        e = token_end(s, pos);
+        const std::string_view tid = s.substr(pos, e - pos);
+        pos = skip_space(s, e);
+        if (!pid.empty() && pid.size() <= 10 && digits_at(pid, 0, pid.size()) && !tid.empty() && pos + 2 < s.size() &&
+            alpha(s[pos]) && s[pos + 1] == ' ' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+            r.level = level::normalize(s.substr(pos, 1));
+            r.time = time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss,
+                                     static_cast<int64_t>(ms) * 1'000'000, offset_s);
+            int64_t v = 0;
+            for (char c : pid) v = v * 10 + (c - '0');
+            r.pid = v;
+            r.thread = tid;
+            pos += 2;
+            const size_t colon = s.find(':', pos);
+            if (colon != std::string_view::npos) {
+                r.logger = trim(s.substr(pos, colon - pos));
+                pos = colon + 1;
+            }
+            r.msg = s.substr(skip_space(s, pos));
+            r.layout = "logcat";
+            if (r.time) return nullptr;
+        }
+        r = Record{};
+    }
+    // logrus on a terminal: "INFO[0000] message"
+    if (s.size() > 6 && s[4] == '[' && level_word(s.substr(0, 4)) != level::Level::Unknown) {
+        const size_t close = s.find(']', 5);
+        if (close != std::string_view::npos && close > 5 && digits_at(s, 5, close - 5)) {
+            r.level = level_word(s.substr(0, 4));
+            r.msg = s.substr(skip_space(s, close + 1));
+            r.layout = "logrus";
+            return nullptr;
+        }
+    }
+    // Python logging's default: "ERROR:root:message"
+    {
+        const size_t c1 = s.find(':');
+        if (c1 != std::string_view::npos && c1 >= 4 && c1 <= 8) {
+            const std::string_view lv = s.substr(0, c1);
+            bool upper = true;
+            for (char c : lv) upper = upper && c >= 'A' && c <= 'Z';
+            const size_t c2 = s.find(':', c1 + 1);
+            if (upper && level_word(lv) != level::Level::Unknown && c2 != std::string_view::npos &&
+                logger_token(s.substr(c1 + 1, c2 - c1 - 1))) {
+                r.level = level_word(lv);
+                r.logger = s.substr(c1 + 1, c2 - c1 - 1);
+                r.msg = s.substr(c2 + 1);
+                r.layout = "python";
+                return nullptr;
+            }
+        }
+    }
+    // The general family: a timestamp (possibly in brackets), then a header.
+    size_t pos = 0;
+    bool bracket = false;
+    if (s[0] == '[') {
+        bracket = true;
+        pos = 1;
+    }
+    const size_t n = timestamp(s.substr(pos), now_ns, offset_s, r.time);
+    if (!n) return "no timestamp at the start of the line";
+    pos += n;
+    if (bracket) {
+        if (pos >= s.size() || s[pos] != ']') return "unterminated [timestamp]";
+        ++pos;
+    }
+    if (pos < s.size() && !space(s[pos]) && s[pos] != ']') return "no space after the timestamp";
+    header(s, pos, r);
+    r.layout = "timestamped";
+    return nullptr;
+}
+
+}  // namespace weir::applog

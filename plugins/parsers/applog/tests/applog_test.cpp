@@ -1,0 +1,157 @@
+#include "applog_scan.hpp"
+
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
+
+#include <gtest/gtest.h>
+
+using weir::event::Batch;
+using weir::runtime::testing::StageHarness;
+
+namespace {
+
+// 2026-01-19T12:00:00Z: the arrival time for lines without a date or year.
+constexpr int64_t kNow = 1768824000LL * 1'000'000'000LL;
+
+struct Golden {
+    const char* line;
+    const char* json;  // the event as outputs show it
+};
+
+std::string parse(const std::string& line, const std::string& options = "") {
+    StageHarness h(WEIR_TEST_PLUGIN, options);
+    Batch b;
+    b.add(line, kNow);
+    h.process(b);
+    return std::string(b.to_json(0));
+}
+
+}  // namespace
+
+TEST(ApplogParser, GoldenLinesOfEachFamily) {
+    const Golden cases[] = {
+        // The issue's own example: [Component] after the level is the logger.
+        {"2026-01-19 10:30:00,123 ERROR [Component] message",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"message","level":"ERROR","logger":"Component"})j"},
+        // log4j PatternLayout "%d %-5p [%t] %c - %m"
+        {"2026-01-19 10:30:00,123 WARN  [http-nio-8080-exec-1] com.example.web.Api - slow request took=1532ms",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"slow request took=1532ms","level":"WARN",)j"
+         R"j("logger":"com.example.web.Api","thread":"http-nio-8080-exec-1"})j"},
+        // logback default "%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg"
+        {"10:30:00.123 [main] INFO  c.e.demo.Application - Started Application in 2.1 seconds",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"Started Application in 2.1 seconds",)j"
+         R"j("level":"INFO","logger":"c.e.demo.Application","thread":"main"})j"},
+        // Python "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+        {"2026-01-19 10:30:00,123 - myapp.db - WARNING - pool exhausted - retrying",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"pool exhausted - retrying","level":"WARN",)j"
+         R"j("logger":"myapp.db"})j"},
+        // Python "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+        {"2026-01-19 10:30:00,001 INFO [django.request] GET /health 200",
+         R"j({"@timestamp":"2026-01-19T10:30:00.001000000Z","message":"GET /health 200","level":"INFO",)j"
+         R"j("logger":"django.request"})j"},
+        // Python logging's default format
+        {"CRITICAL:root:disk on fire",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"disk on fire","level":"FATAL","logger":"root"})j"},
+        // Go's log package with Lmicroseconds | Lshortfile
+        {"2026/01/19 10:30:00.123456 server.go:87: listening on :8080",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123456000Z","message":"listening on :8080","caller":"server.go:87"})j"},
+        // Go's log package, default flags
+        {"2026/01/19 10:30:00 Starting server: port 8080",
+         R"j({"@timestamp":"2026-01-19T10:30:00.000000000Z","message":"Starting server: port 8080"})j"},
+        // zap's console encoder
+        {"2026-01-19T10:30:00.123Z\tERROR\tapi/handler.go:42\trequest failed\t{\"status\": 502}",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"request failed\t{\"status\": 502}",)j"
+         R"j("level":"ERROR","caller":"api/handler.go:42"})j"},
+        // Ruby Logger / Rails
+        {"I, [2026-01-19T10:30:00.123456 #4242]  INFO -- : Started GET \"/users\" for 10.0.0.1",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123456000Z","message":"Started GET \"/users\" for 10.0.0.1",)j"
+         R"j("level":"INFO","pid":4242})j"},
+        {"E, [2026-01-19T10:30:00.5 #7] ERROR -- sidekiq: job failed: timeout",
+         R"j({"@timestamp":"2026-01-19T10:30:00.500000000Z","message":"job failed: timeout","level":"ERROR",)j"
+         R"j("logger":"sidekiq","pid":7})j"},
+        // Spring Boot 2
+        {"2026-01-19 10:30:00.123  INFO 12345 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : "
+         "Tomcat started on port(s): 8080 (http)",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"Tomcat started on port(s): 8080 (http)",)j"
+         R"j("level":"INFO","logger":"o.s.b.w.embedded.tomcat.TomcatWebServer","thread":"main","pid":12345})j"},
+        // glog / klog
+        {"E0119 10:30:00.123456   12345 reflector.go:138] failed to list *v1.Pod: timeout",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123456000Z","message":"failed to list *v1.Pod: timeout",)j"
+         R"j("level":"ERROR","thread":"12345","caller":"reflector.go:138"})j"},
+        // logrus on a terminal
+        {"WARN[0003] disk usage high                               pct=91",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"disk usage high                               pct=91","level":"WARN"})j"},
+        // bracketed ISO timestamp with zone
+        {"[2026-01-19T10:30:00.250+01:00] [worker-3] DEBUG cache miss key=users:42",
+         R"j({"@timestamp":"2026-01-19T09:30:00.250000000Z","message":"cache miss key=users:42","level":"DEBUG",)j"
+         R"j("thread":"worker-3"})j"},
+        // Hadoop (log4j "%d{yyMMdd HHmmss}"), with a thread id before the level
+        {"081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+         R"j({"@timestamp":"2008-11-09T20:36:15.000000000Z","message":"PacketResponder 1 terminating","level":"INFO",)j"
+         R"j("logger":"dfs.DataNode$PacketResponder","pid":148})j"},
+        // Spark (log4j "%d{yy/MM/dd HH:mm:ss}")
+        {"17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi",
+         R"j({"@timestamp":"2017-06-09T20:10:40.000000000Z","message":"Changing view acls to: yarn,curi",)j"
+         R"j("level":"INFO","logger":"spark.SecurityManager"})j"},
+        // ZooKeeper: nested brackets
+        {"2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - "
+         "Notification time out: 3200",
+         R"j({"@timestamp":"2015-07-29T17:41:44.747000000Z","message":"Notification time out: 3200","level":"INFO",)j"
+         R"j("logger":"QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774"})j"},
+        // Apache's error log, 2.2 and 2.4
+        {"[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+         R"j({"@timestamp":"2005-12-04T04:47:44.000000000Z","message":"mod_jk child workerEnv in error state 6",)j"
+         R"j("level":"ERROR"})j"},
+        {"[Mon Jan 19 10:30:00.123456 2026] [proxy:warn] [pid 42:tid 7] AH01144: No protocol handler",
+         R"j({"@timestamp":"2026-01-19T10:30:00.123456000Z","message":"AH01144: No protocol handler",)j"
+         R"j("level":"WARN","logger":"proxy","thread":"pid 42:tid 7"})j"},
+        // Android logcat
+        {"01-19 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
+         R"j({"@timestamp":"2026-01-19T16:13:38.811000000Z","message":"printFreezingDisplayLogs","level":"DEBUG",)j"
+         R"j("logger":"WindowManager","thread":"2395","pid":1702})j"},
+        // a message that merely starts with a capitalised word is not a logger
+        {"2026-01-19 10:30:00 INFO Server started",
+         R"j({"@timestamp":"2026-01-19T10:30:00.000000000Z","message":"Server started","level":"INFO"})j"},
+    };
+    for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
+}
+
+TEST(ApplogParser, NotAnApplicationLogLineIsKeptAndMarked) {
+    const std::string lines[] = {"just words", "", "2026-13-45 10:30:00 INFO bad date", "[2026-01-19 10:30:00 INFO x",
+                                 "I, [garbage #1] INFO -- : x", "E0119 10:30:00.1 x"};
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    Batch b;
+    for (const auto& l : lines) b.add(l, kNow);
+    h.process(b);
+    for (size_t i = 0; i < b.size(); ++i) {
+        EXPECT_TRUE(b.event(i).flags & WEIR_EVENT_PARSE_ERROR) << lines[i];
+        EXPECT_EQ(b.body(i), lines[i]);
+    }
+    EXPECT_EQ(h.metrics().errors.get("parse_error"), std::size(lines));
+}
+
+TEST(ApplogParser, RequireLevelAndTimezone) {
+    EXPECT_NE(parse("2026/01/19 10:30:00 no level here", "{require_level: true}").find(R"j("_parse_error":"no level")j"),
+              std::string::npos);
+    EXPECT_NE(parse("2026-01-19 10:30:00 INFO x", "{timezone: '-05:00'}").find("2026-01-19T15:30:00.000000000Z"),
+              std::string::npos);
+}
+
+TEST(ApplogScan, TimeOfDayAfterMidnightBelongsToYesterday) {
+    weir::applog::Record r;
+    // arrival 00:10 on the 19th, line says 23:59 -> the 18th
+    const int64_t just_after_midnight = (1768780800LL + 600) * 1'000'000'000LL;
+    ASSERT_EQ(weir::applog::scan("23:59:59.900 [main] INFO a.B - late", just_after_midnight, 0, r), nullptr);
+    EXPECT_EQ(*r.time, (1768780800LL - 1) * 1'000'000'000LL + 900'000'000LL);
+}
+
+TEST(ApplogScan, LevelWordsAreStrict) {
+    using weir::applog::detail::level_word;
+    using weir::level::Level;
+    EXPECT_EQ(level_word("WARNING"), Level::Warn);
+    EXPECT_EQ(level_word("Error"), Level::Error);
+    EXPECT_EQ(level_word("SEVERE"), Level::Error);
+    EXPECT_EQ(level_word("fine"), Level::Unknown);  // a word of the message, not a level
+    EXPECT_EQ(level_word("I"), Level::Unknown);
+    EXPECT_EQ(level_word("eRRor"), Level::Unknown);
+}
