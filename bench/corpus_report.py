@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Runs real log files through one parser of the real daemon and reports how
+many lines it accepts (no _parse_error), how many it marks, and a few of the
+refused lines. Not a test: corpora are not part of the repository.
+
+  bench/corpus_report.py [--weir build/weir] [--options '{format: combined}'] PARSER FILE...
+"""
+import argparse
+import json
+import os
+import queue
+import threading
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(weir, parser, options, path):
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")[:-1]  # complete lines; a partial last line waits for its newline
+    d = tempfile.mkdtemp(prefix="weir-corpus-")
+    os.makedirs(os.path.join(d, "pipelines"))
+    with open(os.path.join(d, "weir.yaml"), "w") as f:
+        f.write("service:\n  admin_listen: 127.0.0.1:0\n  data_dir: data\n  pipelines_dir: pipelines\n")
+    with open(os.path.join(d, "pipelines", "p.yaml"), "w") as f:
+        f.write(f"name: corpus\ninputs:\n  - type: file\n    paths: [{json.dumps(os.path.abspath(path))}]\n"
+                f"    read_from_head: true\nparser:\n  type: {parser}\n")
+        for k, v in (options or {}).items():
+            f.write(f"  {k}: {json.dumps(v)}\n")
+        f.write("outputs:\n  - type: stdout\n")
+    proc = subprocess.Popen([weir, "run", "--config", os.path.join(d, "weir.yaml")], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    got, refused, fields = 0, [], {}
+    q = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + 60
+    try:
+        # Blank lines make no event, so stop at the line count or when the
+        # daemon has been quiet for a few seconds.
+        idle_until = time.monotonic() + 10
+        while got < len(lines) and time.monotonic() < min(deadline, idle_until):
+            try:
+                out = q.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if out is None:
+                break
+            idle_until = time.monotonic() + 3
+            got += 1
+            ev = json.loads(out)
+            if "_parse_error" in ev:
+                refused.append((ev["_parse_error"], ev.get("message", "")))
+            for k in ev:
+                fields[k] = fields.get(k, 0) + 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    return len(lines), got, refused, fields
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weir", default=os.path.join(os.path.dirname(__file__), "..", "build", "weir"))
+    ap.add_argument("--options", default="{}", help="parser options as JSON")
+    ap.add_argument("parser")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    for path in a.files:
+        total, got, refused, fields = run(a.weir, a.parser, json.loads(a.options), path)
+        ok = got - len(refused)
+        print(f"{a.parser:8} {os.path.basename(path):36} lines {total:6}  events {got:6}  accepted {ok:6} "
+              f"({100.0 * ok / max(total, 1):5.1f}%)  fields: {', '.join(sorted(fields))}")
+        for why, msg in refused[:3]:
+            print(f"    refused ({why}): {msg[:110]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
