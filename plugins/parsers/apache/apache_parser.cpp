@@ -1,52 +1,40 @@
 // apache: Apache / Nginx access logs in any LogFormat, compiled once.
-#include "log_format.hpp"
+#include "apache_engine.hpp"
 
 #include <weir/sdk.hpp>
-#include <weir/time.hpp>
 
-#include <charconv>
 #include <string>
 
 namespace {
 
-using weir::apache::Field;
 using weir::apache::LogFormat;
-using weir::apache::Raw;
+
+LogFormat compile(std::string_view text) {
+    std::string error;
+    auto f = LogFormat::compile(text, error);
+    if (!f) throw weir::ConfigError("invalid format: " + error);
+    return std::move(*f);
+}
+
+bool dash_bytes_zero(std::string_view dash) {
+    if (dash == "zero") return true;
+    if (dash == "absent") return false;
+    throw weir::ConfigError("dash_bytes must be 'zero' or 'absent', found '" + std::string(dash) + "'");
+}
 
 class ApacheParser final : public weir::Parser {
 public:
     ApacheParser(weir::Context& ctx, const weir::Options& opts)
-        : weir::Parser(ctx), h_(ctx.host()), keep_request_(opts.boolean("keep_request")) {
-        std::string error;
-        auto f = LogFormat::compile(opts.str("format"), error);
-        if (!f) throw weir::ConfigError("invalid format: " + error);
-        format_ = std::move(*f);
-        const std::string_view dash = opts.str("dash_bytes");
-        if (dash == "zero") {
-            dash_bytes_zero_ = true;
-        } else if (dash == "absent") {
-            dash_bytes_zero_ = false;
-        } else {
-            throw weir::ConfigError("dash_bytes must be 'zero' or 'absent', found '" + std::string(dash) + "'");
-        }
-    }
+        : weir::Parser(ctx),
+          engine_(ctx.host(), compile(opts.str("format")), opts.boolean("keep_request"),
+                  dash_bytes_zero(opts.str("dash_bytes"))) {}
 
     void process(weir::Batch& batch) override {
-        weir_batch* b = batch.raw();
         size_t errors = 0, bad_time = 0;
-        const size_t n = batch.size();
-        for (size_t i = 0; i < n; ++i) {
-            const weir_str body = h_->event_body(b, i);
-            const weir_node root = h_->event_fields(b, i);
-            bool ok = true;
-            const char* why = format_.scan({body.data, body.size}, [&](const Raw& r) {
-                if (ok) ok = emit(b, i, root, r, bad_time);
-            });
-            if (!why && !ok) why = "a numeric field is not a number";
-            if (why) {
+        for (size_t i = 0, n = batch.size(); i < n; ++i) {
+            if (const char* why = engine_.parse(batch.raw(), i, bad_time)) {
                 // Fields set before the mismatch stay; the raw line is the body.
-                h_->event_set_flags(b, i, h_->event_flags(b, i) | WEIR_EVENT_PARSE_ERROR);
-                put_str(b, root, "_parse_error", why, WEIR_ADD_BORROW);
+                batch[i].mark_parse_error(why);
                 ++errors;
             }
         }
@@ -55,154 +43,7 @@ public:
     }
 
 private:
-    void put_str(weir_batch* b, weir_node root, std::string_view key, std::string_view v, uint32_t flags) {
-        weir_value val{};
-        val.type = WEIR_VAL_STRING;
-        val.as.s = weir_str{v.data(), v.size()};
-        h_->put(b, root, key.data(), key.size(), &val, flags);
-    }
-    void put_int(weir_batch* b, weir_node root, std::string_view key, int64_t v) {
-        weir_value val{};
-        val.type = WEIR_VAL_INT;
-        val.as.i = v;
-        h_->put(b, root, key.data(), key.size(), &val, 0);
-    }
-    void put_float(weir_batch* b, weir_node root, std::string_view key, double v) {
-        weir_value val{};
-        val.type = WEIR_VAL_FLOAT;
-        val.as.f = v;
-        h_->put(b, root, key.data(), key.size(), &val, 0);
-    }
-
-    static bool to_int(std::string_view s, int64_t& out) {
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-        return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-    }
-
-    /// Apache escapes '"' and '\' with a backslash and other bytes as \xhh.
-    std::string_view unescape(weir_batch* b, std::string_view v) {
-        char* out = h_->batch_alloc(b, v.size());
-        size_t o = 0;
-        for (size_t k = 0; k < v.size(); ++k) {
-            if (v[k] == '\\' && k + 1 < v.size()) {
-                const char c = v[k + 1];
-                if (c == 'x' && k + 3 < v.size()) {
-                    unsigned x = 0;
-                    auto [p, ec] = std::from_chars(v.data() + k + 2, v.data() + k + 4, x, 16);
-                    if (ec == std::errc() && p == v.data() + k + 4) {
-                        out[o++] = static_cast<char>(x);
-                        k += 3;
-                        continue;
-                    }
-                }
-                out[o++] = c == 'n' ? '\n' : c == 't' ? '\t' : c;
-                ++k;
-                continue;
-            }
-            out[o++] = v[k];
-        }
-        return {out, o};
-    }
-
-    // Returns false for a number field that is not a number.
-    bool emit(weir_batch* b, size_t i, weir_node root, const Raw& r, size_t& bad_time) {
-        std::string_view v = r.value;
-        const std::string& name = r.step->name;
-        // Values point into the body, which lives in the batch: borrow them.
-        constexpr uint32_t kBorrow = WEIR_ADD_BORROW;
-        switch (r.step->field) {
-            case Field::Time: {
-                if (auto t = weir::time::parse_apache(v)) {
-                    h_->event_set_time(b, i, *t);
-                } else {
-                    ++bad_time;
-                    put_str(b, root, "time", v, kBorrow);
-                }
-                return true;
-            }
-            case Field::TimeFormat: {
-                if (auto t = r.step->time_format->parse(v)) {
-                    h_->event_set_time(b, i, *t);
-                } else {
-                    ++bad_time;
-                    put_str(b, root, "time", v, kBorrow);
-                }
-                return true;
-            }
-            case Field::Request: {
-                if (r.escaped) v = unescape(b, v);
-                const size_t sp1 = v.find(' ');
-                const size_t sp2 = sp1 == std::string_view::npos ? sp1 : v.find(' ', sp1 + 1);
-                if (sp2 == std::string_view::npos || v.find(' ', sp2 + 1) != std::string_view::npos) {
-                    // Not "METHOD target PROTOCOL" (a probe, a TLS handshake on a plain port): keep it whole.
-                    if (v != "-") put_str(b, root, "request", v, kBorrow);
-                    return true;
-                }
-                if (keep_request_) put_str(b, root, "request", v, kBorrow);
-                put_str(b, root, "method", v.substr(0, sp1), kBorrow);
-                std::string_view target = v.substr(sp1 + 1, sp2 - sp1 - 1);
-                const size_t q = target.find('?');
-                if (q != std::string_view::npos) {
-                    put_str(b, root, "path", target.substr(0, q), kBorrow);
-                    put_str(b, root, "query", target.substr(q + 1), kBorrow);
-                } else {
-                    put_str(b, root, "path", target, kBorrow);
-                }
-                put_str(b, root, "protocol", v.substr(sp2 + 1), kBorrow);
-                return true;
-            }
-            case Field::Status:
-            case Field::Port:
-            case Field::Pid: {
-                if (v == "-") return true;
-                int64_t n;
-                if (!to_int(v, n)) return false;
-                put_int(b, root, name, n);
-                return true;
-            }
-            case Field::Bytes:
-            case Field::BytesSent:
-            case Field::BytesReceived: {
-                if (v == "-") {
-                    if (dash_bytes_zero_) put_int(b, root, name, 0);
-                    return true;
-                }
-                int64_t n;
-                if (!to_int(v, n)) return false;
-                put_int(b, root, name, n);
-                return true;
-            }
-            case Field::DurationUs:
-            case Field::DurationS:
-            case Field::DurationMs: {
-                if (v == "-") return true;
-                int64_t n;
-                if (!to_int(v, n)) return false;
-                const double ms = r.step->field == Field::DurationUs  ? static_cast<double>(n) / 1000.0
-                                  : r.step->field == Field::DurationS ? static_cast<double>(n) * 1000.0
-                                                                      : static_cast<double>(n);
-                put_float(b, root, name, ms);
-                return true;
-            }
-            case Field::Query:
-                if (!v.empty() && v.front() == '?') v.remove_prefix(1);
-                if (!v.empty()) put_str(b, root, name, v, kBorrow);
-                return true;
-            case Field::Ignored:
-                return true;
-            default:
-                // Strings; "-" means "not there".
-                if (v == "-" || v.empty()) return true;
-                if (r.escaped) v = unescape(b, v);
-                put_str(b, root, name, v, kBorrow);
-                return true;
-        }
-    }
-
-    const weir_host_api* h_;
-    LogFormat format_;
-    bool keep_request_;
-    bool dash_bytes_zero_ = true;
+    weir::apache::Engine engine_;
 };
 
 const weir_option_def apache_options[] = {

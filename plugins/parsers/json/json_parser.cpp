@@ -1,35 +1,22 @@
 // json: each body is one JSON object; its keys become typed fields.
+#include "json_engine.hpp"
+
 #include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
-#include <simdjson.h>
-
-#include <cstring>
-#include <string>
-#include <vector>
 
 namespace {
-
 
 class JsonParser final : public weir::Parser {
 public:
     JsonParser(weir::Context& ctx, const weir::Options& opts)
         : weir::Parser(ctx),
-          message_key_(opts.str("message_key")),
-          time_key_(opts.str("time_key")),
-          keep_raw_(opts.boolean("keep_raw")),
-          h_(ctx.host()) {}
+          engine_(ctx.host(), std::string(opts.str("message_key")), std::string(opts.str("time_key")),
+                  opts.boolean("keep_raw")) {}
 
     void process(weir::Batch& batch) override {
         size_t errors = 0, bad_time = 0;
-        weir_batch* b = batch.raw();
-        const size_t n = batch.size();
-        for (size_t i = 0; i < n; ++i) {
-            const weir_str body = h_->event_body(b, i);
-            const char* why = parse_one(b, i, body, bad_time);
-            if (why) {
-                weir::Event ev = batch[i];
-                ev.mark_parse_error(why);
+        for (size_t i = 0, n = batch.size(); i < n; ++i) {
+            if (const char* why = engine_.parse(batch.raw(), i, bad_time)) {
+                batch[i].mark_parse_error(why);
                 ++errors;
             }
         }
@@ -38,113 +25,7 @@ public:
     }
 
 private:
-    // Returns nullptr on success, else the reason.
-    const char* parse_one(weir_batch* b, size_t i, weir_str body, size_t& bad_time) {
-        if (body.size == 0) return "empty line";
-        // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse a padded copy.
-        if (buffer_.size() < body.size + simdjson::SIMDJSON_PADDING) buffer_.resize(body.size + simdjson::SIMDJSON_PADDING);
-        std::memcpy(buffer_.data(), body.data, body.size);
-        simdjson::dom::element doc;
-        if (parser_.parse(buffer_.data(), body.size, false).get(doc) != simdjson::SUCCESS) return "invalid JSON";
-        simdjson::dom::object obj;
-        if (doc.get_object().get(obj) != simdjson::SUCCESS) return "not a JSON object";
-
-        const weir_node root = h_->event_fields(b, i);
-        if (keep_raw_) put_string(b, root, "_raw", {body.data, body.size});
-        bool has_message = false;
-        for (auto field : obj) {
-            const std::string_view key = field.key;
-            const simdjson::dom::element v = field.value;
-            if (key == message_key_ && v.is_string()) {
-                const std::string_view s = v.get_string().value_unsafe();
-                h_->event_set_body(b, i, s.data(), s.size(), 0);
-                has_message = true;
-                continue;
-            }
-            if (key == time_key_) {
-                if (auto t = parse_time(v)) {
-                    h_->event_set_time(b, i, *t);
-                    continue;
-                }
-                ++bad_time;
-            }
-            put(b, root, key, v, WEIR_PUT_APPEND);
-        }
-        // No message field: everything the line said is in the fields now.
-        if (!has_message) h_->event_set_body(b, i, "", 0, WEIR_ADD_BORROW);
-        return nullptr;
-    }
-
-    static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
-        switch (v.type()) {
-            case simdjson::dom::element_type::STRING: return weir::time::parse_iso8601(v.get_string().value_unsafe());
-            case simdjson::dom::element_type::INT64: return weir::time::from_epoch_integer(v.get_int64().value_unsafe());
-            case simdjson::dom::element_type::UINT64: return std::nullopt;  // beyond any sensible epoch
-            case simdjson::dom::element_type::DOUBLE: return weir::time::from_epoch_double(v.get_double().value_unsafe());
-            default: return std::nullopt;
-        }
-    }
-
-    void put_string(weir_batch* b, weir_node parent, std::string_view key, std::string_view s) {
-        weir_value val{};
-        val.type = WEIR_VAL_STRING;
-        val.as.s = weir_str{s.data(), s.size()};
-        h_->put(b, parent, key.data(), key.size(), &val, WEIR_PUT_APPEND);
-    }
-
-    void put(weir_batch* b, weir_node parent, std::string_view key, const simdjson::dom::element& v,
-             uint32_t flags) {
-        weir_value val{};
-        switch (v.type()) {
-            case simdjson::dom::element_type::STRING: {
-                const std::string_view s = v.get_string().value_unsafe();
-                val.type = WEIR_VAL_STRING;
-                val.as.s = weir_str{s.data(), s.size()};
-                break;
-            }
-            case simdjson::dom::element_type::INT64:
-                val.type = WEIR_VAL_INT;
-                val.as.i = v.get_int64().value_unsafe();
-                break;
-            case simdjson::dom::element_type::UINT64:  // beyond int64: keep the magnitude as a float
-                val.type = WEIR_VAL_FLOAT;
-                val.as.f = static_cast<double>(v.get_uint64().value_unsafe());
-                break;
-            case simdjson::dom::element_type::DOUBLE:
-                val.type = WEIR_VAL_FLOAT;
-                val.as.f = v.get_double().value_unsafe();
-                break;
-            case simdjson::dom::element_type::BOOL:
-                val.type = WEIR_VAL_BOOL;
-                val.as.b = v.get_bool().value_unsafe() ? 1 : 0;
-                break;
-            case simdjson::dom::element_type::NULL_VALUE:
-                val.type = WEIR_VAL_NULL;
-                break;
-            case simdjson::dom::element_type::OBJECT: {
-                val.type = WEIR_VAL_OBJECT;
-                const weir_node child = h_->put(b, parent, key.data(), key.size(), &val, flags);
-                const simdjson::dom::object o = v.get_object().value_unsafe();
-                for (auto f : o) put(b, child, f.key, f.value, WEIR_PUT_APPEND);
-                return;
-            }
-            case simdjson::dom::element_type::ARRAY: {
-                val.type = WEIR_VAL_ARRAY;
-                const weir_node child = h_->put(b, parent, key.data(), key.size(), &val, flags);
-                const simdjson::dom::array a = v.get_array().value_unsafe();
-                for (auto item : a) put(b, child, {}, item, 0);
-                return;
-            }
-        }
-        h_->put(b, parent, key.data(), key.size(), &val, flags);
-    }
-
-    std::string message_key_;
-    std::string time_key_;
-    bool keep_raw_;
-    const weir_host_api* h_;
-    simdjson::dom::parser parser_;
-    std::vector<char> buffer_;
+    weir::json::Engine engine_;
 };
 
 const weir_option_def json_options[] = {

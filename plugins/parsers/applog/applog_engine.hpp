@@ -1,0 +1,58 @@
+// The applog parser's work on one event, shared by the applog and auto parsers.
+#pragma once
+
+#include "applog_scan.hpp"
+
+#include <weir/level.hpp>
+#include <weir/sdk.hpp>
+
+#include <string_view>
+
+namespace weir::applog {
+
+class Engine {
+public:
+    Engine(const weir_host_api* h, int64_t offset_s, bool require_level)
+        : h_(h), offset_s_(offset_s), require_level_(require_level) {}
+
+    /// Parses the body of event i. Returns nullptr on success, else the
+    /// reason; on failure the event is untouched.
+    const char* parse(weir_batch* b, size_t i) {
+        const weir_str body = h_->event_body(b, i);
+        const char* why = scan({body.data, body.size}, h_->event_time(b, i), offset_s_, r_);
+        if (!why && require_level_ && r_.level == weir::level::Level::Unknown) why = "no level";
+        if (!why) emit(b, i);
+        return why;
+    }
+
+private:
+    void put(weir_batch* b, weir_node root, std::string_view key, std::string_view v) {
+        weir_value val{};
+        val.type = WEIR_VAL_STRING;
+        val.as.s = weir_str{v.data(), v.size()};
+        h_->put(b, root, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
+    }
+
+    void emit(weir_batch* b, size_t i) {
+        const weir_node root = h_->event_fields(b, i);
+        if (r_.time) h_->event_set_time(b, i, *r_.time);
+        if (r_.level != weir::level::Level::Unknown) put(b, root, "level", weir::level::name(r_.level));
+        if (!r_.logger.empty()) put(b, root, "logger", r_.logger);
+        if (!r_.thread.empty()) put(b, root, "thread", r_.thread);
+        if (!r_.caller.empty()) put(b, root, "caller", r_.caller);
+        if (r_.pid >= 0) {
+            weir_value v{};
+            v.type = WEIR_VAL_INT;
+            v.as.i = r_.pid;
+            h_->put(b, root, "pid", 3, &v, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
+        }
+        h_->event_set_body(b, i, r_.msg.data(), r_.msg.size(), WEIR_ADD_BORROW);
+    }
+
+    const weir_host_api* h_;
+    int64_t offset_s_;
+    bool require_level_;
+    Record r_;
+};
+
+}  // namespace weir::applog

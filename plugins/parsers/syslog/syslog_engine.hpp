@@ -1,0 +1,116 @@
+// The syslog parser's work on one event, shared by the syslog and auto parsers.
+#pragma once
+
+#include "syslog_scan.hpp"
+
+#include <weir/level.hpp>
+#include <weir/sdk.hpp>
+
+#include <string_view>
+
+namespace weir::syslog {
+
+enum class Mode { Auto, Rfc5424, Rfc3164 };
+
+class Engine {
+public:
+    Engine(const weir_host_api* h, Mode mode, Options options) : h_(h), mode_(mode), options_(options) {}
+
+    /// Parses the body of event i. Returns nullptr on success, else the
+    /// reason; on failure the event is untouched. In lenient mode what could
+    /// not be read is in `warning()` afterwards (nullptr when all was read).
+    const char* parse(weir_batch* b, size_t i) {
+        const weir_str body = h_->event_body(b, i);
+        const std::string_view line(body.data, body.size);
+        Options o = options_;
+        o.now_ns = h_->event_time(b, i);  // arrival time: the reference for the year of "Mmm dd"
+        m_.clear();
+        const char* why;
+        if (mode_ == Mode::Rfc5424 || (mode_ == Mode::Auto && looks_5424(line))) {
+            why = parse_5424(line, o, m_);
+            if (why && mode_ == Mode::Auto && !o.strict) {
+                m_.clear();
+                if (!parse_3164(line, o, m_)) why = nullptr;
+            }
+        } else {
+            why = parse_3164(line, o, m_);
+        }
+        if (!why) emit(b, i, h_->event_fields(b, i));
+        return why;
+    }
+
+    const char* warning() const { return m_.warning; }
+    /// Whether the last message parsed was RFC 5424 (else RFC 3164).
+    bool last_was_5424() const { return m_.version >= 1; }
+
+    static bool looks_5424(std::string_view line) {
+        const size_t v = line.find(">1 ");
+        return line.size() > 4 && line[0] == '<' && v != std::string_view::npos && v <= 4;
+    }
+
+private:
+    void put_str(weir_batch* b, weir_node parent, std::string_view key, std::string_view v) {
+        weir_value val{};
+        val.type = WEIR_VAL_STRING;
+        val.as.s = weir_str{v.data(), v.size()};
+        // Keys are literals and values point into the body: both live long enough.
+        h_->put(b, parent, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
+    }
+    void put_int(weir_batch* b, weir_node parent, std::string_view key, int64_t v) {
+        weir_value val{};
+        val.type = WEIR_VAL_INT;
+        val.as.i = v;
+        h_->put(b, parent, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
+    }
+
+    void emit(weir_batch* b, size_t i, weir_node root) {
+        if (m_.pri >= 0) {
+            const int facility = m_.pri / 8, severity = m_.pri % 8;
+            put_int(b, root, "facility", facility);
+            put_str(b, root, "facility_name", kFacilities[facility]);
+            put_int(b, root, "severity", severity);
+            put_str(b, root, "severity_name", kSeverities[severity]);
+            put_str(b, root, "level", weir::level::name(weir::level::from_syslog_severity(severity)));
+        }
+        if (m_.time) h_->event_set_time(b, i, *m_.time);
+        if (!m_.hostname.empty()) put_str(b, root, "hostname", m_.hostname);
+        if (!m_.app_name.empty()) put_str(b, root, "app_name", m_.app_name);
+        if (!m_.procid.empty()) put_str(b, root, "procid", m_.procid);
+        if (!m_.msgid.empty()) put_str(b, root, "msgid", m_.msgid);
+        if (!m_.sd.empty()) {
+            weir_value obj{};
+            obj.type = WEIR_VAL_OBJECT;
+            const weir_node sd = h_->put(b, root, "structured_data", 15, &obj, WEIR_ADD_BORROW);
+            for (const auto& el : m_.sd) {
+                const weir_node e = h_->put(b, sd, el.id.data(), el.id.size(), &obj, WEIR_ADD_BORROW);
+                for (size_t k = el.first_param; k < el.first_param + el.param_count; ++k) {
+                    const auto& p = m_.params[k];
+                    weir_value val{};
+                    val.type = WEIR_VAL_STRING;
+                    std::string_view v = p.escaped ? unescape(b, p.value) : p.value;
+                    val.as.s = weir_str{v.data(), v.size()};
+                    h_->put(b, e, p.name.data(), p.name.size(), &val, WEIR_ADD_BORROW);
+                }
+            }
+        }
+        h_->event_set_body(b, i, m_.msg.data(), m_.msg.size(), WEIR_ADD_BORROW);
+    }
+
+    /// RFC 5424 escapes '"', '\' and ']' in parameter values.
+    std::string_view unescape(weir_batch* b, std::string_view v) {
+        char* out = h_->batch_alloc(b, v.size());
+        size_t o = 0;
+        for (size_t k = 0; k < v.size(); ++k) {
+            if (v[k] == '\\' && k + 1 < v.size() && (v[k + 1] == '"' || v[k + 1] == '\\' || v[k + 1] == ']')) ++k;
+            out[o++] = v[k];
+        }
+        return {out, o};
+    }
+
+    const weir_host_api* h_;
+    Mode mode_;
+    Options options_;
+    Message m_;  // reused: no allocation per event once warm
+};
+
+}  // namespace weir::syslog
