@@ -60,6 +60,9 @@ def run(weir, parser, options, path):
                 refused.append((ev["_parse_error"], ev.get("message", "")))
             for k in ev:
                 fields[k] = fields.get(k, 0) + 1
+            if "_parser" in ev:  # auto: which parser took the line
+                key = "_parser=" + str(ev["_parser"])
+                fields[key] = fields.get(key, 0) + 1
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -77,7 +80,10 @@ def main():
         total, got, refused, fields = run(a.weir, a.parser, json.loads(a.options), path)
         ok = got - len(refused)
         print(f"{a.parser:8} {os.path.basename(path):36} lines {total:6}  events {got:6}  accepted {ok:6} "
-              f"({100.0 * ok / max(total, 1):5.1f}%)  fields: {', '.join(sorted(fields))}")
+              f"({100.0 * ok / max(total, 1):5.1f}%)  fields: {', '.join(sorted(k for k in fields if '=' not in k))}")
+        taken = {k.split('=', 1)[1]: v for k, v in fields.items() if k.startswith('_parser=')}
+        if taken:
+            print("    parsers: " + ", ".join(f"{k} {v}" for k, v in sorted(taken.items(), key=lambda kv: -kv[1])))
         for why, msg in refused[:3]:
             print(f"    refused ({why}): {msg[:110]!r}")
     return 0

@@ -102,38 +102,6 @@ void BM_ApacheParserStage(benchmark::State& state) {
 }
 BENCHMARK(BM_ApacheParserStage);
 
-void BM_LogfmtParserStage(benchmark::State& state) {
-    std::mt19937 rnd(3);
-    std::vector<std::string> lf;
-    size_t bytes = 0;
-    const char* levels[] = {"info", "debug", "warn", "error"};
-    for (size_t i = 0; i < 2048; ++i) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "time=2025-11-24T13:20:%02zu.%03zuZ level=%s msg=\"request completed\" service=checkout "
-                      "user_id=u-%06u client_ip=10.%u.%u.%u latency_ms=%u.%03u status=200",
-                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 1000000),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 2000),
-                      static_cast<unsigned>(rnd() % 1000));
-        lf.emplace_back(buf);
-        bytes += lf.back().size();
-    }
-    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/logfmt.so", "");
-    weir::event::Batch b;
-    for (auto _ : state) {
-        state.PauseTiming();
-        b.clear();
-        for (const auto& l : lf) b.add(l, 0);
-        state.ResumeTiming();
-        h.process(b);
-        benchmark::DoNotOptimize(b.size());
-    }
-    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lf.size()));
-    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
-}
-BENCHMARK(BM_LogfmtParserStage);
-
 void run_lines(benchmark::State& state, const char* plugin, const std::vector<std::string>& lines_in,
                const std::string& options = "") {
     size_t bytes = 0;
@@ -151,14 +119,41 @@ void run_lines(benchmark::State& state, const char* plugin, const std::vector<st
     size_t errors = 0;  // a benchmark of lines the parser refuses measures nothing
     for (size_t i = 0; i < b.size(); ++i) errors += (b.event(i).flags & WEIR_EVENT_PARSE_ERROR) ? 1 : 0;
     state.counters["parse_errors"] = static_cast<double>(errors);
+    if (std::string_view(plugin) == "auto.so") {  // lines no parser took
+        size_t raw = 0;
+        for (size_t i = 0; i < b.size(); ++i)
+            raw += std::string_view(b.to_json(i)).find(R"("_parser":"raw")") != std::string_view::npos;
+        state.counters["raw"] = static_cast<double>(raw);
+    }
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines_in.size()));
     state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
 }
 
-void BM_Syslog5424Stage(benchmark::State& state) {
+std::vector<std::string> make_logfmt_lines(size_t n) {
+    std::mt19937 rnd(3);
+    std::vector<std::string> lf;
+    const char* levels[] = {"info", "debug", "warn", "error"};
+    for (size_t i = 0; i < n; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "time=2025-11-24T13:20:%02zu.%03zuZ level=%s msg=\"request completed\" service=checkout "
+                      "user_id=u-%06u client_ip=10.%u.%u.%u latency_ms=%u.%03u status=200",
+                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 1000000),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 2000),
+                      static_cast<unsigned>(rnd() % 1000));
+        lf.emplace_back(buf);
+    }
+    return lf;
+}
+
+void BM_LogfmtParserStage(benchmark::State& state) { run_lines(state, "logfmt.so", make_logfmt_lines(2048)); }
+BENCHMARK(BM_LogfmtParserStage);
+
+std::vector<std::string> make_syslog5424_lines(size_t n) {
     std::mt19937 rnd(5);
     std::vector<std::string> ls;
-    for (size_t i = 0; i < 2048; ++i) {
+    for (size_t i = 0; i < n; ++i) {
         char buf[256];
         std::snprintf(buf, sizeof buf,
                       "<%u>1 2025-11-24T13:20:%02zu.%03zuZ web-%02u.example.com nginx %u - "
@@ -168,15 +163,17 @@ void BM_Syslog5424Stage(benchmark::State& state) {
                       static_cast<unsigned>(rnd() % 5), static_cast<unsigned>(rnd() % 1000));
         ls.emplace_back(buf);
     }
-    run_lines(state, "syslog.so", ls);
+    return ls;
 }
+
+void BM_Syslog5424Stage(benchmark::State& state) { run_lines(state, "syslog.so", make_syslog5424_lines(2048)); }
 BENCHMARK(BM_Syslog5424Stage);
 
-void BM_Syslog3164Stage(benchmark::State& state) {
+std::vector<std::string> make_syslog3164_lines(size_t n) {
     std::mt19937 rnd(6);
     std::vector<std::string> ls;
     const char* apps[] = {"sshd", "cron", "kernel", "systemd", "postfix/smtpd"};
-    for (size_t i = 0; i < 2048; ++i) {
+    for (size_t i = 0; i < n; ++i) {
         char buf[256];
         std::snprintf(buf, sizeof buf,
                       "<%u>Nov %2zu %02zu:%02zu:%02zu host-%02u %s[%u]: Accepted publickey for deploy from "
@@ -187,8 +184,10 @@ void BM_Syslog3164Stage(benchmark::State& state) {
                       static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 60000));
         ls.emplace_back(buf);
     }
-    run_lines(state, "syslog.so", ls);
+    return ls;
 }
+
+void BM_Syslog3164Stage(benchmark::State& state) { run_lines(state, "syslog.so", make_syslog3164_lines(2048)); }
 BENCHMARK(BM_Syslog3164Stage);
 
 // The Apache combined format as an RE2 pattern with named captures, typed
@@ -201,6 +200,46 @@ void BM_RegexCombinedStage(benchmark::State& state) {
               R"x(types: [status:int, bytes:int], time_key: time, time_format: '%d/%b/%Y:%H:%M:%S %z'})x");
 }
 BENCHMARK(BM_RegexCombinedStage);
+
+std::vector<std::string> make_applog_lines(size_t n) {
+    std::mt19937 rnd(8);
+    const char* levels[] = {"INFO ", "DEBUG", "WARN ", "ERROR"};
+    const char* loggers[] = {"com.example.checkout.OrderService", "org.hibernate.SQL", "c.e.web.ApiController"};
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf,
+                      "2025-11-24 13:20:%02zu,%03zu %s [http-nio-8080-exec-%u] %s - order %08x processed in %u ms",
+                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 200), loggers[rnd() % 3],
+                      static_cast<unsigned>(rnd()), static_cast<unsigned>(rnd() % 2000));
+        out.emplace_back(buf);
+    }
+    return out;
+}
+
+void BM_ApplogStage(benchmark::State& state) { run_lines(state, "applog.so", make_applog_lines(2048)); }
+BENCHMARK(BM_ApplogStage);
+
+// A file where every format auto knows takes turns, plus raw text (a stack
+// trace): the detector's cost on top of each parser's.
+void BM_AutoMixedStage(benchmark::State& state) {
+    const std::vector<std::string> kinds[] = {lines(),
+                                              make_apache_lines(2048),
+                                              make_syslog5424_lines(2048),
+                                              make_syslog3164_lines(2048),
+                                              make_logfmt_lines(2048),
+                                              make_applog_lines(2048)};
+    std::vector<std::string> mixed;
+    for (size_t i = 0; i < 2048; ++i) {
+        if (i % 7 == 6) {
+            mixed.push_back("\tat com.example.checkout.OrderService.place(OrderService.java:" + std::to_string(i) + ")");
+            continue;
+        }
+        mixed.push_back(kinds[i % 7 % 6][i]);
+    }
+    run_lines(state, "auto.so", mixed);
+}
+BENCHMARK(BM_AutoMixedStage);
 
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;

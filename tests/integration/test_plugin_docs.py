@@ -18,3 +18,9 @@ def test_every_readme_table_matches_the_plugin():
         r = subprocess.run([WEIR_BIN, "plugins", "--describe", name, "--markdown"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert m.group(1) == r.stdout, f"{readme}: option table differs from the plugin's own:\n{r.stdout}"
+
+
+def test_every_plugin_folder_has_a_readme():
+    for cmake in glob.glob(os.path.join(SOURCE_DIR, "plugins", "*", "*", "CMakeLists.txt")):
+        folder = os.path.dirname(cmake)
+        assert os.path.exists(os.path.join(folder, "README.md")), f"{folder}: no README.md"

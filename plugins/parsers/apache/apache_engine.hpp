@@ -32,8 +32,9 @@ public:
         return why;
     }
 
-    /// Whether parse() would succeed on this line, without touching any event.
-    bool matches(std::string_view line) const {
+    /// What parse() would say about this line (nullptr: it would succeed),
+    /// without touching any event.
+    const char* check(std::string_view line) const {
         bool ok = true;
         const char* why = format_.scan(line, [&](const Raw& r) {
             if (!ok || r.value == "-") return;
@@ -47,7 +48,7 @@ public:
                 default: break;
             }
         });
-        return !why && ok;
+        return why ? why : ok ? nullptr : "a numeric field is not a number";
     }
 
 private:

@@ -29,8 +29,11 @@ public:
         if (mode_ == Mode::Rfc5424 || (mode_ == Mode::Auto && looks_5424(line))) {
             why = parse_5424(line, o, m_);
             if (why && mode_ == Mode::Auto && !o.strict) {
+                // "<PRI>1 " that is not RFC 5424 may still be a BSD message,
+                // but only one that reads cleanly: a cut-short RFC 5424 line
+                // read as RFC 3164 would be all wrong fields.
                 m_.clear();
-                if (!parse_3164(line, o, m_)) why = nullptr;
+                if (!parse_3164(line, o, m_) && !m_.warning) why = nullptr;
             }
         } else {
             why = parse_3164(line, o, m_);
