@@ -10,7 +10,9 @@ function(weir_add_plugin target)
     LIBRARY_OUTPUT_DIRECTORY ${WEIR_PLUGIN_OUTPUT_DIR}
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  if(NOT WEIR_FUZZ)  # clang resolves sanitizer symbols from the executable
+    target_link_options(${target} PRIVATE -Wl,--no-undefined)
+  endif()
   install(TARGETS ${target} LIBRARY DESTINATION ${WEIR_BUILTIN_PLUGIN_DIR_INSTALLED})
   set_property(GLOBAL APPEND PROPERTY WEIR_PLUGIN_TARGETS ${target})
 endfunction()

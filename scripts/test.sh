@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The second command: install what is missing, build, and run the whole test
-# suite twice — a normal build and an ASan+UBSan build.
+# suite twice — a normal build and an ASan+UBSan build — then every libFuzzer
+# target for a bounded time (WEIR_FUZZ_SECONDS, default 20 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -14,3 +15,7 @@ scripts/build.sh asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest -j "$jobs" --timeout 900)
+
+scripts/build.sh fuzz
+cmake -DWEIR_FUZZ_SECONDS="${WEIR_FUZZ_SECONDS:-20}" build-fuzz >/dev/null
+(cd build-fuzz && ctest -j "$jobs" --timeout 600)

@@ -389,7 +389,9 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
     static const std::vector<std::string> kKeys = {"name",    "inputs", "parser", "filters", "outputs",
                                                    "workers", "queue",  "batch",  "tests"};
     bool has_inputs = false, has_outputs = false;
-    for (const auto& [k, v] : entries) {
+    for (const auto& entry : entries) {
+        const auto& k = entry.first;
+        const auto& v = entry.second;  // a plain reference: lambdas below capture it
         const std::string key = k.Scalar();
         auto stage_list = [&](int32_t kind, std::vector<StageConfig>& out, bool required) {
             if (v.IsNull() && !required) return;

@@ -47,13 +47,20 @@ inline void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
     y += (m <= 2);
 }
 
+/// Seconds plus a fraction as nanoseconds; nullopt outside what 64-bit
+/// nanoseconds since 1970 can hold (1677-09-21 to 2262-04-11).
+inline std::optional<int64_t> from_seconds(int64_t secs, int64_t frac_ns) {
+    constexpr int64_t kMaxSecs = INT64_MAX / kNsPerSec - 1;
+    if (secs > kMaxSecs || secs < -kMaxSecs) return std::nullopt;
+    return secs * kNsPerSec + frac_ns;
+}
+
 /// Nanoseconds of a civil date and time at `offset_s` east of UTC; nullopt if out of range.
 inline std::optional<int64_t> make_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
                                         int64_t frac_ns, int64_t offset_s) {
     if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
         return std::nullopt;
-    const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s;
-    return secs * kNsPerSec + frac_ns;
+    return from_seconds(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s, frac_ns);
 }
 
 namespace detail {
@@ -246,16 +253,23 @@ inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = E
                : whole < 100'000'000'000'000'000LL    ? EpochUnit::Microseconds
                                                       : EpochUnit::Nanoseconds;
     }
+    // Nanoseconds since 1970 in 64 bits end in 2262: later times are refused.
+    int64_t ns = 0;
     switch (unit) {
         case EpochUnit::Seconds:
-            if (whole > 253'402'300'799LL) return std::nullopt;  // year 9999
-            return whole * kNsPerSec + frac_ns;
+            if (__builtin_mul_overflow(whole, kNsPerSec, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+                return std::nullopt;
+            return ns;
         case EpochUnit::Milliseconds:
-            if (whole > 253'402'300'799'999LL) return std::nullopt;
-            return whole * 1'000'000 + frac_ns / 1'000;
+            if (__builtin_mul_overflow(whole, int64_t{1'000'000}, &ns) ||
+                __builtin_add_overflow(ns, frac_ns / 1'000, &ns))
+                return std::nullopt;
+            return ns;
         case EpochUnit::Microseconds:
-            if (whole > 253'402'300'799'999'999LL) return std::nullopt;
-            return whole * 1'000 + frac_ns / 1'000'000;
+            if (__builtin_mul_overflow(whole, int64_t{1'000}, &ns) ||
+                __builtin_add_overflow(ns, frac_ns / 1'000'000, &ns))
+                return std::nullopt;
+            return ns;
         default:
             return whole;
     }
@@ -265,10 +279,12 @@ inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = E
 /// magnitude as in parse_epoch's Auto mode. Exact.
 inline std::optional<int64_t> from_epoch_integer(int64_t v) {
     if (v <= 0) return std::nullopt;
-    if (v < 100'000'000'000LL) return v * kNsPerSec;
-    if (v < 100'000'000'000'000LL) return v * 1'000'000;
-    if (v < 100'000'000'000'000'000LL) return v * 1'000;
-    return v;
+    const int64_t unit = v < 100'000'000'000LL ? kNsPerSec
+                         : v < 100'000'000'000'000LL ? 1'000'000
+                         : v < 100'000'000'000'000'000LL ? 1'000 : 1;
+    int64_t ns;
+    if (__builtin_mul_overflow(v, unit, &ns)) return std::nullopt;  // after 2262
+    return ns;
 }
 
 /// An epoch number with a fraction (JSON float): seconds, or milliseconds
@@ -280,7 +296,10 @@ inline std::optional<int64_t> from_epoch_double(double v) {
     const auto whole = static_cast<int64_t>(v);
     const int64_t unit = ms ? 1'000'000 : kNsPerSec;
     const double frac = (v - static_cast<double>(whole)) * static_cast<double>(unit);
-    return whole * unit + static_cast<int64_t>(frac + 0.5);
+    int64_t ns;
+    if (__builtin_mul_overflow(whole, unit, &ns) || __builtin_add_overflow(ns, static_cast<int64_t>(frac + 0.5), &ns))
+        return std::nullopt;  // after 2262
+    return ns;
 }
 
 /// A strftime-style layout compiled once, parsed many times. Directives:
@@ -412,17 +431,22 @@ public:
             }
         }
         if (pos != s.size()) return std::nullopt;
-        if (epoch >= 0) return epoch + frac;
+        if (epoch >= 0) {
+            int64_t t;
+            if (__builtin_add_overflow(epoch, frac, &t)) return std::nullopt;
+            return t;
+        }
         if (pm >= 0) {
             if (hour12 < 1 || hour12 > 12) return std::nullopt;
             h = hour12 % 12 + (pm ? 12 : 0);
         }
+        if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
         if (year < 0) year = infer_year(has_month ? mo : 1, yday > 0 ? 1 : d, now_ns, offset);
         if (yday > 0) {
-            if (yday > (is_leap(year) ? 366u : 365u)) return std::nullopt;
+            if (year < 1 || year > 9999 || yday > (is_leap(year) ? 366u : 365u)) return std::nullopt;
             const int64_t days = days_from_civil(year, 1, 1) + yday - 1;
             if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-            return (days * 86400 + h * 3600 + mi * 60 + sec - offset) * kNsPerSec + frac;
+            return from_seconds(days * 86400 + h * 3600 + mi * 60 + sec - offset, frac);
         }
         return make_time(year, mo, d, h, mi, sec, frac, offset);
     }

@@ -125,7 +125,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
         int64_t y;
         unsigned mo, d;
         time::civil_from_days(local_day, y, mo, d);
-        char buf[40];
+        char buf[48];  // "yyyy-mm-ddT" and at most 30 characters of the line
         int n = 0;
         auto put2 = [&](unsigned v) {
             buf[n++] = static_cast<char>('0' + v / 10);

@@ -100,3 +100,26 @@ TEST(Time, EpochNumbers) {
     EXPECT_EQ(from_epoch_double(1768818600123.5), kT + 123'500'000);
     EXPECT_FALSE(from_epoch_double(0).has_value());
 }
+
+// Found by the time fuzz target: times past 2262 overflowed 64-bit
+// nanoseconds, and a month read by a layout indexed past the month table.
+TEST(Time, TimesBeyondSixtyFourBitNanosecondsAreRefusedNotWrapped) {
+    EXPECT_FALSE(weir::time::parse_iso8601("4052-01-19T10:30:00.123Z"));
+    EXPECT_TRUE(weir::time::parse_iso8601("2262-04-10T00:00:00Z"));
+    EXPECT_FALSE(weir::time::parse_iso8601("2262-04-12T00:00:00Z"));
+    EXPECT_FALSE(weir::time::parse_epoch("17688188818600123", weir::time::EpochUnit::Milliseconds));
+    EXPECT_FALSE(weir::time::parse_epoch("10133584280347380", weir::time::EpochUnit::Microseconds));
+    EXPECT_FALSE(weir::time::parse_epoch("99999999999"));
+    EXPECT_FALSE(weir::time::from_epoch_integer(99'999'999'999LL));        // seconds, year 5138
+    EXPECT_FALSE(weir::time::from_epoch_integer(99'999'999'999'999LL));    // milliseconds
+    EXPECT_FALSE(weir::time::from_epoch_double(99'999'999'999.5));
+    EXPECT_EQ(*weir::time::from_epoch_integer(1768818600LL), 1768818600LL * 1'000'000'000LL);
+    EXPECT_FALSE(weir::time::Format::compile("%s.%f")->parse("9223372036.999999999"));
+}
+
+TEST(Time, LayoutFieldsOutOfRangeAreRefused) {
+    EXPECT_FALSE(weir::time::Format::compile("%m")->parse("60"));
+    EXPECT_FALSE(weir::time::Format::compile("%d %H")->parse("45 10"));
+    EXPECT_FALSE(weir::time::Format::compile("%Y %j")->parse("9999 200"));  // past 2262
+    EXPECT_TRUE(weir::time::Format::compile("%Y %j")->parse("2026 200"));
+}

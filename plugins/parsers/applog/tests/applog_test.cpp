@@ -155,3 +155,13 @@ TEST(ApplogScan, LevelWordsAreStrict) {
     EXPECT_EQ(level_word("I"), Level::Unknown);
     EXPECT_EQ(level_word("eRRor"), Level::Unknown);
 }
+
+// Found by the fuzz target: a time of day with a very long fraction
+// overflowed the buffer the date is put in front of.
+TEST(ApplogScan, TimeOfDayWithAVeryLongFraction) {
+    weir::applog::Record r;
+    const std::string line = "20:30:00.123455555555555555555555555555555559  ample.Main - x";
+    ASSERT_EQ(weir::applog::scan(line, kNow, 0, r), nullptr);
+    // 20:30 is hours after the arrival at 12:00: yesterday's
+    EXPECT_EQ(*r.time, kNow - (15 * 3600 + 30 * 60) * 1'000'000'000LL + 123455555);
+}
