@@ -241,6 +241,40 @@ void BM_AutoMixedStage(benchmark::State& state) {
 }
 BENCHMARK(BM_AutoMixedStage);
 
+// Java application log where one event in ten carries a 10-line stack trace:
+// lines/s and MB/s of input lines, the held last event released each round.
+void BM_MultilineJavaStage(benchmark::State& state) {
+    std::vector<std::string> ls;
+    const auto log = make_applog_lines(2048);
+    for (size_t i = 0; ls.size() < 4096; ++i) {
+        ls.push_back(log[i % log.size()]);
+        if (i % 10 != 9) continue;
+        ls.push_back("java.lang.IllegalStateException: connection pool exhausted after 30000 ms");
+        for (int f = 0; f < 8; ++f)
+            ls.push_back("\tat com.example.checkout.OrderService.place" + std::to_string(f) + "(OrderService.java:" +
+                         std::to_string(100 + f) + ")");
+        ls.push_back("\t... 42 more");
+    }
+    size_t bytes = 0;
+    for (const auto& l : ls) bytes += l.size();
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/multiline.so", "{preset: java}");
+    weir::event::Batch b;
+    size_t events = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        b.stream = "bench";
+        for (const auto& l : ls) b.add(l, 1);
+        state.ResumeTiming();
+        h.process(b);
+        events += b.size();
+    }
+    state.counters["events_per_round"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(ls.size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_MultilineJavaStage);
+
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
     for (auto _ : state) {

@@ -33,6 +33,7 @@ constexpr Target kTargets[] = {
      R"x({patterns: ['^(?P<client_ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>[^ "]*)[^"]*" (?P<status>\d+) (?P<bytes>\S+)', '^(?P<level>[A-Z]+) (?P<n>\d+\.?\d*) (?P<ok>\w+) (?P<message>.*)$'], types: [status:int, bytes:int, n:float, ok:bool], time_key: time, time_format: '%d/%b/%Y:%H:%M:%S %z'})x"},
     {"applog", "applog", "{timezone: '+05:30'}"},
     {"auto", "auto", ""},
+    {"multiline", "multiline", "{preset: python, start: '^[0-9]', max_lines: 5, max_bytes: 200}"},
 };
 
 std::unique_ptr<weir::runtime::testing::StageHarness> harness;
@@ -64,6 +65,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // 2026-01-19T12:00:00Z: a fixed arrival time keeps runs reproducible.
     for (auto l : lines) b.add(l, 1768824000LL * 1'000'000'000LL);
     harness->process(b);
+    if (harness->descriptor().flags & WEIR_PLUGIN_ORDERED) {
+        // Joined, cut at the limits, released at shutdown: every line once, in order.
+        std::string want, got;
+        for (size_t i = 0; i < lines.size(); ++i) want.append(i ? "\n" : "").append(lines[i]);
+        size_t events = 0;
+        auto take = [&](const weir::event::Batch& x) {
+            for (size_t i = 0; i < x.size(); ++i, ++events) got.append(events ? "\n" : "").append(x.body(i));
+        };
+        take(b);
+        for (int k = 0; k < 1000; ++k) {
+            weir::event::Batch rest;
+            rest.flush = WEIR_FLUSH_ALL;
+            harness->process(rest);
+            if (rest.empty()) break;
+            take(rest);
+        }
+        if (got != want) std::abort();
+        return 0;
+    }
     for (size_t i = 0; i < b.size(); ++i) {
         const std::string_view json = b.to_json(i);
         if (json.empty() || json.front() != '{' || json.back() != '}') std::abort();

@@ -124,6 +124,10 @@ void Batch::clear() {
     origin = nullptr;
     created_ns = 0;
     sequence = 0;
+    stream.clear();
+    flush = 0;
+    carried_acks.clear();
+    own_ack_withheld = false;
 }
 
 std::string_view Batch::to_json(size_t i) const {

@@ -146,6 +146,15 @@ weir_str h_event_json(const weir_batch* b, size_t i) noexcept {
     }
 }
 
+weir_str h_batch_stream(const weir_batch* b) noexcept { return str(from_c(b)->stream); }
+void h_batch_set_stream(weir_batch* b, const char* name, size_t len) noexcept {
+    try {
+        from_c(b)->stream.assign(name ? name : "", name ? len : 0);
+    } catch (...) {
+    }
+}
+int32_t h_batch_flush(const weir_batch* b) noexcept { return from_c(b)->flush; }
+
 const weir_host_api kHostApi = [] {
     weir_host_api h{};
     h.abi_version = WEIR_ABI_VERSION;
@@ -185,6 +194,9 @@ const weir_host_api kHostApi = [] {
     h.next = h_next;
     h.entry = h_entry;
     h.event_json = h_event_json;
+    h.batch_stream = h_batch_stream;
+    h.batch_set_stream = h_batch_set_stream;
+    h.batch_flush = h_batch_flush;
     return h;
 }();
 

@@ -58,17 +58,33 @@ int32_t pipeline_emit(HostContext* ctx, weir_batch* b, uint64_t cookie, bool non
     batch->ack_cookie = cookie;
     batch->origin = ctx;
     batch->created_ns = event::monotonic_ns();
+    // Streams of two inputs never mix: the input instance comes first.
+    batch->stream.insert(0, ctx->instance_name + '\x1f');
+    const size_t in_n = batch->size();
+    const size_t in_bytes = batch->bytes();
+    std::unique_lock<std::mutex> ordered_lock;
+    if (p.ordered) {
+        // Processed here, in emission order; once processed the batch cannot
+        // be handed back to the input, so the push below blocks.
+        ordered_lock = std::unique_lock(p.ordered_mu);
+        p.run_ordered(*batch);
+        nonblock = false;
+    }
     const size_t n = batch->size();
     const size_t bytes = batch->bytes();
     BatchPtr item(batch);
     const bool ok = nonblock ? p.work.try_push(item, n, bytes) : p.work.push(item, n, bytes);
+    if (!ok && p.ordered) {
+        p.finish(p.in_flight(std::move(item)), false);  // the pipeline is giving up
+        return WEIR_ERROR;
+    }
     if (!ok) {
         (void)item.release();  // the caller keeps it
         return nonblock && !p.abandon.load() ? WEIR_RETRY : WEIR_ERROR;
     }
     auto& m = *ctx->metrics;
-    m.events_out.fetch_add(n, std::memory_order_relaxed);
-    m.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+    m.events_out.fetch_add(in_n, std::memory_order_relaxed);
+    m.bytes_out.fetch_add(in_bytes, std::memory_order_relaxed);
     if (!p.parsers.empty()) p.parsers[0]->ctx->metrics->queue_depth.store(static_cast<int64_t>(p.work.events()));
     return WEIR_OK;
 }
@@ -155,6 +171,10 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& cfg, con
     if (cfg.parser) {
         stage_key(*cfg.parser);
         per_worker(*cfg.parser, core.parsers);
+        if (core.parsers.front()->descriptor->flags & WEIR_PLUGIN_ORDERED) {
+            core.parsers.resize(1);  // one instance sees every batch in order
+            core.ordered = core.parsers.front().get();
+        }
     }
     for (const auto& s : cfg.filters) {
         stage_key(s);
@@ -188,6 +208,13 @@ void Pipeline::start() {
         o->thread = std::thread([&c, slot] { c.output_loop(*slot); });
     }
     for (int w = 0; w < c.workers; ++w) c.worker_threads.emplace_back([&c, w] { c.worker_loop(static_cast<size_t>(w)); });
+    if (c.ordered) {
+        c.ordered_timer = std::thread([&c] {
+            std::unique_lock lock(c.ordered_mu);
+            while (!c.ordered_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return c.ordered_stop; }))
+                c.flush_ordered(WEIR_FLUSH_DUE);
+        });
+    }
     for (auto& in : c.inputs) {
         InputSlot* slot = in.get();
         in->thread = std::thread([slot] {
@@ -231,16 +258,19 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
     }
     for (auto& in : c.inputs)
         if (in->thread.joinable()) in->thread.join();
+    if (c.ordered) {
+        {
+            std::lock_guard lock(c.ordered_mu);
+            c.ordered_stop = true;
+        }
+        c.ordered_cv.notify_all();
+        if (c.ordered_timer.joinable()) c.ordered_timer.join();
+        std::lock_guard lock(c.ordered_mu);
+        c.flush_ordered(WEIR_FLUSH_ALL);  // the last events of every stream
+    }
     c.work.close();
     for (auto& t : c.worker_threads) t.join();
-    for (auto& b : c.work.take_all()) {
-        auto inf = std::make_shared<InFlight>();
-        auto* origin_ctx = static_cast<HostContext*>(b->origin);
-        inf->origin = origin_ctx ? origin_ctx->input : nullptr;
-        inf->cookie = b->ack_cookie;
-        inf->batch = std::move(b);
-        c.finish(inf, false);
-    }
+    for (auto& b : c.work.take_all()) c.finish(c.in_flight(std::move(b)), false);
     for (auto& o : c.outputs) o->queue.close();
     for (auto& o : c.outputs)
         if (o->thread.joinable()) o->thread.join();

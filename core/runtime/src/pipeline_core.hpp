@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -40,8 +42,10 @@ struct InFlight {
     BatchPtr batch;
     std::atomic<int> remaining{0};
     std::atomic<bool> failed{false};
-    InputSlot* origin = nullptr;
+    InputSlot* origin = nullptr;  // null: nothing of its own to acknowledge
     uint64_t cookie = 0;
+    /// Earlier batches whose held-back lines this one carries (ordered parsers).
+    std::vector<std::pair<InputSlot*, uint64_t>> carried;
 };
 using InFlightPtr = std::shared_ptr<InFlight>;
 
@@ -73,6 +77,14 @@ struct PipelineCore {
     int workers = 1;
     std::vector<std::unique_ptr<InputSlot>> inputs;
     std::vector<std::unique_ptr<Instance>> parsers;               // one per worker, or one shared
+    /// An ordered parser (WEIR_PLUGIN_ORDERED) runs on the input threads, one
+    /// batch at a time, not on the workers.
+    Instance* ordered = nullptr;
+    std::mutex ordered_mu;
+    std::unordered_map<std::string, std::vector<std::pair<void*, uint64_t>>> withheld;  // by stream
+    std::thread ordered_timer;
+    std::condition_variable ordered_cv;
+    bool ordered_stop = false;  // under ordered_mu
     std::vector<std::vector<std::unique_ptr<Instance>>> filters;  // [filter][worker or 0]
     std::vector<std::unique_ptr<OutputSlot>> outputs;
     BoundedQueue<BatchPtr> work;
@@ -107,12 +119,73 @@ struct PipelineCore {
     }
 
     // -- acknowledgements --------------------------------------------------------
+    static void ack_input(InputSlot* origin, uint64_t cookie, bool ok) {
+        if (origin && origin->inst.descriptor->input_ack)
+            origin->inst.descriptor->input_ack(origin->inst.self, cookie, ok ? WEIR_OK : WEIR_ERROR);
+    }
     void finish(const InFlightPtr& inf, bool ok) {
-        InputSlot* origin = inf->origin;
-        if (origin && origin->inst.descriptor->input_ack) {
-            origin->inst.descriptor->input_ack(origin->inst.self, inf->cookie, ok ? WEIR_OK : WEIR_ERROR);
-        }
+        for (const auto& [origin, cookie] : inf->carried) ack_input(origin, cookie, ok);
+        ack_input(inf->origin, inf->cookie, ok);
         recycle(std::move(inf->batch));
+    }
+    /// The acknowledgements a batch owes, taken out of it before it is recycled.
+    static InFlightPtr in_flight(BatchPtr b) {
+        auto inf = std::make_shared<InFlight>();
+        auto* origin_ctx = static_cast<HostContext*>(b->origin);
+        inf->origin = origin_ctx && !b->own_ack_withheld ? origin_ctx->input : nullptr;
+        inf->cookie = b->ack_cookie;
+        for (const auto& [o, cookie] : b->carried_acks)
+            inf->carried.emplace_back(o ? static_cast<HostContext*>(o)->input : nullptr, cookie);
+        inf->batch = std::move(b);
+        return inf;
+    }
+
+    // -- ordered parsers -------------------------------------------------------------
+    /// Runs the ordered parser on one batch (ordered_mu held) and settles
+    /// whose acknowledgement waits for lines it holds back.
+    void run_ordered(Batch& b) {
+        run_stage(*ordered, b);
+        const int32_t rc = last_rc;
+        b.compact();  // slots of lines joined into other events
+        auto& held = withheld[b.stream];
+        const bool own = b.origin != nullptr && b.flush == WEIR_FLUSH_NONE;
+        if (rc == WEIR_HELD_OLDER) {
+            // The lines held began in an earlier batch: everything waits.
+        } else {
+            // Earlier batches' lines are all out now, in this batch.
+            b.carried_acks.insert(b.carried_acks.end(), held.begin(), held.end());
+            held.clear();
+        }
+        if (own && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER)) {
+            held.emplace_back(b.origin, b.ack_cookie);
+            b.own_ack_withheld = true;
+        }
+        if (held.empty()) withheld.erase(b.stream);
+        auto& m = *ordered->ctx->metrics;
+        m.events_out.fetch_add(b.size(), std::memory_order_relaxed);
+        m.bytes_out.fetch_add(b.bytes(), std::memory_order_relaxed);
+    }
+
+    /// Timer and shutdown: asks the ordered parser for what it releases, one
+    /// stream per call, until a call adds nothing (ordered_mu held).
+    void flush_ordered(int32_t mode) {
+        for (int k = 0; k < 100000; ++k) {
+            BatchPtr t = take_batch();
+            t->flush = mode;
+            run_ordered(*t);
+            if (t->empty() && t->carried_acks.empty()) {
+                recycle(std::move(t));
+                return;
+            }
+            const size_t n = t->size(), bytes = t->bytes();
+            t->created_ns = event::monotonic_ns();
+            BatchPtr item = std::move(t);
+            if (!work.push(item, n, bytes)) {
+                finish(in_flight(std::move(item)), false);
+                return;
+            }
+            if (n == 0) return;  // acknowledgements only: nothing more to release
+        }
     }
     void complete(const InFlightPtr& inf, bool ok) {
         if (!ok) inf->failed.store(true);
@@ -120,6 +193,7 @@ struct PipelineCore {
     }
 
     // -- stages --------------------------------------------------------------------
+    static inline thread_local int32_t last_rc = WEIR_OK;
     static void run_stage(Instance& inst, Batch& b) {
         auto& m = *inst.ctx->metrics;
         m.events_in.fetch_add(b.size(), std::memory_order_relaxed);
@@ -127,17 +201,15 @@ struct PipelineCore {
         const int64_t t0 = event::monotonic_ns();
         const int32_t rc = inst.descriptor->process(inst.self, &b);
         m.batch_latency.observe_ns(event::monotonic_ns() - t0);
-        if (rc != WEIR_OK) m.errors.add("process_failed", 1);
+        last_rc = rc;
+        const bool held = (inst.descriptor->flags & WEIR_PLUGIN_ORDERED) && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER);
+        if (rc != WEIR_OK && !held) m.errors.add("process_failed", 1);
     }
 
     void dispatch(BatchPtr b) {
-        auto inf = std::make_shared<InFlight>();
-        auto* origin_ctx = static_cast<HostContext*>(b->origin);
-        inf->origin = origin_ctx ? origin_ctx->input : nullptr;
-        inf->cookie = b->ack_cookie;
         const size_t n = b->size();
         const size_t bytes = b->bytes();
-        inf->batch = std::move(b);
+        InFlightPtr inf = in_flight(std::move(b));
         if (n == 0 || outputs.empty()) {
             finish(inf, true);
             return;
@@ -157,9 +229,10 @@ struct PipelineCore {
         Instance* parser = parsers.empty() ? nullptr : parsers[std::min(w, parsers.size() - 1)].get();
         while (auto item = work.pop()) {
             BatchPtr b = std::move(*item);
-            if (parser) {
+            if (parser && !ordered) {
                 parser->ctx->metrics->queue_depth.store(static_cast<int64_t>(work.events()));
                 run_stage(*parser, *b);
+                b->compact();  // what a parser drops it has counted itself
                 parser->ctx->metrics->events_out.fetch_add(b->size(), std::memory_order_relaxed);
                 parser->ctx->metrics->bytes_out.fetch_add(b->bytes(), std::memory_order_relaxed);
             }

@@ -1,5 +1,6 @@
 #include "pipeline_core.hpp"
 
+#include <algorithm>
 #include <weir/config/model.hpp>
 #include <weir/config/pipeline_tests.hpp>
 #include <weir/event/time_format.hpp>
@@ -135,11 +136,34 @@ PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg, const s
         std::string diff;
         for (size_t k = 0; k < t.inputs.size(); ++k) {
             Batch b;
-            b.add(t.inputs[k], now);
             for (auto& s : stages) {
+                if (!(s->descriptor->flags & WEIR_PLUGIN_ORDERED)) {
+                    if (b.empty() && &s == &stages.front()) b.add(t.inputs[k], now);
+                    s->descriptor->process(s->self, &b);
+                    b.compact();
+                    continue;
+                }
+                // An ordered parser (multiline) gets the input's lines as one
+                // stream and lets out everything at the end, as at shutdown.
+                const std::string& text = t.inputs[k];
+                for (size_t pos = 0; pos <= text.size();) {
+                    const size_t nl = std::min(text.find('\n', pos), text.size());
+                    b.add(std::string_view(text).substr(pos, nl - pos), now);
+                    pos = nl + 1;
+                }
                 s->descriptor->process(s->self, &b);
                 b.compact();
+                for (int round = 0; round < 1000; ++round) {
+                    Batch rest;
+                    rest.flush = WEIR_FLUSH_ALL;
+                    s->descriptor->process(s->self, &rest);
+                    rest.compact();
+                    if (rest.empty()) break;
+                    for (size_t i = 0; i < rest.size(); ++i)
+                        b.add(rest.body(i), rest.event(i).time_ns, rest.event(i).flags);
+                }
             }
+            if (stages.empty()) b.add(t.inputs[k], now);
             const std::string label = "  event " + std::to_string(k + 1) + " (" +
                                       (t.inputs[k].size() > 60 ? t.inputs[k].substr(0, 57) + "..." : t.inputs[k]) + ")";
             const std::vector<config::Expectation>* want = nullptr;

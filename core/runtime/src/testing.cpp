@@ -109,10 +109,13 @@ const std::string& StageHarness::state_dir() const { return impl_->state_dir; }
 int32_t StageHarness::process(event::Batch& batch) {
     Instance& inst = *impl_->stage;
     PipelineCore::run_stage(inst, batch);
+    const int32_t rc = PipelineCore::last_rc;
+    // Filters' drops are counted by the host; parsers count their own (an
+    // ordered parser's removed slots are lines it joined, not drops).
     const size_t dropped = batch.compact();
-    if (dropped) inst.ctx->metrics->dropped.add("filtered", dropped);
+    if (dropped && inst.descriptor->kind == WEIR_KIND_FILTER) inst.ctx->metrics->dropped.add("filtered", dropped);
     inst.ctx->metrics->events_out.fetch_add(batch.size());
-    return WEIR_OK;
+    return rc;
 }
 
 int32_t StageHarness::write(event::Batch& batch) {

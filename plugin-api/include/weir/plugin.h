@@ -51,7 +51,10 @@ enum {
     WEIR_OK = 0,      /* done */
     WEIR_ERROR = 1,   /* failed; for output writes: will be retried by the host */
     WEIR_RETRY = 2,   /* temporarily unable (queue full, endpoint down) */
-    WEIR_PENDING = 3  /* output write accepted; the plugin calls host->ack later */
+    WEIR_PENDING = 3, /* output write accepted; the plugin calls host->ack later */
+    /* ordered parsers (WEIR_PLUGIN_ORDERED) only, from `process`: */
+    WEIR_HELD = 4,        /* lines of this batch's stream are held back, all from this batch */
+    WEIR_HELD_OLDER = 5   /* lines held back began in an earlier batch of the stream */
 };
 
 /* ---- plugin kinds ------------------------------------------------------- */
@@ -248,13 +251,45 @@ typedef struct weir_host_api {
      * the batch itself is not modified (outputs share it read-only).
      */
     weir_str (*event_json)(const weir_batch* b, size_t i);
+
+    /* -- streams (present when struct_size covers them) ------------------- */
+    /**
+     * Which stream of its input a batch's events come from: a file, a
+     * connection. Inputs name it with batch_set_stream (a batch holds the
+     * events of one stream); the host prefixes the input instance, so streams
+     * of two inputs never compare equal. Valid while the batch lives.
+     */
+    weir_str (*batch_stream)(const weir_batch* b);
+    void (*batch_set_stream)(weir_batch* b, const char* name, size_t len);
+    /** For ordered parsers: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL. */
+    int32_t (*batch_flush)(const weir_batch* b);
 } weir_host_api;
 
 /* Descriptor flags. */
 enum {
     /** `process` may be called concurrently on one instance; otherwise the
      *  host creates one instance per worker thread. */
-    WEIR_PLUGIN_THREAD_SAFE = 1u << 0
+    WEIR_PLUGIN_THREAD_SAFE = 1u << 0,
+    /** A parser that joins or splits events across batches (multiline). The
+     *  host creates one instance and calls `process` one batch at a time, in
+     *  the order each input emitted them, on the input's thread. The parser
+     *  may hold events back: it returns WEIR_HELD or WEIR_HELD_OLDER, and the
+     *  host withholds the input's acknowledgement of the batches concerned
+     *  until the held lines have been released in a later batch of the same
+     *  stream (see `batch_stream`). Every 100 ms the host also calls `process`
+     *  with an empty batch for which `batch_flush` says WEIR_FLUSH_DUE, and
+     *  at shutdown with WEIR_FLUSH_ALL: the parser then adds the events of
+     *  ONE stream it releases, names it with `batch_set_stream` and returns
+     *  (WEIR_OK if nothing of that stream is held any more); the host calls
+     *  again until a call adds nothing. */
+    WEIR_PLUGIN_ORDERED = 1u << 1
+};
+
+/* What `batch_flush` says about a batch handed to an ordered parser. */
+enum {
+    WEIR_FLUSH_NONE = 0, /* a batch of new events */
+    WEIR_FLUSH_DUE = 1,  /* an empty batch: add what has waited long enough */
+    WEIR_FLUSH_ALL = 2   /* an empty batch at shutdown: add everything held */
 };
 
 /**

@@ -31,6 +31,7 @@
 
 #include <weir/plugin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -273,6 +274,15 @@ public:
     char* alloc(size_t n) { return h_->batch_alloc(b_, n); }
     weir_batch* raw() const { return b_; }
 
+    /// Inputs: which stream (file, connection) the batch's events come from.
+    void set_stream(std::string_view name) {
+        if (has_streams()) h_->batch_set_stream(b_, name.data(), name.size());
+    }
+    /// The stream, as the host names it ("" from a host without streams).
+    std::string_view stream() const { return has_streams() ? to_view(h_->batch_stream(b_)) : std::string_view{}; }
+    /// Ordered parsers: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL.
+    int32_t flush_request() const { return has_streams() ? h_->batch_flush(b_) : WEIR_FLUSH_NONE; }
+
     class iterator {
     public:
         iterator(const Batch* b, size_t i) : b_(b), i_(i) {}
@@ -291,6 +301,9 @@ public:
     iterator end() const { return iterator(this, size()); }
 
 protected:
+    bool has_streams() const {
+        return h_->struct_size >= offsetof(weir_host_api, batch_flush) + sizeof(h_->batch_flush);
+    }
     const weir_host_api* h_;
     weir_batch* b_;
 };
@@ -414,6 +427,18 @@ public:
     virtual void process(Batch& batch) = 0;
 };
 
+/// What an ordered parser holds back after a call (see WEIR_PLUGIN_ORDERED).
+enum class Held { Nothing = WEIR_OK, FromThisBatch = WEIR_HELD, SinceEarlier = WEIR_HELD_OLDER };
+
+/// A parser that sees each stream's batches in order and may hold lines back
+/// across them (multiline). Declare it with WEIR_ORDERED_PARSER.
+class OrderedParser : public PluginBase {
+public:
+    using PluginBase::PluginBase;
+    /// Returns what of `batch.stream()` is held back afterwards.
+    virtual Held process(Batch& batch) = 0;
+};
+
 /// Changes, enriches or drops events, in place.
 class Filter : public PluginBase {
 public:
@@ -527,8 +552,12 @@ int32_t process(void* instance, weir_batch* batch) noexcept {
     auto* h = static_cast<Holder*>(instance);
     try {
         Batch b(h->ctx.host(), batch);
-        static_cast<T*>(h->plugin)->process(b);
-        return WEIR_OK;
+        if constexpr (std::is_base_of_v<OrderedParser, T>) {
+            return static_cast<int32_t>(static_cast<T*>(h->plugin)->process(b));
+        } else {
+            static_cast<T*>(h->plugin)->process(b);
+            return WEIR_OK;
+        }
     } catch (const std::exception& e) {
         report(h, e.what());
     } catch (...) {
@@ -581,7 +610,8 @@ weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char*
         d.input_run = &input_run;
         d.input_stop = &input_stop;
         d.input_ack = &input_ack;
-    } else if constexpr (std::is_base_of_v<Parser, T> || std::is_base_of_v<Filter, T>) {
+    } else if constexpr (std::is_base_of_v<Parser, T> || std::is_base_of_v<Filter, T> ||
+                         std::is_base_of_v<OrderedParser, T>) {
         d.process = &process<T>;
     } else if constexpr (std::is_base_of_v<Output, T>) {
         d.write = &write;
@@ -613,6 +643,10 @@ inline constexpr weir_option_def no_options[1] = {
 
 #define WEIR_PLUGIN(Class, kind, name, version, description, options) \
     WEIR_PLUGIN_FLAGS(Class, kind, name, version, description, options, 0u)
+
+/// An ordered parser (a weir::OrderedParser).
+#define WEIR_ORDERED_PARSER(Class, name, version, description, options) \
+    WEIR_PLUGIN_FLAGS(Class, WEIR_KIND_PARSER, name, version, description, options, WEIR_PLUGIN_ORDERED)
 
 /// Use as the `options` argument of WEIR_PLUGIN for a plugin without options.
 #define WEIR_NO_OPTIONS ::weir::detail::no_options

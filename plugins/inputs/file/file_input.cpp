@@ -227,6 +227,8 @@ private:
 
     bool emit(weir::OwnedBatch& batch, const FileKey& key, uint64_t end) {
         const uint64_t cookie = ++next_cookie_;
+        // One stream per file identity: a renamed file stays the same stream.
+        batch.set_stream(std::to_string(key.dev) + ":" + std::to_string(key.ino));
         tracker_.emitted(key, cookie, end);  // before emit: the ack may come first
         if (!ctx_.emit(batch, cookie)) {
             tracker_.acked(cookie, false);

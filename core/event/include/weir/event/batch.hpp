@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // The ABI forward-declares this opaque type; the host's Batch derives from it
@@ -87,6 +88,12 @@ public:
     void* origin = nullptr;  // the input that made it
     int64_t created_ns = 0;  // monotonic time of the first event, for latency
     uint64_t sequence = 0;
+    std::string stream;      // which stream of its input (a file, a connection)
+    int32_t flush = 0;       // WEIR_FLUSH_* for an ordered parser's empty batches
+    /// Acknowledgements this batch carries for earlier batches whose lines an
+    /// ordered parser held back: (origin, cookie) pairs, in emission order.
+    std::vector<std::pair<void*, uint64_t>> carried_acks;
+    bool own_ack_withheld = false;  // ack_cookie is carried by a later batch instead
 
 private:
     Arena arena_;

@@ -1,0 +1,224 @@
+// multiline: joins the lines of one event (a stack trace after its log line)
+// per stream — per file, per connection — with a flush timeout for the last
+// event of a quiet stream. An ordered parser: it sees each stream's batches
+// in order and holds the event still growing at the end of a batch.
+#include "presets.hpp"
+
+#include <weir/sdk.hpp>
+
+#include <re2/re2.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+int64_t monotonic_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::unique_ptr<RE2> compile(const std::string& pattern, const char* option) {
+    RE2::Options o;
+    o.set_log_errors(false);
+    auto re = std::make_unique<RE2>(pattern, o);
+    if (!re->ok()) throw weir::ConfigError(std::string(option) + ": invalid pattern: " + re->error());
+    return re;
+}
+
+class MultilineParser final : public weir::OrderedParser {
+public:
+    MultilineParser(weir::Context& ctx, const weir::Options& opts)
+        : weir::OrderedParser(ctx),
+          timeout_ns_(opts.duration_ns("flush_timeout")),
+          max_lines_(static_cast<size_t>(opts.integer("max_lines"))),
+          max_bytes_(opts.size("max_bytes")) {
+        std::string cont(opts.str("continue"));
+        const std::string_view preset = opts.str("preset");
+        if (!preset.empty()) {
+            const auto* p = weir::multiline::find_preset(preset);
+            if (!p) throw weir::ConfigError("preset must be java, python, go, node or ruby, found '" + std::string(preset) + "'");
+            cont = cont.empty() ? std::string(p->continue_pattern)
+                                : "(?:" + std::string(p->continue_pattern) + ")|(?:" + cont + ")";
+        }
+        if (!cont.empty()) continue_ = compile(cont, "continue");
+        if (!opts.str("start").empty()) start_ = compile(std::string(opts.str("start")), "start");
+        // Nothing said: indented lines join the event before them, the most
+        // common shape of continuation lines.
+        if (!continue_ && !start_) continue_ = compile(R"(^[ \t])", "continue");
+        if (max_lines_ < 1) throw weir::ConfigError("max_lines must be at least 1");
+    }
+
+    weir::Held process(weir::Batch& batch) override {
+        const int32_t flush = batch.flush_request();
+        if (flush != WEIR_FLUSH_NONE) return release_one(batch, flush == WEIR_FLUSH_ALL);
+        const std::string key(batch.stream());
+        Pending& p = pending_[key];
+        const size_t n = batch.size();
+        const int64_t now = monotonic_ns();
+
+        // The lines first (views into the batch, which only grows), then the
+        // events they make, written back into the batch's slots in order.
+        lines_.clear();
+        for (size_t i = 0; i < n; ++i) {
+            weir::Event e = batch[i];
+            lines_.push_back(Line{e.body(), e.time_ns(), e.flags()});
+        }
+        out_.clear();
+        texts_.clear();
+        bool held_from_earlier = p.active;  // an event carried over from the last batch
+        for (const Line& l : lines_) {
+            if (p.active && joins(l.text) && p.lines < max_lines_ && p.bytes + 1 + l.text.size() <= max_bytes_) {
+                append(p, l);
+                continue;
+            }
+            if (p.active && joins(l.text)) ++limited_;  // too long: cut here, the rest is an event of its own
+            if (p.active) close(p);
+            held_from_earlier = false;
+            begin(p, l);
+        }
+        p.last_seen_ns = now;
+        // What is held outlives this batch: it may not point into it.
+        if (p.active && !p.joined) {
+            p.text.assign(p.first);
+            p.joined = true;
+        }
+        // Slots 0..k-1 take the finished events; the rest are emptied. A batch
+        // that only finished an older event and began one per line has one
+        // more event than lines: it is appended, still in order.
+        size_t k = 0;
+        for (; k < out_.size() && k < n; ++k) write(batch, k, out_[k]);
+        for (; k < out_.size(); ++k) batch.add(out_[k].text, out_[k].time_ns, out_[k].flags);
+        for (size_t i = out_.size(); i < n; ++i) batch[i].drop();  // the host removes them: joined, not lost
+        if (limited_) {
+            ctx_.count_error("multiline_limit", limited_);
+            limited_ = 0;
+        }
+        if (!p.active) {
+            pending_.erase(key);
+            return weir::Held::Nothing;
+        }
+        return held_from_earlier ? weir::Held::SinceEarlier : weir::Held::FromThisBatch;
+    }
+
+private:
+    struct Line {
+        std::string_view text;
+        int64_t time_ns;
+        uint32_t flags;
+    };
+    struct Pending {
+        bool active = false;
+        std::string_view first;  // the first line while it is the only one (no copy)
+        std::string text;        // the joined lines once there are several, or once carried over
+        bool joined = false;
+        int64_t time_ns = 0;
+        uint32_t flags = 0;
+        size_t lines = 0, bytes = 0;
+        int64_t last_seen_ns = 0;
+    };
+    struct Out {
+        std::string_view text;
+        int64_t time_ns;
+        uint32_t flags;
+        bool borrowed;  // text lives in the batch
+    };
+
+    bool joins(std::string_view line) const {
+        if (continue_ && RE2::PartialMatch(line, *continue_)) return true;
+        if (start_) return !continue_ && !RE2::PartialMatch(line, *start_);
+        return false;
+    }
+
+    static void begin(Pending& p, const Line& l) {
+        p.active = true;
+        p.first = l.text;
+        p.text.clear();
+        p.joined = false;
+        p.time_ns = l.time_ns;
+        p.flags = l.flags & WEIR_EVENT_TRUNCATED;
+        p.lines = 1;
+        p.bytes = l.text.size();
+    }
+
+    static void append(Pending& p, const Line& l) {
+        if (!p.joined) {
+            p.text.assign(p.first);
+            p.joined = true;
+        }
+        p.text.push_back('\n');
+        p.text.append(l.text);
+        p.flags |= l.flags & WEIR_EVENT_TRUNCATED;
+        ++p.lines;
+        p.bytes += 1 + l.text.size();
+    }
+
+    /// A finished event goes to out_: a single line of this batch as it is,
+    /// joined lines from scratch storage (copied into the batch by write()).
+    void close(Pending& p) {
+        if (!p.joined) {
+            out_.push_back(Out{p.first, p.time_ns, p.flags, true});
+        } else {
+            texts_.push_back(std::move(p.text));
+            out_.push_back(Out{texts_.back(), p.time_ns, p.flags, false});
+            p.text = std::string();
+        }
+        p.active = false;
+    }
+
+    void write(weir::Batch& batch, size_t slot, const Out& o) {
+        weir::Event e = batch[slot];
+        e.set_body(o.text, o.borrowed ? WEIR_ADD_BORROW : 0);
+        e.set_time_ns(o.time_ns);
+        e.set_flags(o.flags);
+    }
+
+    /// Timer and shutdown: one stream's held event, if it has waited long
+    /// enough (or at shutdown, always).
+    weir::Held release_one(weir::Batch& batch, bool all) {
+        const int64_t now = monotonic_ns();
+        for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+            Pending& p = it->second;
+            if (!p.active) continue;
+            if (!all && now - p.last_seen_ns < timeout_ns_) continue;
+            const std::string text = p.joined ? std::move(p.text) : std::string(p.first);
+            batch.add(text, p.time_ns, p.flags);
+            batch.set_stream(it->first);
+            pending_.erase(it);
+            return weir::Held::Nothing;
+        }
+        return weir::Held::Nothing;
+    }
+
+    std::unique_ptr<RE2> continue_, start_;
+    int64_t timeout_ns_;
+    size_t max_lines_;
+    uint64_t max_bytes_;
+    std::unordered_map<std::string, Pending> pending_;
+    std::vector<Line> lines_;
+    std::vector<Out> out_;
+    std::deque<std::string> texts_;  // joined texts until copied into the batch (stable addresses)
+    size_t limited_ = 0;
+};
+
+const weir_option_def multiline_options[] = {
+    weir::option::string("preset", "", "Stack traces of a runtime: java, python, go, node or ruby."),
+    weir::option::string("start", "", "RE2 pattern of a line that begins an event; other lines join the one before."),
+    weir::option::string("continue", "",
+                         "RE2 pattern of a line that joins the event before it (added to the preset's). With no "
+                         "preset, start or continue: lines beginning with a space or tab."),
+    weir::option::duration("flush_timeout", "1s",
+                           "A stream quiet this long releases the event it holds."),
+    weir::option::integer("max_lines", "1000", "An event of this many lines is released; the next line begins another."),
+    weir::option::size("max_bytes", "1MiB", "An event this large is released; the next line begins another."),
+};
+
+}  // namespace
+
+WEIR_ORDERED_PARSER(MultilineParser, "multiline", "0.1.0",
+                    "Joins the lines of one event (stack traces) per file or connection, with a flush timeout.",
+                    multiline_options)

@@ -1,0 +1,180 @@
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+using weir::event::Batch;
+using weir::runtime::testing::StageHarness;
+
+namespace {
+
+std::vector<std::string> bodies(const Batch& b) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < b.size(); ++i) out.emplace_back(b.body(i));
+    return out;
+}
+
+/// One batch of `lines` from `stream`; returns the events it let out and the
+/// process result.
+std::vector<std::string> feed(StageHarness& h, const std::vector<std::string>& lines, int32_t* rc = nullptr,
+                              const std::string& stream = "s") {
+    Batch b;
+    b.stream = stream;
+    for (size_t i = 0; i < lines.size(); ++i) b.add(lines[i], 1000 + static_cast<int64_t>(i));
+    const int32_t r = h.process(b);
+    if (rc) *rc = r;
+    return bodies(b);
+}
+
+/// What a timer tick (or shutdown) releases, one stream per call.
+std::vector<std::string> flush(StageHarness& h, int32_t mode, std::vector<std::string>* streams = nullptr) {
+    std::vector<std::string> out;
+    for (int k = 0; k < 100; ++k) {
+        Batch b;
+        b.flush = mode;
+        h.process(b);
+        if (b.size() == 0) break;
+        for (auto& s : bodies(b)) out.push_back(s);
+        if (streams) streams->push_back(b.stream);
+    }
+    return out;
+}
+
+const std::vector<std::string> kJava = {
+    "2026-01-19 10:30:00,123 ERROR [main] com.example.App - request failed",
+    "java.lang.IllegalStateException: connection pool exhausted",
+    "\tat com.example.db.Pool.take(Pool.java:88)",
+    "\tat com.example.App.handle(App.java:42)",
+    "Caused by: java.net.SocketTimeoutException: connect timed out",
+    "\tat java.base/sun.nio.ch.NioSocketImpl.timedFinishConnect(NioSocketImpl.java:546)",
+    "\t... 12 more",
+    "2026-01-19 10:30:01,000 INFO  [main] com.example.App - recovered",
+};
+
+std::string join(const std::vector<std::string>& v, size_t from, size_t to) {
+    std::string s;
+    for (size_t i = from; i < to; ++i) s += (i > from ? "\n" : "") + v[i];
+    return s;
+}
+
+}  // namespace
+
+TEST(MultilineParser, JavaTraceJoinsItsLogLineAndTheLastEventWaits) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{preset: java}");
+    int32_t rc = 0;
+    const auto out = feed(h, kJava, &rc);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], join(kJava, 0, 7));
+    EXPECT_EQ(rc, WEIR_HELD);  // "recovered" may still get continuation lines
+    std::vector<std::string> streams;
+    EXPECT_EQ(flush(h, WEIR_FLUSH_ALL, &streams), std::vector<std::string>{kJava[7]});
+    EXPECT_EQ(streams, std::vector<std::string>{"s"});
+    EXPECT_TRUE(flush(h, WEIR_FLUSH_ALL).empty());
+}
+
+TEST(MultilineParser, AnEventSpanningBatchesKeepsItsFirstLinesTimeAndOrder) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{preset: java}");
+    int32_t rc = 0;
+    EXPECT_TRUE(feed(h, {kJava[0], kJava[1], kJava[2]}, &rc).empty());
+    EXPECT_EQ(rc, WEIR_HELD);
+    EXPECT_TRUE(feed(h, {kJava[3], kJava[4]}, &rc).empty());
+    EXPECT_EQ(rc, WEIR_HELD_OLDER);  // still the event begun a batch ago
+    Batch b;
+    b.stream = "s";
+    b.add(kJava[5], 5);
+    b.add(kJava[6], 6);
+    b.add(kJava[7], 7);
+    b.add("2026-01-19 10:30:02,000 INFO  [main] com.example.App - third", 8);
+    rc = h.process(b);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b.body(0), join(kJava, 0, 7));
+    EXPECT_EQ(b.event(0).time_ns, 1000);  // the first line's
+    EXPECT_EQ(b.body(1), kJava[7]);
+    EXPECT_EQ(b.event(1).time_ns, 7);
+    EXPECT_EQ(rc, WEIR_HELD);
+}
+
+TEST(MultilineParser, StreamsDoNotMix) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{preset: java}");
+    EXPECT_TRUE(feed(h, {"a: first", "java.lang.Error: in a"}, nullptr, "file-a").empty());
+    EXPECT_TRUE(feed(h, {"b: first"}, nullptr, "file-b").empty());
+    EXPECT_TRUE(feed(h, {"\tat a.A.run(A.java:1)"}, nullptr, "file-a").empty());
+    EXPECT_EQ(feed(h, {"\tat b.B.run(B.java:2)", "b: second"}, nullptr, "file-b"),
+              std::vector<std::string>{"b: first\n\tat b.B.run(B.java:2)"});
+    std::vector<std::string> streams;
+    auto rest = flush(h, WEIR_FLUSH_ALL, &streams);
+    std::sort(rest.begin(), rest.end());
+    EXPECT_EQ(rest, (std::vector<std::string>{"a: first\njava.lang.Error: in a\n\tat a.A.run(A.java:1)", "b: second"}));
+    std::sort(streams.begin(), streams.end());
+    EXPECT_EQ(streams, (std::vector<std::string>{"file-a", "file-b"}));
+}
+
+TEST(MultilineParser, TheTimerReleasesOnlyStreamsQuietLongEnough) {
+    StageHarness quick(WEIR_TEST_PLUGIN, "{preset: java, flush_timeout: 0s}");
+    feed(quick, {"only line"});
+    EXPECT_EQ(flush(quick, WEIR_FLUSH_DUE), std::vector<std::string>{"only line"});
+    StageHarness patient(WEIR_TEST_PLUGIN, "{preset: java, flush_timeout: 1h}");
+    feed(patient, {"only line"});
+    EXPECT_TRUE(flush(patient, WEIR_FLUSH_DUE).empty());
+    EXPECT_EQ(flush(patient, WEIR_FLUSH_ALL), std::vector<std::string>{"only line"});
+}
+
+TEST(MultilineParser, PresetsForPythonGoNodeAndRuby) {
+    struct Case {
+        const char* options;
+        std::vector<std::string> lines;
+        size_t joined;  // lines of the first event
+    };
+    const Case cases[] = {
+        {"{preset: python}",
+         {"ERROR:root:job failed", "Traceback (most recent call last):", "  File \"/app/job.py\", line 3, in <module>",
+          "    run()", "  File \"/app/job.py\", line 2, in run", "    1 / 0", "ZeroDivisionError: division by zero",
+          "INFO:root:next"},
+         7},
+        {"{preset: go}",
+         {"panic: runtime error: index out of range [5] with length 3", "", "goroutine 1 [running]:", "main.main()",
+          "\t/tmp/x.go:8 +0x1d", "exit status 2", "2026/01/19 10:30:00 restarted"},
+         6},
+        {"{preset: node}",
+         {"Error: boom", "    at Object.<anonymous> (/app/x.js:1:7)",
+          "    at Module._compile (node:internal/modules/cjs/loader:1256:14)", "listening on 3000"},
+         3},
+        {"{preset: ruby}",
+         {"app.rb:3:in `foo': boom (RuntimeError)", "\tfrom app.rb:7:in `<main>'", "I, [2026-01-19T10:30:00] INFO -- : ok"},
+         2},
+    };
+    for (const auto& c : cases) {
+        StageHarness h(WEIR_TEST_PLUGIN, c.options);
+        const auto out = feed(h, c.lines);
+        ASSERT_EQ(out.size(), 1u) << c.options;
+        EXPECT_EQ(out[0], join(c.lines, 0, c.joined)) << c.options;
+        EXPECT_EQ(flush(h, WEIR_FLUSH_ALL), std::vector<std::string>{c.lines.back()}) << c.options;
+    }
+}
+
+TEST(MultilineParser, CustomStartPatternAndLimits) {
+    StageHarness h(WEIR_TEST_PLUGIN, R"({start: '^\d{4}-\d{2}-\d{2} ', max_lines: 3})");
+    const auto out = feed(h, {"2026-01-19 a", "x", "y", "z", "2026-01-19 b", "c"});
+    EXPECT_EQ(out, (std::vector<std::string>{"2026-01-19 a\nx\ny", "z"}));
+    EXPECT_EQ(h.metrics().errors.get("multiline_limit"), 1u);
+    EXPECT_EQ(flush(h, WEIR_FLUSH_ALL), std::vector<std::string>{"2026-01-19 b\nc"});
+    // Lines before any start line make an event of their own.
+    StageHarness h2(WEIR_TEST_PLUGIN, R"({start: '^\d{4}-'})");
+    EXPECT_EQ(feed(h2, {"orphan", "more", "2026-01-19 c"}), std::vector<std::string>{"orphan\nmore"});
+}
+
+TEST(MultilineParser, WithoutOptionsIndentedLinesJoin) {
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    EXPECT_EQ(feed(h, {"first", "  indented", "\ttabbed", "second"}),
+              std::vector<std::string>{"first\n  indented\n\ttabbed"});
+}
+
+TEST(MultilineParser, ConfigErrors) {
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{preset: cobol}"), std::exception);
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{start: '(unclosed'}"), std::exception);
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{preset: java, max_lines: 0}"), std::exception);
+}

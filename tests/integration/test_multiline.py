@@ -1,0 +1,77 @@
+"""The multiline parser in the real daemon: stack traces joined per file, the
+last event of a quiet file released by the flush timeout, and lines held back
+when the daemon dies are read again after a restart (never lost)."""
+import os
+
+from weirtest import metric, wait_until
+
+PIPELINE = """
+inputs:
+  - type: file
+    name: app
+    paths: ["{dir}/logs/*.log"]
+    read_from_head: true
+parser:
+  type: multiline
+  preset: java
+  flush_timeout: {timeout}
+outputs:
+  - type: stdout
+"""
+
+TRACE = [
+    "2026-01-19 10:30:00,123 ERROR [main] com.example.App - request failed",
+    "java.lang.IllegalStateException: pool exhausted",
+    "\tat com.example.db.Pool.take(Pool.java:88)",
+    "\t... 12 more",
+]
+
+
+def messages(d):
+    return [e.get("message", "") for e in d.stdout_json()]
+
+
+def test_traces_join_per_file_and_the_last_event_is_flushed(daemons):
+    d = daemons({})
+    d.write_pipeline("ml.yaml", PIPELINE.format(dir=d.dir, timeout="300ms"))
+    os.makedirs(os.path.join(d.dir, "logs"))
+    d.start()
+    a, b = os.path.join(d.dir, "logs", "a.log"), os.path.join(d.dir, "logs", "b.log")
+    # Interleaved writes to two files: each file's trace stays whole.
+    with open(a, "w") as fa, open(b, "w") as fb:
+        for line in TRACE:
+            fa.write("A " + line + "\n") if line[0] == "2" else fa.write(line + "\n")
+            fa.flush()
+            fb.write("B " + line + "\n") if line[0] == "2" else fb.write(line + "\n")
+            fb.flush()
+    wait_until(lambda: len(messages(d)) >= 2, message="both traces, released by the flush timeout")
+    got = sorted(messages(d))
+    assert got == sorted(["A " + "\n".join(TRACE), "B " + "\n".join(TRACE)]), got
+    # A new log line: the previous event was complete already; this one waits
+    # for the timeout too.
+    with open(a, "a") as fa:
+        fa.write("2026-01-19 10:30:05,000 INFO  [main] com.example.App - recovered\n")
+    wait_until(lambda: len(messages(d)) >= 3, message="the last line after the timeout")
+    assert messages(d)[-1].endswith("recovered")
+    assert d.terminate() == 0
+
+
+def test_held_lines_survive_kill9(daemons):
+    d = daemons({})
+    d.write_pipeline("ml.yaml", PIPELINE.format(dir=d.dir, timeout="1h"))
+    os.makedirs(os.path.join(d.dir, "logs"))
+    d.start()
+    log = os.path.join(d.dir, "logs", "app.log")
+    with open(log, "w") as f:
+        f.write("\n".join(TRACE) + "\n")
+        f.write("2026-01-19 10:30:01,000 INFO  [main] com.example.App - next\n")
+    wait_until(lambda: len(messages(d)) >= 1, message="the complete trace")
+    # "next" is held (it may still grow) and its line is not acknowledged:
+    # after kill -9 the file is read again from before it.
+    wait_until(lambda: metric(d.metrics(), "weir_events_out_total", kind="output") >= 1, message="delivered")
+    d.kill9()
+    assert messages(d) == ["\n".join(TRACE)]
+    d.write_pipeline("ml.yaml", PIPELINE.format(dir=d.dir, timeout="200ms"))
+    d.start()
+    wait_until(lambda: any(m.endswith(" - next") for m in messages(d)), message="the held line after the restart")
+    assert d.terminate() == 0
