@@ -75,3 +75,20 @@ def test_held_lines_survive_kill9(daemons):
     d.start()
     wait_until(lambda: any(m.endswith(" - next") for m in messages(d)), message="the held line after the restart")
     assert d.terminate() == 0
+
+
+def test_stdin_is_one_stream_and_shutdown_releases_the_held_event(daemons):
+    r, w = os.pipe()
+    d = daemons({"s.yaml": "inputs:\n  - type: stdin\nparser:\n  type: multiline\n  preset: python\n"
+                           "  flush_timeout: 1h\noutputs:\n  - type: stdout\n"}, stdin=r)
+    d.start()
+    os.close(r)
+    tb = ["ERROR:root:job failed", "Traceback (most recent call last):", '  File "/app/job.py", line 3, in <module>',
+          "    run()", "ZeroDivisionError: division by zero"]
+    os.write(w, ("\n".join(tb) + "\nINFO:root:next\n").encode())
+    wait_until(lambda: len(messages(d)) >= 1, message="the traceback")
+    assert messages(d) == ["\n".join(tb)]
+    # The timeout is an hour: only the shutdown's final flush lets "next" out.
+    assert d.terminate() == 0
+    os.close(w)
+    assert messages(d) == ["\n".join(tb), "INFO:root:next"]
