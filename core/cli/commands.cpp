@@ -4,6 +4,7 @@
 #include <weir/config/model.hpp>
 #include <weir/config/pipeline_tests.hpp>
 #include <weir/loader/registry.hpp>
+#include <weir/runtime/catalog.hpp>
 #include <weir/runtime/engine.hpp>
 #include <weir/runtime/pipeline_tests.hpp>
 
@@ -139,23 +140,6 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
     return 0;
 }
 
-namespace {
-
-class Catalog : public config::PluginCatalog {
-public:
-    explicit Catalog(const loader::Registry& r) : r_(r) {}
-    const weir_plugin_descriptor* find(int32_t kind, std::string_view type) const override {
-        const auto* h = r_.find(kind, type);
-        return h ? h->descriptor : nullptr;
-    }
-    std::vector<std::string> names(int32_t kind) const override { return r_.names(kind); }
-
-private:
-    const loader::Registry& r_;
-};
-
-}  // namespace
-
 int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files_in, bool config_given) {
     std::vector<std::string> dirs = g.builtin_plugin_dirs;
     std::vector<std::string> files = files_in;
@@ -184,7 +168,7 @@ int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files_in, b
         return 2;
     }
     const auto reg = loader::Registry::scan(dirs);
-    Catalog catalog(reg);
+    runtime::RegistryCatalog catalog(reg);
     int passed = 0, failed = 0, broken = 0, without = 0;
     for (const auto& f : files) {
         try {

@@ -4,6 +4,7 @@
 #include <weir/event/time_format.hpp>
 #include <weir/loader/registry.hpp>
 #include <weir/metrics/registry.hpp>
+#include <weir/runtime/catalog.hpp>
 #include <weir/runtime/engine.hpp>
 #include <weir/runtime/log.hpp>
 #include <weir/runtime/pipeline.hpp>
@@ -19,19 +20,6 @@ namespace weir::runtime {
 namespace {
 
 constexpr auto kReloadDrainDeadline = std::chrono::seconds(10);
-
-class Catalog : public config::PluginCatalog {
-public:
-    explicit Catalog(const loader::Registry& r) : r_(r) {}
-    const weir_plugin_descriptor* find(int32_t kind, std::string_view type) const override {
-        const auto* h = r_.find(kind, type);
-        return h ? h->descriptor : nullptr;
-    }
-    std::vector<std::string> names(int32_t kind) const override { return r_.names(kind); }
-
-private:
-    const loader::Registry& r_;
-};
 
 const char* kind_name(int32_t kind) {
     switch (kind) {
@@ -109,7 +97,7 @@ std::unique_ptr<Engine::Loaded> Engine::load_all(std::vector<std::string>& error
     loaded->plugins = std::make_shared<loader::Registry>(loader::Registry::scan(dirs, plugins_.get()));
     for (const auto& r : loaded->plugins->refusals()) Log::warn("loader", r.message);
     try {
-        Catalog catalog(*loaded->plugins);
+        RegistryCatalog catalog(*loaded->plugins);
         loaded->pipelines = config::load_pipelines(loaded->service, catalog);
     } catch (const config::ConfigErrors& e) {
         for (const auto& err : e.errors) errors.push_back(err.format());

@@ -144,23 +144,22 @@ struct PipelineCore {
     /// Runs the ordered parser on one batch (ordered_mu held) and settles
     /// whose acknowledgement waits for lines it holds back.
     void run_ordered(Batch& b) {
-        run_stage(*ordered, b);
-        const int32_t rc = last_rc;
+        const int32_t rc = run_stage(*ordered, b);
         b.compact();  // slots of lines joined into other events
-        auto& held = withheld[b.stream];
-        const bool own = b.origin != nullptr && b.flush == WEIR_FLUSH_NONE;
-        if (rc == WEIR_HELD_OLDER) {
-            // The lines held began in an earlier batch: everything waits.
-        } else {
-            // Earlier batches' lines are all out now, in this batch.
-            b.carried_acks.insert(b.carried_acks.end(), held.begin(), held.end());
-            held.clear();
+        auto it = withheld.find(b.stream);
+        if (it != withheld.end() && rc != WEIR_HELD_OLDER) {
+            // Earlier batches' held lines are all out now, in this batch.
+            // (With WEIR_HELD_OLDER the event they began is still growing.)
+            b.carried_acks.insert(b.carried_acks.end(), it->second.begin(), it->second.end());
+            withheld.erase(it);
+            it = withheld.end();
         }
+        const bool own = b.origin != nullptr && b.flush == WEIR_FLUSH_NONE;
         if (own && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER)) {
-            held.emplace_back(b.origin, b.ack_cookie);
+            if (it == withheld.end()) it = withheld.try_emplace(b.stream).first;
+            it->second.emplace_back(b.origin, b.ack_cookie);
             b.own_ack_withheld = true;
         }
-        if (held.empty()) withheld.erase(b.stream);
         auto& m = *ordered->ctx->metrics;
         m.events_out.fetch_add(b.size(), std::memory_order_relaxed);
         m.bytes_out.fetch_add(b.bytes(), std::memory_order_relaxed);
@@ -193,17 +192,17 @@ struct PipelineCore {
     }
 
     // -- stages --------------------------------------------------------------------
-    static inline thread_local int32_t last_rc = WEIR_OK;
-    static void run_stage(Instance& inst, Batch& b) {
+    /// Runs one parser or filter on a batch; returns what `process` returned.
+    static int32_t run_stage(Instance& inst, Batch& b) {
         auto& m = *inst.ctx->metrics;
         m.events_in.fetch_add(b.size(), std::memory_order_relaxed);
         m.bytes_in.fetch_add(b.bytes(), std::memory_order_relaxed);
         const int64_t t0 = event::monotonic_ns();
         const int32_t rc = inst.descriptor->process(inst.self, &b);
         m.batch_latency.observe_ns(event::monotonic_ns() - t0);
-        last_rc = rc;
         const bool held = (inst.descriptor->flags & WEIR_PLUGIN_ORDERED) && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER);
         if (rc != WEIR_OK && !held) m.errors.add("process_failed", 1);
+        return rc;
     }
 
     void dispatch(BatchPtr b) {

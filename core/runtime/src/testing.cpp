@@ -108,8 +108,7 @@ const std::string& StageHarness::state_dir() const { return impl_->state_dir; }
 
 int32_t StageHarness::process(event::Batch& batch) {
     Instance& inst = *impl_->stage;
-    PipelineCore::run_stage(inst, batch);
-    const int32_t rc = PipelineCore::last_rc;
+    const int32_t rc = PipelineCore::run_stage(inst, batch);
     // Filters' drops are counted by the host; parsers count their own (an
     // ordered parser's removed slots are lines it joined, not drops).
     const size_t dropped = batch.compact();

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <weir/plugin.h>
+#include <weir/time.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -98,6 +99,13 @@ public:
     int64_t integer(const char* name) const { return h_->opt_int(o_, name); }
     bool boolean(const char* name) const { return h_->opt_int(o_, name) != 0; }
     double real(const char* name) const { return h_->opt_float(o_, name); }
+    /// A timezone option ("UTC" or a fixed offset like +02:00), in seconds
+    /// east of UTC; anything else is a ConfigError naming the option.
+    int64_t utc_offset(const char* name) const {
+        const std::string_view tz = str(name);
+        if (const auto offset = time::parse_timezone(tz)) return *offset;
+        throw ConfigError(std::string(name) + " must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
+    }
     /// Nanoseconds.
     int64_t duration_ns(const char* name) const { return h_->opt_int(o_, name); }
     /// Bytes.

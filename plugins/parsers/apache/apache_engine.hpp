@@ -23,7 +23,7 @@ public:
     /// in `bad_time`.
     const char* parse(weir_batch* b, size_t i, size_t& bad_time) {
         const weir_str body = h_->event_body(b, i);
-        const weir_node root = h_->event_fields(b, i);
+        const weir::Object root(h_, b, h_->event_fields(b, i));
         bool ok = true;
         const char* why = format_.scan({body.data, body.size}, [&](const Raw& r) {
             if (ok) ok = emit(b, i, root, r, bad_time);
@@ -52,25 +52,6 @@ public:
     }
 
 private:
-    void put_str(weir_batch* b, weir_node root, std::string_view key, std::string_view v, uint32_t flags) {
-        weir_value val{};
-        val.type = WEIR_VAL_STRING;
-        val.as.s = weir_str{v.data(), v.size()};
-        h_->put(b, root, key.data(), key.size(), &val, flags);
-    }
-    void put_int(weir_batch* b, weir_node root, std::string_view key, int64_t v) {
-        weir_value val{};
-        val.type = WEIR_VAL_INT;
-        val.as.i = v;
-        h_->put(b, root, key.data(), key.size(), &val, 0);
-    }
-    void put_float(weir_batch* b, weir_node root, std::string_view key, double v) {
-        weir_value val{};
-        val.type = WEIR_VAL_FLOAT;
-        val.as.f = v;
-        h_->put(b, root, key.data(), key.size(), &val, 0);
-    }
-
     static bool to_int(std::string_view s, int64_t& out) {
         auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
         return ec == std::errc() && p == s.data() + s.size() && !s.empty();
@@ -102,7 +83,7 @@ private:
     }
 
     // Returns false for a number field that is not a number.
-    bool emit(weir_batch* b, size_t i, weir_node root, const Raw& r, size_t& bad_time) {
+    bool emit(weir_batch* b, size_t i, weir::Object root, const Raw& r, size_t& bad_time) {
         std::string_view v = r.value;
         const std::string& name = r.step->name;
         // Values point into the body, which lives in the batch: borrow them.
@@ -113,7 +94,7 @@ private:
                     h_->event_set_time(b, i, *t);
                 } else {
                     ++bad_time;
-                    put_str(b, root, "time", v, kBorrow);
+                    root.set("time", v, kBorrow);
                 }
                 return true;
             }
@@ -122,7 +103,7 @@ private:
                     h_->event_set_time(b, i, *t);
                 } else {
                     ++bad_time;
-                    put_str(b, root, "time", v, kBorrow);
+                    root.set("time", v, kBorrow);
                 }
                 return true;
             }
@@ -132,20 +113,20 @@ private:
                 const size_t sp2 = sp1 == std::string_view::npos ? sp1 : v.find(' ', sp1 + 1);
                 if (sp2 == std::string_view::npos || v.find(' ', sp2 + 1) != std::string_view::npos) {
                     // Not "METHOD target PROTOCOL" (a probe, a TLS handshake on a plain port): keep it whole.
-                    if (v != "-") put_str(b, root, "request", v, kBorrow);
+                    if (v != "-") root.set("request", v, kBorrow);
                     return true;
                 }
-                if (keep_request_) put_str(b, root, "request", v, kBorrow);
-                put_str(b, root, "method", v.substr(0, sp1), kBorrow);
+                if (keep_request_) root.set("request", v, kBorrow);
+                root.set("method", v.substr(0, sp1), kBorrow);
                 std::string_view target = v.substr(sp1 + 1, sp2 - sp1 - 1);
                 const size_t q = target.find('?');
                 if (q != std::string_view::npos) {
-                    put_str(b, root, "path", target.substr(0, q), kBorrow);
-                    put_str(b, root, "query", target.substr(q + 1), kBorrow);
+                    root.set("path", target.substr(0, q), kBorrow);
+                    root.set("query", target.substr(q + 1), kBorrow);
                 } else {
-                    put_str(b, root, "path", target, kBorrow);
+                    root.set("path", target, kBorrow);
                 }
-                put_str(b, root, "protocol", v.substr(sp2 + 1), kBorrow);
+                root.set("protocol", v.substr(sp2 + 1), kBorrow);
                 return true;
             }
             case Field::Status:
@@ -154,19 +135,19 @@ private:
                 if (v == "-") return true;
                 int64_t n;
                 if (!to_int(v, n)) return false;
-                put_int(b, root, name, n);
+                root.set_int(name, n);
                 return true;
             }
             case Field::Bytes:
             case Field::BytesSent:
             case Field::BytesReceived: {
                 if (v == "-") {
-                    if (dash_bytes_zero_) put_int(b, root, name, 0);
+                    if (dash_bytes_zero_) root.set_int(name, 0);
                     return true;
                 }
                 int64_t n;
                 if (!to_int(v, n)) return false;
-                put_int(b, root, name, n);
+                root.set_int(name, n);
                 return true;
             }
             case Field::DurationUs:
@@ -178,12 +159,12 @@ private:
                 const double ms = r.step->field == Field::DurationUs  ? static_cast<double>(n) / 1000.0
                                   : r.step->field == Field::DurationS ? static_cast<double>(n) * 1000.0
                                                                       : static_cast<double>(n);
-                put_float(b, root, name, ms);
+                root.set_float(name, ms);
                 return true;
             }
             case Field::Query:
                 if (!v.empty() && v.front() == '?') v.remove_prefix(1);
-                if (!v.empty()) put_str(b, root, name, v, kBorrow);
+                if (!v.empty()) root.set(name, v, kBorrow);
                 return true;
             case Field::Ignored:
                 return true;
@@ -191,7 +172,7 @@ private:
                 // Strings; "-" means "not there".
                 if (v == "-" || v.empty()) return true;
                 if (r.escaped) v = unescape(b, v);
-                put_str(b, root, name, v, kBorrow);
+                root.set(name, v, kBorrow);
                 return true;
         }
     }

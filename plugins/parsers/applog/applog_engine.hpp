@@ -26,26 +26,16 @@ public:
     }
 
 private:
-    void put(weir_batch* b, weir_node root, std::string_view key, std::string_view v) {
-        weir_value val{};
-        val.type = WEIR_VAL_STRING;
-        val.as.s = weir_str{v.data(), v.size()};
-        h_->put(b, root, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
-    }
-
     void emit(weir_batch* b, size_t i) {
-        const weir_node root = h_->event_fields(b, i);
+        // Keys are literals and values point into the body: both live long enough.
+        constexpr uint32_t kFlags = WEIR_ADD_BORROW | WEIR_PUT_APPEND;
+        weir::Object root(h_, b, h_->event_fields(b, i));
         if (r_.time) h_->event_set_time(b, i, *r_.time);
-        if (r_.level != weir::level::Level::Unknown) put(b, root, "level", weir::level::name(r_.level));
-        if (!r_.logger.empty()) put(b, root, "logger", r_.logger);
-        if (!r_.thread.empty()) put(b, root, "thread", r_.thread);
-        if (!r_.caller.empty()) put(b, root, "caller", r_.caller);
-        if (r_.pid >= 0) {
-            weir_value v{};
-            v.type = WEIR_VAL_INT;
-            v.as.i = r_.pid;
-            h_->put(b, root, "pid", 3, &v, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
-        }
+        if (r_.level != weir::level::Level::Unknown) root.set("level", weir::level::name(r_.level), kFlags);
+        if (!r_.logger.empty()) root.set("logger", r_.logger, kFlags);
+        if (!r_.thread.empty()) root.set("thread", r_.thread, kFlags);
+        if (!r_.caller.empty()) root.set("caller", r_.caller, kFlags);
+        if (r_.pid >= 0) root.set_int("pid", r_.pid, kFlags);
         h_->event_set_body(b, i, r_.msg.data(), r_.msg.size(), WEIR_ADD_BORROW);
     }
 

@@ -9,16 +9,10 @@
 
 namespace {
 
-int64_t timezone_option(std::string_view tz) {
-    const auto offset = weir::time::parse_timezone(tz);
-    if (!offset) throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
-    return *offset;
-}
-
 class ApplogParser final : public weir::Parser {
 public:
     ApplogParser(weir::Context& ctx, const weir::Options& opts)
-        : weir::Parser(ctx), engine_(ctx.host(), timezone_option(opts.str("timezone")), opts.boolean("require_level")) {}
+        : weir::Parser(ctx), engine_(ctx.host(), opts.utc_offset("timezone"), opts.boolean("require_level")) {}
 
     void process(weir::Batch& batch) override {
         size_t errors = 0;

@@ -27,12 +27,6 @@ weir::apache::LogFormat preset(const char* name) {
     return std::move(*f);
 }
 
-int64_t timezone_option(std::string_view tz) {
-    const auto offset = weir::time::parse_timezone(tz);
-    if (!offset) throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
-    return *offset;
-}
-
 weir::syslog::Options syslog_options(int64_t offset_s) {
     weir::syslog::Options o;
     o.offset_s = offset_s;
@@ -45,7 +39,7 @@ public:
         : weir::Parser(ctx),
           h_(ctx.host()),
           field_(opts.str("parser_field")),
-          offset_s_(timezone_option(opts.str("timezone"))),
+          offset_s_(opts.utc_offset("timezone")),
           json_(h_, "message", "timestamp", false),
           syslog_(h_, weir::syslog::Mode::Auto, syslog_options(offset_s_)),
           combined_(h_, preset("combined"), false, true),

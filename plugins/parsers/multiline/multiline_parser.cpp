@@ -72,11 +72,12 @@ public:
         texts_.clear();
         bool held_from_earlier = p.active;  // an event carried over from the last batch
         for (const Line& l : lines_) {
-            if (p.active && joins(l.text) && p.lines < max_lines_ && p.bytes + 1 + l.text.size() <= max_bytes_) {
+            const bool join = p.active && joins(l.text);
+            if (join && p.lines < max_lines_ && p.bytes + 1 + l.text.size() <= max_bytes_) {
                 append(p, l);
                 continue;
             }
-            if (p.active && joins(l.text)) ++limited_;  // too long: cut here, the rest is an event of its own
+            if (join) ++limited_;  // too long: cut here, the rest is an event of its own
             if (p.active) close(p);
             held_from_earlier = false;
             begin(p, l);

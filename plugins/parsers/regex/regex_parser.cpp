@@ -34,11 +34,7 @@ public:
         else if (unmatched == "drop") drop_unmatched_ = true;
         else throw weir::ConfigError("unmatched must be keep or drop, found '" + std::string(unmatched) + "'");
 
-        const auto tz = weir::time::parse_timezone(opts.str("timezone"));
-        if (!tz)
-            throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" +
-                                    std::string(opts.str("timezone")) + "'");
-        offset_s_ = *tz;
+        offset_s_ = opts.utc_offset("timezone");
         const std::string_view layout = opts.str("time_format");
         if (!layout.empty()) {
             std::string err;

@@ -52,47 +52,30 @@ public:
     }
 
 private:
-    void put_str(weir_batch* b, weir_node parent, std::string_view key, std::string_view v) {
-        weir_value val{};
-        val.type = WEIR_VAL_STRING;
-        val.as.s = weir_str{v.data(), v.size()};
+    void emit(weir_batch* b, size_t i, weir_node fields) {
         // Keys are literals and values point into the body: both live long enough.
-        h_->put(b, parent, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
-    }
-    void put_int(weir_batch* b, weir_node parent, std::string_view key, int64_t v) {
-        weir_value val{};
-        val.type = WEIR_VAL_INT;
-        val.as.i = v;
-        h_->put(b, parent, key.data(), key.size(), &val, WEIR_ADD_BORROW | WEIR_PUT_APPEND);
-    }
-
-    void emit(weir_batch* b, size_t i, weir_node root) {
+        constexpr uint32_t kFlags = WEIR_ADD_BORROW | WEIR_PUT_APPEND;
+        weir::Object root(h_, b, fields);
         if (m_.pri >= 0) {
             const int facility = m_.pri / 8, severity = m_.pri % 8;
-            put_int(b, root, "facility", facility);
-            put_str(b, root, "facility_name", kFacilities[facility]);
-            put_int(b, root, "severity", severity);
-            put_str(b, root, "severity_name", kSeverities[severity]);
-            put_str(b, root, "level", weir::level::name(weir::level::from_syslog_severity(severity)));
+            root.set_int("facility", facility, kFlags);
+            root.set("facility_name", kFacilities[facility], kFlags);
+            root.set_int("severity", severity, kFlags);
+            root.set("severity_name", kSeverities[severity], kFlags);
+            root.set("level", weir::level::name(weir::level::from_syslog_severity(severity)), kFlags);
         }
         if (m_.time) h_->event_set_time(b, i, *m_.time);
-        if (!m_.hostname.empty()) put_str(b, root, "hostname", m_.hostname);
-        if (!m_.app_name.empty()) put_str(b, root, "app_name", m_.app_name);
-        if (!m_.procid.empty()) put_str(b, root, "procid", m_.procid);
-        if (!m_.msgid.empty()) put_str(b, root, "msgid", m_.msgid);
+        if (!m_.hostname.empty()) root.set("hostname", m_.hostname, kFlags);
+        if (!m_.app_name.empty()) root.set("app_name", m_.app_name, kFlags);
+        if (!m_.procid.empty()) root.set("procid", m_.procid, kFlags);
+        if (!m_.msgid.empty()) root.set("msgid", m_.msgid, kFlags);
         if (!m_.sd.empty()) {
-            weir_value obj{};
-            obj.type = WEIR_VAL_OBJECT;
-            const weir_node sd = h_->put(b, root, "structured_data", 15, &obj, WEIR_ADD_BORROW);
+            weir::Object sd = root.add_object("structured_data", WEIR_ADD_BORROW);
             for (const auto& el : m_.sd) {
-                const weir_node e = h_->put(b, sd, el.id.data(), el.id.size(), &obj, WEIR_ADD_BORROW);
+                weir::Object e = sd.add_object(el.id, WEIR_ADD_BORROW);
                 for (size_t k = el.first_param; k < el.first_param + el.param_count; ++k) {
                     const auto& p = m_.params[k];
-                    weir_value val{};
-                    val.type = WEIR_VAL_STRING;
-                    std::string_view v = p.escaped ? unescape(b, p.value) : p.value;
-                    val.as.s = weir_str{v.data(), v.size()};
-                    h_->put(b, e, p.name.data(), p.name.size(), &val, WEIR_ADD_BORROW);
+                    e.set(p.name, p.escaped ? unescape(b, p.value) : p.value, WEIR_ADD_BORROW);
                 }
             }
         }

@@ -18,10 +18,7 @@ weir::syslog::Mode mode_option(std::string_view mode) {
 weir::syslog::Options scan_options(const weir::Options& opts) {
     weir::syslog::Options o;
     o.strict = opts.boolean("strict");
-    const std::string_view tz = opts.str("timezone");
-    const auto offset = weir::time::parse_timezone(tz);
-    if (!offset) throw weir::ConfigError("timezone must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
-    o.offset_s = *offset;
+    o.offset_s = opts.utc_offset("timezone");
     return o;
 }
 

@@ -129,6 +129,11 @@ TEST(AutoParser, FormatsAndParserFieldOptions) {
     // Another field name, and none at all.
     EXPECT_NE(parse(R"({"a":1})", "{parser_field: format}").find(R"("format":"json")"), std::string::npos);
     EXPECT_EQ(parse(R"({"a":1})", "{parser_field: ''}"), R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","a":1})j");
+    // timezone: zone-less application and syslog timestamps.
+    EXPECT_NE(parse("2026-01-19 10:30:00 INFO x", "{timezone: '+01:00'}").find("2026-01-19T09:30:00.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("<13>Jan 19 10:30:00 h app: x", "{timezone: '-02:00'}").find("2026-01-19T12:30:00.000000000Z"),
+              std::string::npos);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{formats: [xml]}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Mars}"), std::exception);
 }

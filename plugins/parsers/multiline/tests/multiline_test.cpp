@@ -167,6 +167,23 @@ TEST(MultilineParser, CustomStartPatternAndLimits) {
     EXPECT_EQ(feed(h2, {"orphan", "more", "2026-01-19 c"}), std::vector<std::string>{"orphan\nmore"});
 }
 
+TEST(MultilineParser, CustomContinuePatternAloneAndAddedToAPreset) {
+    StageHarness alone(WEIR_TEST_PLUGIN, R"({continue: '^\+ '})");
+    EXPECT_EQ(feed(alone, {"SELECT 1", "+ FROM t", "+ WHERE x", "SELECT 2"}),
+              std::vector<std::string>{"SELECT 1\n+ FROM t\n+ WHERE x"});
+    // With the java preset: its frames and the custom lines both join.
+    StageHarness both(WEIR_TEST_PLUGIN, R"({preset: java, continue: '^Context: '})");
+    EXPECT_EQ(feed(both, {"request failed", "\tat a.B.c(B.java:1)", "Context: user=42", "next"}),
+              std::vector<std::string>{"request failed\n\tat a.B.c(B.java:1)\nContext: user=42"});
+}
+
+TEST(MultilineParser, MaxBytesCutsAnEventAndCountsIt) {
+    // "head" (4) + "\n  aaaa" (7) = 11 bytes fit; one more line would make 18.
+    StageHarness h(WEIR_TEST_PLUGIN, "{max_bytes: 12}");
+    EXPECT_EQ(feed(h, {"head", "  aaaa", "  bbbb", "next"}), (std::vector<std::string>{"head\n  aaaa", "  bbbb"}));
+    EXPECT_EQ(h.metrics().errors.get("multiline_limit"), 1u);
+}
+
 TEST(MultilineParser, WithoutOptionsIndentedLinesJoin) {
     StageHarness h(WEIR_TEST_PLUGIN, "");
     EXPECT_EQ(feed(h, {"first", "  indented", "\ttabbed", "second"}),
