@@ -1,6 +1,7 @@
-// Splits a byte stream into lines for the built-in inputs: '\n' ends a line,
-// a '\r' before it is dropped, lines longer than the limit are cut (and the
-// rest of the line is skipped). Shared by the stdin and file inputs.
+// Splits a byte stream into lines for the built-in inputs: '\n' (or another
+// delimiter, such as NUL) ends a line, a '\r' before a '\n' is dropped, lines
+// longer than the limit are cut (and the rest of the line is skipped). Shared
+// by the stdin, file and socket inputs.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +13,8 @@ namespace weir::inputs {
 
 class LineSplitter {
 public:
-    explicit LineSplitter(size_t max_line) : max_line_(max_line ? max_line : 1) {}
+    explicit LineSplitter(size_t max_line, char delimiter = '\n')
+        : max_line_(max_line ? max_line : 1), delim_(delimiter) {}
 
     /// Feeds `data`; calls line(std::string_view text, bool truncated, size_t end)
     /// for each complete line, where `end` is the offset in `data` just past
@@ -22,7 +24,7 @@ public:
     void feed(std::string_view data, F&& line) {
         size_t pos = 0;
         while (pos < data.size()) {
-            const void* nl = std::memchr(data.data() + pos, '\n', data.size() - pos);
+            const void* nl = std::memchr(data.data() + pos, delim_, data.size() - pos);
             if (!nl) {
                 append_partial(data.substr(pos), line, pos);
                 return;
@@ -59,7 +61,7 @@ public:
 private:
     template <class F>
     void emit(std::string_view text, F& line, size_t end) {
-        if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+        if (delim_ == '\n' && !text.empty() && text.back() == '\r') text.remove_suffix(1);
         if (text.size() > max_line_) {
             line(text.substr(0, max_line_), true, end);
         } else {
@@ -79,6 +81,7 @@ private:
     }
 
     size_t max_line_;
+    char delim_;
     std::string partial_;
     bool discarding_ = false;
 };

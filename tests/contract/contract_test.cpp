@@ -22,23 +22,31 @@ struct PluginCase {
     std::string name;
     std::string path;
     int32_t kind;
+    std::string id;  // kind_name: unique, as an input and a parser may share a name
 };
 
 std::vector<PluginCase> discover() {
+    static const char* kinds[] = {"", "input", "parser", "filter", "output"};
     std::vector<PluginCase> out;
     const auto reg = weir::loader::Registry::scan({WEIR_PLUGIN_DIR});
-    for (const auto& p : reg.plugins()) out.push_back({p.descriptor->name, p.path, p.descriptor->kind});
+    for (const auto& p : reg.plugins()) {
+        const int32_t k = p.descriptor->kind;
+        out.push_back({p.descriptor->name, p.path, k, std::string(kinds[k >= 1 && k <= 4 ? k : 0]) + "_" + p.descriptor->name});
+    }
     return out;
 }
 
-// Valid options for plugins that require some. A plugin with a required
-// option must be listed here so the contract can exercise it.
-std::string valid_options(const std::string& name) {
+// Valid options for plugins that require some, by kind_name. A plugin with a
+// required option must be listed here so the contract can exercise it.
+std::string valid_options(const std::string& id) {
     static const std::map<std::string, std::string> known = {
-        {"file", "{paths: [\"/nonexistent/weir-contract/*.log\"], poll_interval: 10ms}"},
-        {"regex", R"({patterns: ['^(?P<first>\S+) (?P<message>.*)$'], types: [first:int]})"},
+        {"input_file", "{paths: [\"/nonexistent/weir-contract/*.log\"], poll_interval: 10ms}"},
+        {"parser_regex", R"({patterns: ['^(?P<first>\S+) (?P<message>.*)$'], types: [first:int]})"},
+        {"input_syslog", R"({listen: "127.0.0.1:0", mode: tcp})"},
+        {"input_tcp", R"({listen: "127.0.0.1:0"})"},
+        {"input_udp", R"({listen: "127.0.0.1:0"})"},
     };
-    auto it = known.find(name);
+    auto it = known.find(id);
     return it == known.end() ? "" : it->second;
 }
 
@@ -81,7 +89,7 @@ private:
 
 class Contract : public ::testing::TestWithParam<PluginCase> {};
 
-void PrintTo(const PluginCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const PluginCase& c, std::ostream* os) { *os << c.id; }
 
 }  // namespace
 
@@ -89,7 +97,7 @@ TEST_P(Contract, UnknownOptionIsRefusedInOneLine) {
     const auto& p = GetParam();
     try {
         // Valid options plus one unknown key: exactly one error, on one line.
-        std::string opts = valid_options(p.name);
+        std::string opts = valid_options(p.id);
         opts = opts.empty() ? "{definitely_not_an_option: 1}"
                             : opts.substr(0, opts.size() - 1) + ", definitely_not_an_option: 1}";
         StageHarness h(p.path, opts);
@@ -103,12 +111,12 @@ TEST_P(Contract, UnknownOptionIsRefusedInOneLine) {
 
 TEST_P(Contract, CreatesWithValidOptions) {
     const auto& p = GetParam();
-    EXPECT_NO_THROW(StageHarness(p.path, valid_options(p.name))) << p.name;
+    EXPECT_NO_THROW(StageHarness(p.path, valid_options(p.id))) << p.name;
 }
 
 TEST_P(Contract, SurvivesEmptyAndHostileBatches) {
     const auto& p = GetParam();
-    StageHarness h(p.path, valid_options(p.name));
+    StageHarness h(p.path, valid_options(p.id));
     if (p.kind == WEIR_KIND_PARSER || p.kind == WEIR_KIND_FILTER) {
         Batch empty;
         h.process(empty);
@@ -162,7 +170,7 @@ TEST_P(Contract, SurvivesEmptyAndHostileBatches) {
 
 TEST_P(Contract, DescribesItself) {
     const auto& p = GetParam();
-    StageHarness h(p.path, valid_options(p.name));
+    StageHarness h(p.path, valid_options(p.id));
     const weir_plugin_descriptor& d = h.descriptor();
     EXPECT_TRUE(d.version && *d.version) << p.name;
     EXPECT_TRUE(d.description && *d.description) << p.name;
@@ -176,4 +184,4 @@ TEST_P(Contract, DescribesItself) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPlugins, Contract, ::testing::ValuesIn(discover()),
-                         [](const ::testing::TestParamInfo<PluginCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<PluginCase>& info) { return info.param.id; });

@@ -31,6 +31,7 @@ struct StageHarness::Impl {
     std::condition_variable cv;
     size_t emitted = 0;
     std::vector<std::string> bodies;
+    std::vector<std::string> jsons;
     std::vector<InFlightPtr> unacked;
     bool auto_ack = true;
     bool running = false;
@@ -164,7 +165,10 @@ void StageHarness::start() {
             bool ack_now;
             {
                 std::lock_guard lock(h.mu);
-                for (size_t i = 0; i < b->size(); ++i) h.bodies.emplace_back(b->body(i));
+                for (size_t i = 0; i < b->size(); ++i) {
+                    h.bodies.emplace_back(b->body(i));
+                    h.jsons.emplace_back(b->to_json(i));
+                }
                 h.emitted += b->size();
                 ack_now = h.auto_ack;
                 inf->batch = std::move(b);
@@ -199,6 +203,11 @@ size_t StageHarness::wait_for_events(size_t events, std::chrono::milliseconds ti
 std::vector<std::string> StageHarness::bodies() const {
     std::lock_guard lock(impl_->mu);
     return impl_->bodies;
+}
+
+std::vector<std::string> StageHarness::events_json() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->jsons;
 }
 
 void StageHarness::ack_all(bool delivered) {

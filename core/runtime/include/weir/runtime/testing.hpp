@@ -48,6 +48,8 @@ public:
     size_t wait_for_events(size_t events, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     /// Bodies of every captured event, in emission order.
     std::vector<std::string> bodies() const;
+    /// Every captured event as one JSON line (fields included), in emission order.
+    std::vector<std::string> events_json() const;
     /// Acknowledge every captured batch not yet acknowledged (as outputs would).
     void ack_all(bool delivered = true);
     /// If true (default), batches are acknowledged as soon as they are emitted.
