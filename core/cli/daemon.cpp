@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -72,6 +74,18 @@ private:
     std::thread thread_;
 };
 
+/// Thousands of tailed files and connections need descriptors: raise the
+/// soft limit to the hard one, as most daemons do.
+void raise_fd_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+    const rlim_t before = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) == 0)
+        runtime::Log::debug("daemon", "open file limit raised from " + std::to_string(before) + " to " +
+                                          std::to_string(lim.rlim_cur));
+}
+
 admin::Response json(int status, std::string body) {
     admin::Response r;
     r.status = status;
@@ -89,6 +103,7 @@ int cmd_run(const GlobalOptions& g) {
     boost::asio::signal_set signals(io, SIGHUP, SIGTERM, SIGINT);
     signals.add(SIGPIPE);
 
+    raise_fd_limit();
     runtime::Engine engine(g.config, g.builtin_plugin_dirs);
     try {
         engine.start();

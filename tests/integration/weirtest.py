@@ -116,6 +116,19 @@ class Daemon:
         m = re.search(r'listening on http://127\.0\.0\.1:(\d+)', text)
         return m.group(1) if m else None
 
+    def listen_port(self, instance, scheme="tcp", timeout=30):
+        """The port the input named `instance` listens on, from its log line
+        (inputs bind on their own thread, after the admin listener is up)."""
+        pattern = re.compile(r'component=input:\w+:' + re.escape(instance) +
+                             r' msg="listening on ' + scheme + r'://(?:127\.0\.0\.1|\[::1\]):(\d+)"')
+
+        def find():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"weir exited with {self.proc.returncode}:\n{self.stderr()}")
+            found = pattern.findall(self.stderr(from_offset=self._stderr_offset))
+            return int(found[-1]) if found else None
+        return wait_until(find, timeout=timeout, message=f"input {instance} listening on {scheme}")
+
     def stderr(self, from_offset=0):
         with open(self.stderr_path, "rb") as f:
             f.seek(from_offset)
