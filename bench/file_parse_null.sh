@@ -47,7 +47,7 @@ start_ns=$(date +%s%N)
 pid=$!
 port=""
 for _ in $(seq 1 600); do
-  port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/stderr.log" | grep -o '[0-9]*$' || true)
+  port=$(grep -o 'component=admin msg="listening on http://127.0.0.1:[0-9]*' "$work/stderr.log" | grep -o '[0-9]*$' || true)
   [[ -n "$port" ]] && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/stderr.log" >&2; exit 1; }
   sleep 0.01

@@ -14,7 +14,7 @@ YAML
   printf '%s\n' "$1" > "$work/pipelines/bench.yaml"
   "$weir" run --config "$work/weir.yaml" > /dev/null 2> "$work/stderr.log" &
   pid=$!
-  port=$(wait_log 'listening on http://127.0.0.1:[0-9]*')
+  port=$(wait_log 'component=admin msg="listening on http://127.0.0.1:[0-9]*')
 }
 
 # wait_log REGEX: waits for the daemon's stderr to match; prints the port at its end.

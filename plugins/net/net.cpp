@@ -1,5 +1,6 @@
 // All Asio code of the socket inputs lives in this file.
 #include "net.hpp"
+#include "tls_context.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -70,6 +71,8 @@ struct StopWait {
 };
 
 }  // namespace
+
+std::shared_ptr<ssl::context> make_server_tls(const TlsOptions& tls) { return make_ssl_context(tls); }
 
 std::string Endpoint::to_string() const {
     if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);

@@ -45,6 +45,7 @@ std::string valid_options(const std::string& id) {
         {"input_syslog", R"({listen: "127.0.0.1:0", mode: tcp})"},
         {"input_tcp", R"({listen: "127.0.0.1:0"})"},
         {"input_udp", R"({listen: "127.0.0.1:0"})"},
+        {"input_http", R"({listen: "127.0.0.1:0"})"},
     };
     auto it = known.find(id);
     return it == known.end() ? "" : it->second;

@@ -61,7 +61,8 @@ class Daemon:
     `pipelines` maps file names to YAML text. stdout and stderr go to files.
     """
 
-    def __init__(self, pipelines, plugin_dirs=(), workdir=None, stdin=subprocess.DEVNULL, extra_service=""):
+    def __init__(self, pipelines, plugin_dirs=(), workdir=None, stdin=subprocess.DEVNULL, extra_service="",
+                 stdout=None):
         self.dir = workdir or tempfile.mkdtemp(prefix="weir-it-")
         self.pipelines_dir = os.path.join(self.dir, "pipelines")
         os.makedirs(self.pipelines_dir, exist_ok=True)
@@ -82,6 +83,7 @@ class Daemon:
         self.stdout_path = os.path.join(self.dir, "stdout.log")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.stdin = stdin
+        self.stdout = stdout  # None: to stdout.log; or e.g. subprocess.PIPE (never read: a stuck consumer)
         self.proc = None
         self.port = None
         self.starts = 0
@@ -102,7 +104,7 @@ class Daemon:
         out = open(self.stdout_path, "ab")
         err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen([WEIR_BIN, "run", "--config", self.config], stdin=self.stdin,
-                                     stdout=out, stderr=err, cwd=self.dir)
+                                     stdout=out if self.stdout is None else self.stdout, stderr=err, cwd=self.dir)
         out.close()
         err.close()
         if wait:
@@ -113,14 +115,14 @@ class Daemon:
         if self.proc.poll() is not None:
             raise AssertionError(f"weir exited with {self.proc.returncode}:\n{self.stderr()}")
         text = self.stderr(from_offset=self._stderr_offset)
-        m = re.search(r'listening on http://127\.0\.0\.1:(\d+)', text)
+        m = re.search(r'component=admin msg="listening on http://127\.0\.0\.1:(\d+)', text)
         return m.group(1) if m else None
 
     def listen_port(self, instance, scheme="tcp", timeout=30):
         """The port the input named `instance` listens on, from its log line
         (inputs bind on their own thread, after the admin listener is up)."""
         pattern = re.compile(r'component=input:\w+:' + re.escape(instance) +
-                             r' msg="listening on ' + scheme + r'://(?:127\.0\.0\.1|\[::1\]):(\d+)"')
+                             r' msg="listening on ' + scheme + r'://(?:127\.0\.0\.1|\[::1\]):(\d+)')
 
         def find():
             if self.proc.poll() is not None:
@@ -187,6 +189,14 @@ class Daemon:
     def terminate(self, timeout=60):
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
+
+    def peak_rss_kib(self):
+        """VmHWM of the daemon: its peak resident memory so far."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
 
     def kill9(self):
         self.proc.kill()

@@ -52,9 +52,9 @@ std::string check_descriptor(const weir_plugin_descriptor* d) {
     if (d->abi_version != WEIR_ABI_VERSION)
         return "descriptor ABI version " + std::to_string(d->abi_version) + ", this weir speaks ABI " +
                std::to_string(WEIR_ABI_VERSION);
-    if (d->struct_size < sizeof(weir_plugin_descriptor))
+    if (d->struct_size < WEIR_DESCRIPTOR_MIN_SIZE)
         return "descriptor is " + std::to_string(d->struct_size) + " bytes, expected at least " +
-               std::to_string(sizeof(weir_plugin_descriptor));
+               std::to_string(WEIR_DESCRIPTOR_MIN_SIZE);
     if (!kind_name(d->kind)) return "unknown plugin kind " + std::to_string(d->kind) + " (expected 1 to 4)";
     if (!valid_name(d->name))
         return std::string("invalid plugin name '") + (d->name ? d->name : "") + "' (expected [a-z0-9_]+)";

@@ -63,6 +63,8 @@ std::string ReloadResult::to_json() const {
     json_list(out, stopped);
     out += ",\"unchanged\":";
     json_list(out, unchanged);
+    out += ",\"warnings\":";
+    json_list(out, warnings);
     out += "}";
     return out;
 }
@@ -202,7 +204,11 @@ ReloadResult Engine::reload() {
         if (Log::parse_level(loaded->service.log_level, lv)) Log::set_level(lv);
     }
     for (auto& [name, p] : pipelines_) {
-        if (std::find(result.unchanged.begin(), result.unchanged.end(), name) != result.unchanged.end()) continue;
+        if (std::find(result.unchanged.begin(), result.unchanged.end(), name) != result.unchanged.end()) {
+            // Unchanged pipelines keep running; their plugins re-read their files.
+            for (auto& w : p->reload_instances()) result.warnings.push_back(w);
+            continue;
+        }
         p->start();
         result.started.push_back(name);
     }

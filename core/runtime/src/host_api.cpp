@@ -204,4 +204,17 @@ const weir_host_api kHostApi = [] {
 
 const weir_host_api* host_api() { return &kHostApi; }
 
+std::string reload_instance(Instance& inst) {
+    const weir_plugin_descriptor* d = inst.descriptor;
+    if (!d || !inst.self || d->struct_size < offsetof(weir_plugin_descriptor, reload) + sizeof(d->reload) ||
+        !d->reload)
+        return {};
+    char err[512] = {};
+    if (d->reload(inst.self, err, sizeof err) == WEIR_OK) return {};
+    std::string why = err[0] ? err : "reload failed";
+    Log::error(inst.ctx->component, "reload failed, keeping what was loaded before: " + why);
+    inst.ctx->metrics->errors.add("reload_failed", 1);
+    return inst.ctx->component + ": " + why;
+}
+
 }  // namespace weir::runtime

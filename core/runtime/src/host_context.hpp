@@ -51,6 +51,11 @@ struct Instance {
     }
 };
 
+/// Calls the instance's reload hook if it has one (descriptor new enough and
+/// set). Returns "" or the reason it failed, which is also logged and counted
+/// (weir_errors_total{reason="reload_failed"}).
+std::string reload_instance(Instance& inst);
+
 /// The table handed to every plugin.
 const weir_host_api* host_api();
 

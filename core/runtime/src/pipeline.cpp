@@ -287,6 +287,20 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
 
 const std::string& Pipeline::name() const { return impl_->core.name; }
 const std::string& Pipeline::key() const { return impl_->core.key; }
+
+std::vector<std::string> Pipeline::reload_instances() {
+    PipelineCore& c = impl_->core;
+    std::vector<std::string> errors;
+    auto one = [&](Instance& inst) {
+        if (auto e = reload_instance(inst); !e.empty()) errors.push_back(std::move(e));
+    };
+    for (auto& in : c.inputs) one(in->inst);
+    for (auto& p : c.parsers) one(*p);
+    for (auto& per_worker : c.filters)
+        for (auto& f : per_worker) one(*f);
+    for (auto& o : c.outputs) one(o->inst);
+    return errors;
+}
 const std::string& Pipeline::file() const { return impl_->core.file; }
 
 std::string Pipeline::status_json() const {

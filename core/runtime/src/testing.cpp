@@ -151,6 +151,8 @@ int32_t StageHarness::write(event::Batch& batch) {
     return rc;
 }
 
+std::string StageHarness::reload() { return reload_instance(impl_->instance()); }
+
 void StageHarness::start() {
     Impl& h = *impl_;
     if (!h.input) throw std::logic_error("start() is for inputs");

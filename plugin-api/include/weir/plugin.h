@@ -331,7 +331,21 @@ typedef struct weir_plugin_descriptor {
        WEIR_PENDING (plugin calls host->ack(ack_token) later) */
     int32_t (*write)(void* instance, weir_batch* batch, uint64_t ack_token);
     int32_t (*flush)(void* instance);
+
+    /* -- present when struct_size covers it (the host reads it only then) -- */
+    /**
+     * SIGHUP (or POST /api/v1/reload) found this instance's pipeline
+     * unchanged: re-read what the instance loaded from files (keys, databases,
+     * lookup tables). Runs on the control thread while the instance keeps
+     * working: the plugin swaps its data safely itself. On failure return
+     * WEIR_ERROR with a one-line reason in `err`; the instance keeps what it
+     * had. May be NULL.
+     */
+    int32_t (*reload)(void* instance, char* err, size_t err_cap);
 } weir_plugin_descriptor;
+
+/** Size of the first descriptor layout; a host accepts any descriptor at least this big. */
+#define WEIR_DESCRIPTOR_MIN_SIZE offsetof(weir_plugin_descriptor, reload)
 
 /** Signature of WEIR_ENTRY_SYMBOL. `host_abi_version` lets a plugin refuse a host. */
 typedef const weir_plugin_descriptor* (*weir_plugin_entry_fn)(uint32_t host_abi_version);

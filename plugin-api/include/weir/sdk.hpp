@@ -409,6 +409,11 @@ public:
     PluginBase(const PluginBase&) = delete;
     PluginBase& operator=(const PluginBase&) = delete;
     Context& context() { return ctx_; }
+    /// SIGHUP reached an unchanged pipeline: re-read the files this instance
+    /// loaded (keys, databases, tables). Runs on the control thread while the
+    /// instance works on: swap data safely. Throw ConfigError to refuse (the
+    /// instance keeps what it had).
+    virtual void reload() {}
 
 protected:
     Context ctx_;
@@ -599,6 +604,19 @@ inline int32_t flush(void* instance) noexcept {
     return WEIR_ERROR;
 }
 
+inline int32_t reload(void* instance, char* err, size_t cap) noexcept {
+    auto* h = static_cast<Holder*>(instance);
+    try {
+        h->plugin->reload();
+        return WEIR_OK;
+    } catch (const std::exception& e) {
+        copy_error(err, cap, e.what());
+    } catch (...) {
+        copy_error(err, cap, "unknown error");
+    }
+    return WEIR_ERROR;
+}
+
 template <class T, size_t N>
 weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char* name, const char* version,
                                        const char* description, const weir_option_def (&options)[N]) {
@@ -614,6 +632,7 @@ weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char*
     d.option_count = (N == 1 && options[0].name == nullptr) ? 0 : N;  // WEIR_NO_OPTIONS
     d.create = &create<T>;
     d.destroy = &destroy;
+    d.reload = &reload;
     if constexpr (std::is_base_of_v<Input, T>) {
         d.input_run = &input_run;
         d.input_stop = &input_stop;

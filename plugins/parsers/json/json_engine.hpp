@@ -33,9 +33,16 @@ public:
         if (parser_.parse(buffer_.data(), body.size, false).get(doc) != simdjson::SUCCESS) return "invalid JSON";
         simdjson::dom::object obj;
         if (doc.get_object().get(obj) != simdjson::SUCCESS) return "not a JSON object";
+        fill(b, i, obj, bad_time, keep_raw_ ? std::string_view(body.data, body.size) : std::string_view{});
+        return nullptr;
+    }
 
+    /// Sets the fields of event i from an object parsed elsewhere (the http
+    /// input parses a whole request at once): the message field becomes the
+    /// body, the time field the event time; `raw`, if not empty, goes to _raw.
+    void fill(weir_batch* b, size_t i, const simdjson::dom::object& obj, size_t& bad_time, std::string_view raw = {}) {
         const weir_node root = h_->event_fields(b, i);
-        if (keep_raw_) put_string(b, root, "_raw", {body.data, body.size});
+        if (!raw.empty()) put_string(b, root, "_raw", raw);
         bool has_message = false;
         for (auto field : obj) {
             const std::string_view key = field.key;
@@ -57,10 +64,9 @@ public:
         }
         // No message field: everything the line said is in the fields now.
         if (!has_message) h_->event_set_body(b, i, "", 0, WEIR_ADD_BORROW);
-        return nullptr;
     }
 
-private:
+    /// A JSON time value: an ISO 8601 string or a Unix epoch number (s, ms, µs or ns).
     static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
         switch (v.type()) {
             case simdjson::dom::element_type::STRING: return weir::time::parse_iso8601(v.get_string().value_unsafe());
@@ -71,6 +77,7 @@ private:
         }
     }
 
+private:
     void put_string(weir_batch* b, weir_node parent, std::string_view key, std::string_view s) {
         weir_value val{};
         val.type = WEIR_VAL_STRING;

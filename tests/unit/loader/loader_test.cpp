@@ -94,9 +94,19 @@ TEST(Loader, RefusesNullDescriptor) {
 
 TEST(Loader, RefusesTooSmallDescriptor) {
     const std::string m = refusal_for("broken/small_descriptor.so");
-    EXPECT_NE(m.find("descriptor is 16 bytes, expected at least " + std::to_string(sizeof(weir_plugin_descriptor))),
+    EXPECT_NE(m.find("descriptor is 16 bytes, expected at least " + std::to_string(WEIR_DESCRIPTOR_MIN_SIZE)),
               std::string::npos)
         << m;
+}
+
+TEST(Loader, DescriptorOfTheFirstLayoutStillLoads) {
+    // Built before the descriptor grew `reload`: the host must not read past its struct_size.
+    PluginDir dir;
+    dir.add("older/first_layout.so");
+    const Registry r = Registry::scan({dir.path()});
+    ASSERT_TRUE(r.refusals().empty()) << r.refusals()[0].message;
+    ASSERT_NE(r.find(WEIR_KIND_PARSER, "raw_fixture"), nullptr);
+    EXPECT_EQ(r.find(WEIR_KIND_PARSER, "raw_fixture")->descriptor->struct_size, WEIR_DESCRIPTOR_MIN_SIZE);
 }
 
 TEST(Loader, RefusesUnknownKind) {

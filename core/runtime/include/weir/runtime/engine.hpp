@@ -25,6 +25,9 @@ struct ReloadResult {
     bool ok = false;
     std::vector<std::string> errors;  // one line each
     std::vector<std::string> started, stopped, unchanged;
+    /// Plugins of unchanged pipelines that could not re-read their files
+    /// (they keep what they had; the reload itself succeeded).
+    std::vector<std::string> warnings;
     std::string to_json() const;
 };
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace weir::config {
 struct PipelineConfig;
@@ -45,6 +46,9 @@ public:
     /// Changes whenever the pipeline's config or any plugin library it uses changes.
     const std::string& key() const;
     const std::string& file() const;
+    /// SIGHUP for an unchanged pipeline: each instance re-reads its files
+    /// (see weir_plugin_descriptor::reload). Returns the failures, one line each.
+    std::vector<std::string> reload_instances();
     /// {"name":..., "file":..., "stages":[...]} as JSON.
     std::string status_json() const;
 

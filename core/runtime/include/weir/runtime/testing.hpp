@@ -35,6 +35,8 @@ public:
 
     /// Parsers and filters: run `process` on the batch (removes dropped events afterwards).
     int32_t process(event::Batch& batch);
+    /// SIGHUP for this instance (its reload hook). Returns "" or why it failed.
+    std::string reload();
     /// Outputs: one write; waits for an asynchronous ack if the plugin answers WEIR_PENDING.
     int32_t write(event::Batch& batch);
 
