@@ -7,8 +7,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <thread>
 
 #include <filesystem>
 #include <map>
@@ -36,6 +42,50 @@ std::vector<PluginCase> discover() {
     return out;
 }
 
+/// A loopback HTTP endpoint answering 202 to every request, for outputs that
+/// need somewhere to send (started on first use, lives for the process).
+uint16_t http_sink_port() {
+    static const uint16_t port = [] {
+        const int ls = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::listen(ls, 16);
+        socklen_t len = sizeof a;
+        ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &len);
+        std::thread([ls] {
+            for (;;) {
+                const int fd = ::accept(ls, nullptr, nullptr);
+                if (fd < 0) continue;
+                std::thread([fd] {
+                    std::string in;
+                    char buf[65536];
+                    for (;;) {
+                        const size_t h = in.find("\r\n\r\n");
+                        if (h != std::string::npos) {
+                            const size_t cl = in.find("ontent-Length: ");
+                            const size_t len = cl < h ? std::strtoul(in.c_str() + cl + 15, nullptr, 10) : 0;
+                            if (in.size() >= h + 4 + len) {
+                                in.erase(0, h + 4 + len);
+                                static const char reply[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+                                if (::send(fd, reply, sizeof reply - 1, MSG_NOSIGNAL) <= 0) break;
+                                continue;
+                            }
+                        }
+                        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+                        if (n <= 0) break;
+                        in.append(buf, static_cast<size_t>(n));
+                    }
+                    ::close(fd);
+                }).detach();
+            }
+        }).detach();
+        return ntohs(a.sin_port);
+    }();
+    return port;
+}
+
 // Valid options for plugins that require some, by kind_name. A plugin with a
 // required option must be listed here so the contract can exercise it.
 std::string valid_options(const std::string& id) {
@@ -47,6 +97,8 @@ std::string valid_options(const std::string& id) {
         {"input_udp", R"({listen: "127.0.0.1:0"})"},
         {"input_http", R"({listen: "127.0.0.1:0"})"},
     };
+    if (id == "output_http")
+        return "{url: \"http://127.0.0.1:" + std::to_string(http_sink_port()) + "/v1/logs\", batch_timeout: 10ms}";
     auto it = known.find(id);
     return it == known.end() ? "" : it->second;
 }

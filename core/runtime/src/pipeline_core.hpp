@@ -40,7 +40,11 @@ inline constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
 /// One batch on its way to every output; acknowledged when all have it.
 struct InFlight {
     BatchPtr batch;
-    std::atomic<int> remaining{0};
+    size_t events = 0;  // of the batch, for counters once it may be recycled
+    size_t bytes = 0;
+    std::atomic<int> remaining{0};  // outputs yet to acknowledge
+    std::atomic<int> readers{0};    // outputs that may still read the batch
+    std::atomic<bool> recycled{false};
     std::atomic<bool> failed{false};
     InputSlot* origin = nullptr;  // null: nothing of its own to acknowledge
     uint64_t cookie = 0;
@@ -126,8 +130,16 @@ struct PipelineCore {
     void finish(const InFlightPtr& inf, bool ok) {
         for (const auto& [origin, cookie] : inf->carried) ack_input(origin, cookie, ok);
         ack_input(inf->origin, inf->cookie, ok);
-        recycle(std::move(inf->batch));
+        if (inf->readers.load() == 0) recycle_once(inf);
     }
+    /// An output is done reading the batch (written and copied, or given up).
+    void release(const InFlightPtr& inf) {
+        if (inf->readers.fetch_sub(1) == 1) recycle_once(inf);
+    }
+    void recycle_once(const InFlightPtr& inf) {
+        if (!inf->recycled.exchange(true)) recycle(std::move(inf->batch));
+    }
+    static bool buffers(const OutputSlot& o) { return (o.inst.descriptor->flags & WEIR_PLUGIN_BUFFERS) != 0; }
     /// The acknowledgements a batch owes, taken out of it before it is recycled.
     static InFlightPtr in_flight(BatchPtr b) {
         auto inf = std::make_shared<InFlight>();
@@ -136,6 +148,8 @@ struct PipelineCore {
         inf->cookie = b->ack_cookie;
         for (const auto& [o, cookie] : b->carried_acks)
             inf->carried.emplace_back(o ? static_cast<HostContext*>(o)->input : nullptr, cookie);
+        inf->events = b->size();
+        inf->bytes = b->bytes();
         inf->batch = std::move(b);
         return inf;
     }
@@ -214,10 +228,12 @@ struct PipelineCore {
             return;
         }
         inf->remaining.store(static_cast<int>(outputs.size()));
+        inf->readers.store(static_cast<int>(outputs.size()));
         for (auto& o : outputs) {
             InFlightPtr copy = inf;
             if (!o->queue.push(copy, n, bytes)) {
                 complete(inf, false);
+                release(inf);
                 continue;
             }
             o->inst.ctx->metrics->queue_depth.store(static_cast<int64_t>(o->queue.events()));
@@ -271,6 +287,10 @@ struct PipelineCore {
             const int32_t rc = o.inst.descriptor->write(o.inst.self, &b, token);
             m.batch_latency.observe_ns(event::monotonic_ns() - t0);
             if (rc == WEIR_PENDING) {
+                if (buffers(o)) {
+                    release(inf);  // it has its own copy and bounds its own backlog
+                    return;
+                }
                 std::unique_lock lock(o.mu);
                 o.cv.wait(lock, [&] { return o.pending.size() < kMaxPendingWrites || o.abandon.load(); });
                 return;
@@ -283,11 +303,13 @@ struct PipelineCore {
                 m.events_out.fetch_add(b.size(), std::memory_order_relaxed);
                 m.bytes_out.fetch_add(b.bytes(), std::memory_order_relaxed);
                 complete(inf, true);
+                release(inf);
                 return;
             }
             m.errors.add("write_failed", 1);
             if (!wait_backoff(o, backoff)) {
                 complete(inf, false);
+                release(inf);
                 return;
             }
             backoff = std::min(backoff * 2, kMaxBackoff);
@@ -318,21 +340,27 @@ struct PipelineCore {
             }
             if (o.abandon.load()) {
                 complete(inf, false);
+                release(inf);
                 continue;
             }
             deliver(o, inf);
         }
         // Anything still waiting is abandoned: not acknowledged, so it is re-read.
-        std::vector<InFlightPtr> left;
+        std::vector<InFlightPtr> left, left_released;
         {
             std::lock_guard lock(o.mu);
-            for (auto& [t, inf] : o.pending) left.push_back(inf);
+            // A buffering output let go of its pending batches when it wrote them.
+            for (auto& [t, inf] : o.pending) (buffers(o) ? left_released : left).push_back(inf);
             o.pending.clear();
             for (auto& inf : o.retry) left.push_back(inf);
             o.retry.clear();
         }
         for (auto& inf : o.queue.take_all()) left.push_back(inf);
-        for (auto& inf : left) complete(inf, false);
+        for (auto& inf : left) {
+            complete(inf, false);
+            release(inf);
+        }
+        for (auto& inf : left_released) complete(inf, false);
     }
 
     void ack(OutputSlot& o, uint64_t token, int32_t status) {
@@ -345,6 +373,12 @@ struct PipelineCore {
             o.pending.erase(it);
             if (status != WEIR_OK) {
                 o.inst.ctx->metrics->errors.add("write_failed", 1);
+                if (buffers(o)) {
+                    // Its batch may be recycled already: nothing to write again.
+                    o.cv.notify_all();
+                    complete(inf, false);
+                    return;
+                }
                 o.retry.push_back(inf);
                 inf.reset();
             }
@@ -352,11 +386,10 @@ struct PipelineCore {
         o.cv.notify_all();
         if (inf) {
             auto& m = *o.inst.ctx->metrics;
-            if (inf->batch) {
-                m.events_out.fetch_add(inf->batch->size(), std::memory_order_relaxed);
-                m.bytes_out.fetch_add(inf->batch->bytes(), std::memory_order_relaxed);
-            }
+            m.events_out.fetch_add(inf->events, std::memory_order_relaxed);
+            m.bytes_out.fetch_add(inf->bytes, std::memory_order_relaxed);
             complete(inf, true);
+            if (!buffers(o)) release(inf);
         }
     }
 };

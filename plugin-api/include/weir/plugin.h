@@ -282,7 +282,14 @@ enum {
      *  ONE stream it releases, names it with `batch_set_stream` and returns
      *  (WEIR_OK if nothing of that stream is held any more); the host calls
      *  again until a call adds nothing. */
-    WEIR_PLUGIN_ORDERED = 1u << 1
+    WEIR_PLUGIN_ORDERED = 1u << 1,
+    /** An output that copies what `write` needs before returning WEIR_PENDING
+     *  and bounds its own backlog (blocking in `write` when it is full), such
+     *  as a disk-spooling output. The host then does not cap its
+     *  unacknowledged writes and may recycle a batch while its acknowledgement
+     *  is still due. Such an output retries by itself: acknowledging with
+     *  WEIR_ERROR abandons the batch (its input hears WEIR_ERROR). */
+    WEIR_PLUGIN_BUFFERS = 1u << 2
 };
 
 /* What `batch_flush` says about a batch handed to an ordered parser. */

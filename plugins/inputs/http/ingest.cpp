@@ -101,7 +101,10 @@ Format format_of(std::string_view content_type) {
 }
 
 Ingester::Ingester(const weir_host_api* host, IngestSettings settings)
-    : h_(host), s_(std::move(settings)), engine_(host, s_.message_key, s_.time_key, false) {}
+    : h_(host),
+      s_(std::move(settings)),
+      engine_(host, s_.message_key, s_.time_key, false),
+      weir_engine_(host, s_.message_key, "@timestamp", false) {}
 
 const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail) const {
     simdjson::dom::element v;
@@ -113,7 +116,8 @@ const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, st
         detail = "message is longer than " + std::to_string(s_.max_message) + " bytes";
         return nullptr;
     }
-    if (obj.at_key(s_.time_key).get(v) == simdjson::SUCCESS) {
+    if (obj.at_key(s_.time_key).get(v) == simdjson::SUCCESS ||
+        (s_.time_key != "@timestamp" && obj.at_key("@timestamp").get(v) == simdjson::SUCCESS)) {
         const auto t = weir::json::Engine::parse_time(v);
         if (!t) return "timestamp is not a time (ISO 8601 or Unix epoch expected)";
         if (*t > now_ns + s_.max_future_ns) {
@@ -148,7 +152,10 @@ void Ingester::object(weir::Batch& batch, const simdjson::dom::element& e, size_
     }
     const size_t i = batch.add({}, now_ns);
     size_t bad_time = 0;
-    engine_.fill(batch.raw(), i, obj, bad_time);
+    simdjson::dom::element ignored;
+    const bool weir_time = s_.time_key != "@timestamp" && obj.at_key(s_.time_key).get(ignored) != simdjson::SUCCESS &&
+                           obj.at_key("@timestamp").get(ignored) == simdjson::SUCCESS;
+    (weir_time ? weir_engine_ : engine_).fill(batch.raw(), i, obj, bad_time);
     ++r.accepted;
 }
 

@@ -60,6 +60,7 @@ private:
     const weir_host_api* h_;
     IngestSettings s_;
     weir::json::Engine engine_;
+    weir::json::Engine weir_engine_;  // entries from another Weir carry their time in @timestamp
     simdjson::dom::parser parser_;
     std::vector<char> buf_;
 };

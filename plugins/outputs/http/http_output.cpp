@@ -1,0 +1,512 @@
+// http: sends events to an HTTP endpoint (a Weir aggregator's http input, or
+// any service taking NDJSON or JSON arrays) in gzip-compressed batches.
+// Batches are acknowledged to the pipeline only after a 2xx; while the
+// endpoint is down they are retried with backoff and, past a memory bound,
+// spooled to disk and replayed oldest first. All Beast code of the plugin is
+// in this file.
+#include "request_queue.hpp"
+
+#include <weir/sdk.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <openssl/err.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <random>
+#include <thread>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using weir::http_output::Request;
+using weir::http_output::RequestQueue;
+using weir::http_output::SpoolFull;
+
+struct Url {
+    bool tls = false;
+    std::string host;
+    std::string port;
+    std::string target;
+};
+
+Url parse_url(std::string_view u) {
+    Url out;
+    if (u.rfind("http://", 0) == 0) {
+        u.remove_prefix(7);
+    } else if (u.rfind("https://", 0) == 0) {
+        out.tls = true;
+        u.remove_prefix(8);
+    } else {
+        throw weir::ConfigError("url must start with http:// or https://, found '" + std::string(u) + "'");
+    }
+    const size_t slash = u.find('/');
+    std::string_view authority = u.substr(0, slash);
+    out.target = slash == std::string_view::npos ? "/" : std::string(u.substr(slash));
+    if (authority.empty()) throw weir::ConfigError("url has no host");
+    if (authority.front() == '[') {
+        const size_t close = authority.find(']');
+        if (close == std::string_view::npos) throw weir::ConfigError("url has an unclosed [IPv6] host");
+        out.host = std::string(authority.substr(1, close - 1));
+        authority.remove_prefix(close + 1);
+        if (!authority.empty() && authority.front() == ':') out.port = std::string(authority.substr(1));
+    } else {
+        const size_t colon = authority.rfind(':');
+        out.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+    }
+    if (out.port.empty()) out.port = out.tls ? "443" : "80";
+    if (out.port.find_first_not_of("0123456789") != std::string::npos || out.port.size() > 5)
+        throw weir::ConfigError("url has an invalid port '" + out.port + "'");
+    return out;
+}
+
+std::string gzip(const std::string& in) {
+    z_stream z{};
+    deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // fast: agents save CPU, not bytes
+    std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 32, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+enum class Outcome { Delivered, Rejected, Retry };
+
+class HttpOutput final : public weir::Output {
+public:
+    HttpOutput(weir::Context& ctx, const weir::Options& opts) : weir::Output(ctx) {
+        url_ = parse_url(opts.str("url"));
+        const std::string_view format = opts.str("format");
+        if (format == "ndjson") {
+            array_ = false;
+        } else if (format == "json_array") {
+            array_ = true;
+        } else {
+            throw weir::ConfigError("format must be 'ndjson' or 'json_array', found '" + std::string(format) + "'");
+        }
+        const std::string_view comp = opts.str("compression");
+        if (comp == "gzip") {
+            gzip_ = true;
+        } else if (comp != "none") {
+            throw weir::ConfigError("compression must be 'gzip' or 'none', found '" + std::string(comp) + "'");
+        }
+        api_key_ = std::string(opts.str("api_key"));
+        for (const auto& h : opts.list("headers")) {
+            const size_t colon = h.find(':');
+            if (colon == std::string::npos || colon == 0)
+                throw weir::ConfigError("headers entries must look like 'Name: value', found '" + h + "'");
+            std::string value = h.substr(colon + 1);
+            while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+            headers_.emplace_back(h.substr(0, colon), value);
+        }
+        max_events_ = static_cast<size_t>(std::max<int64_t>(1, opts.integer("batch_max_events")));
+        max_bytes_ = static_cast<size_t>(opts.size("batch_max_bytes"));
+        batch_timeout_ = std::chrono::nanoseconds(opts.duration_ns("batch_timeout"));
+        retry_initial_ = std::chrono::nanoseconds(opts.duration_ns("retry_initial"));
+        retry_max_ = std::chrono::nanoseconds(opts.duration_ns("retry_max"));
+        request_timeout_ = std::chrono::nanoseconds(opts.duration_ns("request_timeout"));
+        if (max_bytes_ == 0 || batch_timeout_.count() <= 0 || retry_initial_.count() <= 0 ||
+            retry_max_ < retry_initial_ || request_timeout_.count() <= 0)
+            throw weir::ConfigError(
+                "batch_max_bytes, batch_timeout, retry_initial and request_timeout must be positive, "
+                "and retry_max at least retry_initial");
+        RequestQueue::Limits limits;
+        limits.memory_bytes = static_cast<size_t>(opts.size("memory_buffer_size"));
+        limits.spool_bytes = static_cast<size_t>(opts.size("spool_max_size"));
+        const std::string_view full = opts.str("spool_full");
+        if (full == "block") {
+            limits.on_full = SpoolFull::Block;
+        } else if (full == "drop_newest") {
+            limits.on_full = SpoolFull::DropNewest;
+        } else if (full == "drop_oldest") {
+            limits.on_full = SpoolFull::DropOldest;
+        } else {
+            throw weir::ConfigError("spool_full must be 'block', 'drop_newest' or 'drop_oldest', found '" +
+                                    std::string(full) + "'");
+        }
+        if (url_.tls) {
+            ssl_.emplace(ssl::context::tls_client);
+            ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                              ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+            error_code ec;
+            const std::string ca(opts.str("tls_ca_file"));
+            if (ca.empty()) {
+                ssl_->set_default_verify_paths(ec);
+            } else {
+                ssl_->load_verify_file(ca, ec);
+                if (ec) throw weir::ConfigError("cannot load tls_ca_file '" + ca + "': " + ec.message());
+            }
+            const std::string cert(opts.str("tls_cert_file")), key(opts.str("tls_key_file"));
+            if (!cert.empty() || !key.empty()) {
+                if (cert.empty() || key.empty()) throw weir::ConfigError("a client certificate needs both tls_cert_file and tls_key_file");
+                ssl_->use_certificate_chain_file(cert, ec);
+                if (ec) throw weir::ConfigError("cannot load tls_cert_file '" + cert + "': " + ec.message());
+                ssl_->use_private_key_file(key, ssl::context::pem, ec);
+                if (ec) throw weir::ConfigError("cannot load tls_key_file '" + key + "': " + ec.message());
+            }
+            verify_ = opts.boolean("tls_verify");
+            ssl_->set_verify_mode(verify_ ? ssl::verify_peer : ssl::verify_none);
+        }
+        spool_dir_ = std::string(ctx_.state_dir()) + "/spool";
+        queue_ = std::make_unique<RequestQueue>(spool_dir_, limits, [this](Request& r) { dropped(r); });
+        sender_ = std::thread([this] { send_loop(); });
+    }
+
+    ~HttpOutput() override {
+        enqueue(take(), false);
+        stopping_.store(true);
+        {
+            std::lock_guard lock(wait_mu_);
+        }
+        wait_cv_.notify_all();
+        io_.stop();  // a request under way is cut short (and stays queued)
+        queue_->close();
+        if (sender_.joinable()) sender_.join();
+        // What was not delivered waits on disk for the next start (bounded by the spool).
+        if (ready_.load()) {
+            const size_t lost = queue_->spool_all();
+            if (lost > 0) {
+                ctx_.count_error("spool_failed", lost);
+                ctx_.error(std::to_string(lost) + " undelivered requests could not be spooled: " + queue_->last_error());
+            }
+        }
+        if (lock_fd_ >= 0) ::close(lock_fd_);
+    }
+
+    weir::WriteResult write(weir::Batch& batch, uint64_t token) override {
+        if (batch.empty()) return weir::WriteResult::Ok;
+        wait_ready();
+        std::optional<Request> full;
+        {
+            std::lock_guard lock(cur_mu_);
+            if (cur_.events == 0) {
+                cur_started_ = std::chrono::steady_clock::now();
+                if (array_) cur_.body.push_back('[');
+            }
+            for (weir::Event ev : batch) {
+                if (array_ && cur_.events > 0) cur_.body.push_back(',');
+                cur_.body.append(ev.to_json());
+                if (!array_) cur_.body.push_back('\n');
+                ++cur_.events;
+            }
+            cur_.tokens.push_back(token);
+            if (cur_.events >= max_events_ || cur_.body.size() >= max_bytes_) full = take_locked();
+        }
+        enqueue(std::move(full), true);  // may wait for room (spool_full: block): backpressure
+        return weir::WriteResult::Pending;
+    }
+
+    weir::WriteResult flush() override {
+        enqueue(take(), true);
+        return weir::WriteResult::Ok;
+    }
+
+private:
+    /// Closes the request being filled (cur_mu_ held).
+    std::optional<Request> take_locked() {
+        if (cur_.events == 0) return std::nullopt;
+        Request r = std::move(cur_);
+        cur_ = Request{};
+        if (array_) r.body.push_back(']');
+        return r;
+    }
+    std::optional<Request> take() {
+        std::lock_guard lock(cur_mu_);
+        return take_locked();
+    }
+    std::optional<Request> take_if_due() {
+        std::lock_guard lock(cur_mu_);
+        if (cur_.events == 0 || std::chrono::steady_clock::now() - cur_started_ < batch_timeout_) return std::nullopt;
+        return take_locked();
+    }
+
+    /// Compresses and queues a request. The sender thread never blocks here
+    /// (it is the one that makes room).
+    void enqueue(std::optional<Request> r, bool may_block) {
+        if (!r) return;
+        if (gzip_) r->body = gzip(r->body);
+        const size_t events = r->events;
+        if (queue_->push(std::move(*r), may_block) == RequestQueue::Placed::Spool) ctx_.count_error("spooled", events);
+    }
+
+    void dropped(Request& r) {
+        // Given up on purpose (spool full, unreadable spool file): counted, and
+        // acknowledged so the inputs go on.
+        ctx_.count_dropped("spool_full", r.events);
+        for (uint64_t t : r.tokens) ctx_.ack(t, true);
+    }
+
+    void wait_ready() {
+        std::unique_lock lock(wait_mu_);
+        wait_cv_.wait(lock, [&] { return ready_.load() || stopping_.load(); });
+    }
+
+    /// Waits `d` unless stopping; returns false if stopping.
+    bool pause(std::chrono::nanoseconds d) {
+        std::unique_lock lock(wait_mu_);
+        return !wait_cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+    }
+
+    /// One writer per spool: the instance of a previous configuration lets go
+    /// of it (after spooling what it had) before this one replays it.
+    bool take_spool() {
+        lock_fd_ = ::open((spool_dir_ + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0) {
+            ctx_.error("cannot open " + spool_dir_ + "/.lock: " + std::strerror(errno));
+            return true;  // work without a lock rather than not at all
+        }
+        bool warned = false;
+        while (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            if (!warned) ctx_.debug("waiting for the spool " + spool_dir_ + " to be released");
+            warned = true;
+            if (!pause(std::chrono::milliseconds(50))) return false;
+        }
+        std::string error;
+        const size_t n = queue_->recover(error);
+        if (!error.empty()) ctx_.warn(error);
+        if (n > 0) ctx_.info("replaying " + std::to_string(n) + " spooled requests from " + spool_dir_);
+        return true;
+    }
+
+    void send_loop() {
+        if (!take_spool()) return;
+        {
+            std::lock_guard lock(wait_mu_);
+            ready_.store(true);
+        }
+        wait_cv_.notify_all();
+        int attempt = 0;
+        while (!stopping_.load()) {
+            enqueue(take_if_due(), false);
+            auto req = queue_->front(std::chrono::milliseconds(std::clamp<int64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(batch_timeout_).count() / 2, 5, 100)));
+            if (!req) continue;
+            int64_t retry_after = 0;
+            std::string detail;
+            const Outcome o = send(*req, retry_after, detail);
+            if (o == Outcome::Retry) {
+                ++attempt;
+                auto delay = retry_initial_ * (1LL << std::min(attempt - 1, 20));
+                if (delay > retry_max_) delay = retry_max_;
+                std::uniform_real_distribution<double> jitter(0.8, 1.2);
+                delay = std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(rng_)));
+                if (retry_after > 0) delay = std::max<std::chrono::nanoseconds>(delay, std::chrono::seconds(retry_after));
+                if (attempt == 1 || attempt % 10 == 0)
+                    ctx_.warn("sending to " + url_.host + ":" + url_.port + url_.target + " failed (" + detail +
+                              "), attempt " + std::to_string(attempt) + "; retrying in " +
+                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
+                              " ms; " + std::to_string(queue_->size()) + " requests waiting");
+                if (!pause(delay)) break;
+                continue;
+            }
+            if (attempt > 0) ctx_.info("delivering again after " + std::to_string(attempt) + " failed attempts");
+            attempt = 0;
+            if (o == Outcome::Rejected) {
+                ctx_.count_dropped("rejected_by_endpoint", req->events);
+                ctx_.error("the endpoint refused a batch of " + std::to_string(req->events) + " events for good (" +
+                           detail + "); dropped");
+            }
+            for (uint64_t t : req->tokens) ctx_.ack(t, true);
+            queue_->pop_front(req->seq);
+        }
+    }
+
+    // ---- one request ----------------------------------------------------------------
+
+    Outcome send(const Request& r, int64_t& retry_after, std::string& detail) {
+        http::request<http::string_body> req{http::verb::post, url_.target, 11};
+        req.set(http::field::host, url_.host + ":" + url_.port);
+        req.set(http::field::user_agent, "weir");
+        req.set(http::field::content_type, array_ ? "application/json" : "application/x-ndjson");
+        if (gzip_) req.set(http::field::content_encoding, "gzip");
+        if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
+        for (const auto& [k, v] : headers_) req.set(k, v);
+        req.body() = r.body;
+        req.keep_alive(true);
+        req.prepare_payload();
+        http::response<http::string_body> res;
+        error_code ec = url_.tls ? roundtrip_tls(req, res) : roundtrip_plain(req, res);
+        if (ec) {
+            reset();
+            ctx_.count_error("send_failed");
+            detail = ec.message();
+            return Outcome::Retry;
+        }
+        if (!res.keep_alive()) reset();
+        const unsigned status = res.result_int();
+        if (status >= 200 && status < 300) return Outcome::Delivered;
+        detail = "HTTP " + std::to_string(status);
+        if (!res.body().empty()) detail += ": " + res.body().substr(0, 200);
+        if (status == 429 || status == 503) {
+            const auto ra = res[http::field::retry_after];
+            retry_after = std::atoll(std::string(ra.data(), ra.size()).c_str());
+        }
+        if (status == 429) {
+            ctx_.count_error("throttled");
+            return Outcome::Retry;
+        }
+        if (status >= 500 || status == 408) {
+            ctx_.count_error("server_error");
+            return Outcome::Retry;
+        }
+        return Outcome::Rejected;  // 4xx: sending it again would not help
+    }
+
+    error_code roundtrip_plain(http::request<http::string_body>& req, http::response<http::string_body>& res) {
+        error_code ec = asio::error::operation_aborted;
+        if (!plain_) {
+            const auto endpoints = resolve(ec);
+            if (ec) return ec;
+            plain_.emplace(io_);
+            plain_->expires_after(request_timeout_);
+            plain_->async_connect(endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; });
+            run();
+            if (ec) return ec;
+        }
+        return exchange_into(*plain_, req, res);
+    }
+
+    error_code roundtrip_tls(http::request<http::string_body>& req, http::response<http::string_body>& res) {
+        error_code ec = asio::error::operation_aborted;
+        if (!tls_) {
+            const auto endpoints = resolve(ec);
+            if (ec) return ec;
+            tls_.emplace(io_, *ssl_);
+            if (!SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str()))
+                return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+            if (verify_) tls_->set_verify_callback(ssl::host_name_verification(url_.host));
+            beast::get_lowest_layer(*tls_).expires_after(request_timeout_);
+            beast::get_lowest_layer(*tls_).async_connect(endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; });
+            run();
+            if (ec) return ec;
+            ec = asio::error::operation_aborted;
+            tls_->async_handshake(ssl::stream_base::client, [&](error_code e) { ec = e; });
+            run();
+            if (ec) return ec;
+        }
+        return exchange_into(*tls_, req, res);
+    }
+
+    template <class Stream>
+    error_code exchange_into(Stream& stream, http::request<http::string_body>& req,
+                             http::response<http::string_body>& res) {
+        error_code result = asio::error::operation_aborted;  // if the run is stopped before the handlers
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(1u << 20);
+        beast::get_lowest_layer(stream).expires_after(request_timeout_);
+        http::async_write(stream, req, [&](error_code ec, size_t) {
+            if (ec) {
+                result = ec;
+                return;
+            }
+            http::async_read(stream, buffer_, parser, [&](error_code e, size_t) { result = e; });
+        });
+        run();
+        if (!result) res = parser.release();
+        return result;
+    }
+
+    tcp::resolver::results_type resolve(error_code& ec) {
+        tcp::resolver resolver(io_);
+        return resolver.resolve(url_.host, url_.port, ec);
+    }
+
+    void run() {
+        io_.restart();
+        if (!stopping_.load()) io_.run();
+    }
+
+    void reset() {
+        error_code ignored;
+        if (plain_) plain_->socket().close(ignored);
+        if (tls_) beast::get_lowest_layer(*tls_).socket().close(ignored);
+        plain_.reset();
+        tls_.reset();
+        buffer_.clear();
+    }
+
+    Url url_;
+    bool array_ = false;
+    bool gzip_ = false;
+    bool verify_ = true;
+    std::string api_key_;
+    std::vector<std::pair<std::string, std::string>> headers_;
+    size_t max_events_ = 1000;
+    size_t max_bytes_ = 1u << 20;
+    std::chrono::nanoseconds batch_timeout_{};
+    std::chrono::nanoseconds retry_initial_{};
+    std::chrono::nanoseconds retry_max_{};
+    std::chrono::nanoseconds request_timeout_{};
+    std::string spool_dir_;
+    std::unique_ptr<RequestQueue> queue_;
+
+    std::mutex cur_mu_;  // the request being filled
+    Request cur_;
+    std::chrono::steady_clock::time_point cur_started_;
+
+    std::mutex wait_mu_;
+    std::condition_variable wait_cv_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> ready_{false};
+    int lock_fd_ = -1;
+    std::mt19937_64 rng_{std::random_device{}()};
+
+    // sender thread only
+    asio::io_context io_{1};
+    std::optional<ssl::context> ssl_;
+    std::optional<beast::tcp_stream> plain_;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+    beast::flat_buffer buffer_;
+    std::thread sender_;
+};
+
+const weir_option_def http_output_options[] = {
+    weir::option::required_string("url", "Where to POST, like http://aggregator:8080/v1/logs (https:// for TLS)."),
+    weir::option::string("format", "ndjson", "Body: ndjson (one JSON event per line) or json_array."),
+    weir::option::string("compression", "gzip", "gzip or none."),
+    weir::option::string("api_key", "", "Sent as Authorization: Bearer <key>; empty: no header."),
+    weir::option::string_list("headers", "", "Extra request headers, each 'Name: value'."),
+    weir::option::integer("batch_max_events", "1000", "Events per request at most (whole pipeline batches are kept together)."),
+    weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most."),
+    weir::option::duration("batch_timeout", "1s", "Longest an event waits for its request to fill."),
+    weir::option::duration("retry_initial", "1s", "First retry delay; doubled per failure (with jitter)."),
+    weir::option::duration("retry_max", "60s", "Longest retry delay."),
+    weir::option::duration("request_timeout", "30s", "Time allowed for connecting, sending and reading the answer."),
+    weir::option::size("memory_buffer_size", "8MiB", "Requests held in memory before further ones go to the spool."),
+    weir::option::size("spool_max_size", "256MiB", "Disk used at most for requests waiting to be sent."),
+    weir::option::string("spool_full", "block",
+                         "When memory and spool are full: block (push back), drop_newest or drop_oldest."),
+    weir::option::string("tls_ca_file", "", "PEM CAs to verify the server with (https); empty: the system's."),
+    weir::option::boolean("tls_verify", "true", "Verify the server's certificate and name (https)."),
+    weir::option::string("tls_cert_file", "", "PEM client certificate, for servers that require one."),
+    weir::option::string("tls_key_file", "", "PEM key of the client certificate."),
+};
+
+}  // namespace
+
+WEIR_PLUGIN_FLAGS(HttpOutput, WEIR_KIND_OUTPUT, "http", "0.1.0",
+                  "POSTs batches of events (gzip NDJSON or JSON arrays) with retries and a disk spool.",
+                  http_output_options, WEIR_PLUGIN_BUFFERS)
