@@ -3,16 +3,30 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 namespace weir::inputs {
 
-void CheckpointTracker::track(const FileKey& key, const std::string& path, uint64_t offset) {
+void CheckpointTracker::track(const FileKey& key, const std::string& path, uint64_t offset, Fingerprint fp) {
     std::lock_guard lock(mu_);
     File& f = files_[key];
     f.path = path;
     f.committed = offset;
+    f.fp = fp;
+}
+
+void CheckpointTracker::set_fingerprint(const FileKey& key, Fingerprint fp) {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(key);
+    if (it != files_.end()) it->second.fp = fp;
+}
+
+void CheckpointTracker::set_path(const FileKey& key, const std::string& path) {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(key);
+    if (it != files_.end()) it->second.path = path;
 }
 
 void CheckpointTracker::reset(const FileKey& key, uint64_t offset) {
@@ -74,25 +88,39 @@ size_t CheckpointTracker::pending() const {
     return n;
 }
 
+size_t CheckpointTracker::files() const {
+    std::lock_guard lock(mu_);
+    return files_.size();
+}
+
 std::string CheckpointTracker::serialize() const {
     std::lock_guard lock(mu_);
     std::string out;
     for (const auto& [k, f] : files_) {
-        out += std::to_string(k.dev) + " " + std::to_string(k.ino) + " " + std::to_string(f.committed) + " " +
-               f.path + "\n";
+        out += std::to_string(k.dev) + " " + std::to_string(k.ino) + " " + std::to_string(f.committed) + " fp=" +
+               std::to_string(f.fp.len) + ":" + std::to_string(f.fp.hash) + " " + f.path + "\n";
     }
     return out;
 }
 
-std::map<FileKey, uint64_t> CheckpointTracker::parse(const std::string& text) {
-    std::map<FileKey, uint64_t> out;
+std::map<FileKey, Saved> CheckpointTracker::parse(const std::string& text) {
+    std::map<FileKey, Saved> out;
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
         std::istringstream l(line);
         FileKey k;
-        uint64_t off;
-        if (l >> k.dev >> k.ino >> off) out[k] = off;
+        Saved s;
+        if (!(l >> k.dev >> k.ino >> s.offset)) continue;
+        std::string token;
+        if (l >> token && token.rfind("fp=", 0) == 0) {
+            unsigned long long len = 0, hash = 0;
+            if (std::sscanf(token.c_str() + 3, "%llu:%llu", &len, &hash) == 2) {
+                s.fp = Fingerprint{static_cast<uint32_t>(len), static_cast<uint64_t>(hash)};
+                s.has_fp = true;
+            }
+        }
+        out[k] = s;
     }
     return out;
 }

@@ -10,6 +10,23 @@
 
 namespace weir::inputs {
 
+/// What the first bytes of a file hash to, so a reused inode is not taken
+/// for the file that had it before (and a file rewritten from the start is
+/// noticed). `len` grows with the file up to kFingerprintBytes.
+struct Fingerprint {
+    uint32_t len = 0;
+    uint64_t hash = 0;
+    bool operator==(const Fingerprint&) const = default;
+};
+inline constexpr uint32_t kFingerprintBytes = 256;
+
+/// What a checkpoint file says about one file.
+struct Saved {
+    uint64_t offset = 0;
+    Fingerprint fp;
+    bool has_fp = false;  // checkpoints written before fingerprints have none
+};
+
 /// A file's identity: it survives renames (rotation) but not replacement.
 struct FileKey {
     uint64_t dev = 0;
@@ -25,7 +42,9 @@ struct FileKey {
 class CheckpointTracker {
 public:
     /// Starts tracking a file whose lines before `offset` are already committed.
-    void track(const FileKey& key, const std::string& path, uint64_t offset);
+    void track(const FileKey& key, const std::string& path, uint64_t offset, Fingerprint fp = {});
+    void set_fingerprint(const FileKey& key, Fingerprint fp);
+    void set_path(const FileKey& key, const std::string& path);
     /// Forget pending batches of a file and commit `offset` (truncation).
     void reset(const FileKey& key, uint64_t offset);
     void forget(const FileKey& key);
@@ -37,10 +56,13 @@ public:
     uint64_t committed(const FileKey& key) const;
     /// Batches emitted but not yet acknowledged, over all files.
     size_t pending() const;
-    /// "dev ino offset path\n" per file, sorted.
+    /// Files tracked.
+    size_t files() const;
+    /// "dev ino offset fp=len:hash path\n" per file, sorted.
     std::string serialize() const;
-    /// Parses what serialize() wrote; unknown lines are skipped.
-    static std::map<FileKey, uint64_t> parse(const std::string& text);
+    /// Parses what serialize() wrote (and the older form without fp=);
+    /// unknown lines are skipped.
+    static std::map<FileKey, Saved> parse(const std::string& text);
 
 private:
     struct Pending {
@@ -52,6 +74,7 @@ private:
     struct File {
         std::string path;
         uint64_t committed = 0;
+        Fingerprint fp;
         std::deque<Pending> pending;
     };
     mutable std::mutex mu_;

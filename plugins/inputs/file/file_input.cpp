@@ -1,5 +1,8 @@
 // file: tails files matching glob patterns, with checkpoints that advance only
-// when every output has acknowledged the lines.
+// when every output has acknowledged the lines. Follows renamed (rotated)
+// files to their end, notices truncation and copytruncate, tells files apart
+// by device, inode and a fingerprint of their first bytes, and is woken by
+// inotify (polling stays as the fallback).
 #include "../line_splitter.hpp"
 #include "checkpoints.hpp"
 
@@ -7,16 +10,21 @@
 
 #include <fcntl.h>
 #include <glob.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -24,12 +32,33 @@ namespace {
 using weir::inputs::CheckpointFile;
 using weir::inputs::CheckpointTracker;
 using weir::inputs::FileKey;
+using weir::inputs::Fingerprint;
+using weir::inputs::kFingerprintBytes;
 using weir::inputs::LineSplitter;
+using weir::inputs::Saved;
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+/// FNV-1a over the first `len` bytes of the file; nullopt if it has fewer.
+std::optional<uint64_t> hash_prefix(int fd, uint32_t len) {
+    char buf[kFingerprintBytes];
+    size_t got = 0;
+    while (got < len) {
+        const ssize_t n = ::pread(fd, buf + got, len - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        got += static_cast<size_t>(n);
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; ++i) {
+        h ^= static_cast<unsigned char>(buf[i]);
+        h *= 1099511628211ull;
+    }
+    return h;
 }
 
 /// One open file being followed.
@@ -44,7 +73,12 @@ struct Reader {
     int fd;
     uint64_t offset;  // next byte to read
     LineSplitter splitter;
-    bool gone = false;  // deleted and fully read
+    Fingerprint fp;
+    bool gone = false;      // deleted or rotated away, and read to the end: release it
+    bool active = true;     // may have data: read it on the next pass
+    bool seen = true;       // matched by the latest scan
+    bool rotated = false;   // renamed so that no pattern matches it any more
+    Clock::time_point rotated_at;
 };
 
 class FileInput final : public weir::Input {
@@ -55,16 +89,25 @@ public:
           read_from_head_(opts.boolean("read_from_head")),
           refresh_(std::chrono::nanoseconds(opts.duration_ns("refresh_interval"))),
           poll_(std::chrono::nanoseconds(opts.duration_ns("poll_interval"))),
+          rotate_wait_(std::chrono::nanoseconds(opts.duration_ns("rotate_wait"))),
           max_line_(static_cast<size_t>(opts.size("max_line_size"))),
-          chunk_(static_cast<size_t>(opts.size("read_buffer_size"))) {
+          chunk_(static_cast<size_t>(opts.size("read_buffer_size"))),
+          use_inotify_(opts.boolean("inotify")) {
         if (patterns_.empty()) throw weir::ConfigError("paths needs at least one glob pattern");
         for (const auto& p : patterns_)
             if (p.empty()) throw weir::ConfigError("paths contains an empty pattern");
         if (max_line_ == 0) throw weir::ConfigError("max_line_size must be at least 1 byte");
         if (chunk_ < 4096) throw weir::ConfigError("read_buffer_size must be at least 4KiB");
         if (poll_.count() <= 0) throw weir::ConfigError("poll_interval must be positive");
-        buffer_.resize(chunk_);
         if (refresh_.count() <= 0) throw weir::ConfigError("refresh_interval must be positive");
+        if (rotate_wait_.count() < 0) throw weir::ConfigError("rotate_wait must not be negative");
+        buffer_.resize(chunk_);
+        wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+
+    ~FileInput() override {
+        if (wake_fd_ >= 0) ::close(wake_fd_);
+        if (inotify_fd_ >= 0) ::close(inotify_fd_);
     }
 
     void run() override {
@@ -72,55 +115,141 @@ public:
         // instance is built while the old one still runs and writes them.
         checkpoints_ = std::make_unique<CheckpointFile>(std::string(ctx_.state_dir()) + "/checkpoints");
         saved_ = CheckpointTracker::parse(checkpoints_->read());
+        if (use_inotify_) {
+            inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+            if (inotify_fd_ < 0)
+                ctx_.warn(std::string("inotify unavailable (") + std::strerror(errno) + "); polling every " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_).count()) + " ms");
+        }
         discover(true);
         auto next_refresh = Clock::now() + refresh_;
+        auto next_full_pass = Clock::now() + poll_;
         while (!ctx_.should_stop()) {
+            const bool full_pass = Clock::now() >= next_full_pass || inotify_fd_ < 0;
+            if (full_pass) next_full_pass = Clock::now() + poll_;
             bool progressed = false;
             for (auto& r : readers_) {
                 if (ctx_.should_stop()) break;
-                progressed |= read_file(*r);
+                if (!r->active && !full_pass) continue;
+                r->active = read_file(*r);
+                progressed |= r->active;
             }
-            std::erase_if(readers_, [](const auto& r) { return r->gone; });
-            if (Clock::now() >= next_refresh) {
+            release_gone();
+            if (rescan_ || Clock::now() >= next_refresh) {
+                rescan_ = false;
                 discover(false);
                 next_refresh = Clock::now() + refresh_;
             }
-            if (!progressed) {
-                std::unique_lock lock(wait_mu_);
-                wake_.wait_for(lock, poll_, [&] { return stop_requested_; });
-            }
+            if (dirty_.exchange(false)) persist();
+            if (!progressed) wait(std::min<std::chrono::nanoseconds>(poll_, refresh_));
         }
         persist();
     }
 
     void stop() override {
-        {
-            std::lock_guard lock(wait_mu_);
-            stop_requested_ = true;
-        }
-        wake_.notify_all();
+        const uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
     }
 
     void on_ack(uint64_t cookie, bool delivered) override {
-        if (tracker_.acked(cookie, delivered)) persist();
+        if (!tracker_.acked(cookie, delivered)) return;
+        // Written at once, unless that was very recently with many files
+        // (the whole file is rewritten: 50 µs per file tracked between
+        // writes); the loop then writes it within a poll interval.
+        const int64_t now = now_ns();
+        const auto min_gap = static_cast<int64_t>(tracker_.files()) * 50'000;
+        if (now - last_persist_ns_.load() >= min_gap) {
+            persist();
+        } else {
+            dirty_.store(true);
+        }
     }
 
 private:
     void persist() {
         if (!checkpoints_) return;
         std::lock_guard lock(persist_mu_);
+        last_persist_ns_.store(now_ns());
         if (!checkpoints_->write(tracker_.serialize()))
             ctx_.error("cannot write checkpoints to " + checkpoints_->path() + ": " + std::strerror(errno));
     }
 
+    /// Sleeps until `d` passes, inotify reports a change, or stop().
+    void wait(std::chrono::nanoseconds d) {
+        pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+        const int n = inotify_fd_ >= 0 ? 2 : 1;
+        const int ms = static_cast<int>(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+        if (::poll(fds, static_cast<nfds_t>(n), ms) <= 0) return;
+        if (n == 2 && (fds[1].revents & POLLIN)) drain_inotify();
+    }
+
+    void drain_inotify() {
+        alignas(inotify_event) char buf[16 * 1024];
+        for (;;) {
+            const ssize_t len = ::read(inotify_fd_, buf, sizeof buf);
+            if (len <= 0) break;
+            for (ssize_t off = 0; off < len;) {
+                const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+                off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+                if (ev->mask & IN_Q_OVERFLOW) {
+                    rescan_ = true;
+                    for (auto& r : readers_) r->active = true;
+                    continue;
+                }
+                if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF)) rescan_ = true;
+                auto dir = watch_dirs_.find(ev->wd);
+                if (dir == watch_dirs_.end() || ev->len == 0) continue;
+                const std::string path = dir->second + "/" + ev->name;
+                if (auto it = by_path_.find(path); it != by_path_.end()) it->second->active = true;
+            }
+        }
+    }
+
+    void watch_dir(const std::string& dir) {
+        if (inotify_fd_ < 0 || watched_.count(dir)) return;
+        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
+                                           IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+                                               IN_CLOSE_WRITE | IN_ATTRIB);
+        if (wd < 0) {
+            ctx_.debug("cannot watch " + dir + " with inotify (" + std::strerror(errno) + "); it is polled");
+            watched_.insert(dir);  // do not try again on every scan
+            return;
+        }
+        watched_.insert(dir);
+        watch_dirs_[wd] = dir;
+    }
+
+    static std::string dir_of(const std::string& path) {
+        const size_t slash = path.rfind('/');
+        if (slash == std::string::npos) return ".";
+        return slash == 0 ? "/" : path.substr(0, slash);
+    }
+
+    /// The part of a pattern before its first wildcard component.
+    static std::string static_dir(const std::string& pattern) {
+        const size_t wild = pattern.find_first_of("*?[");
+        return dir_of(wild == std::string::npos ? pattern : pattern.substr(0, wild));
+    }
+
     void discover(bool initial) {
+        for (auto& r : readers_) r->seen = false;
         for (const auto& pattern : patterns_) {
+            watch_dir(static_dir(pattern));
             glob_t g{};
-            const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);
-            if (rc == 0) {
+            if (::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g) == 0) {
                 for (size_t i = 0; i < g.gl_pathc; ++i) open_file(g.gl_pathv[i], initial);
             }
             ::globfree(&g);
+        }
+        const auto now = Clock::now();
+        for (auto& r : readers_) {
+            if (!r->seen && !r->rotated && !r->gone) {
+                // Renamed away from every pattern (rotation): read it to its
+                // end for rotate_wait, in case the writer has not reopened yet.
+                r->rotated = true;
+                r->rotated_at = now;
+                r->active = true;
+            }
         }
     }
 
@@ -128,11 +257,17 @@ private:
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
         const FileKey key{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-        for (auto& r : readers_) {
-            if (r->key == key) {
-                r->path = path;  // renamed while open: keep following the same file
-                return;
+        if (auto it = by_key_.find(key); it != by_key_.end()) {
+            Reader& r = *it->second;
+            r.seen = true;
+            r.rotated = false;
+            if (r.path != path) {  // renamed while open: keep following the same file
+                by_path_.erase(r.path);
+                r.path = path;
+                by_path_[path] = &r;
+                tracker_.set_path(key, path);
             }
+            return;
         }
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -140,9 +275,18 @@ private:
             return;
         }
         const auto size = static_cast<uint64_t>(st.st_size);
+        const Fingerprint fp = fingerprint(fd, size);
         uint64_t offset = 0;
         if (auto it = saved_.find(key); it != saved_.end()) {
-            offset = it->second <= size ? it->second : 0;  // shorter than the checkpoint: truncated meanwhile
+            const Saved& s = it->second;
+            // Same device and inode is not enough: an inode is reused once a
+            // file is deleted. The first bytes must also be those we read.
+            const bool same = !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
+            if (!same) {
+                ctx_.info(path + " reuses the inode of a file read before; reading it from the start");
+            } else {
+                offset = s.offset <= size ? s.offset : 0;  // shorter than the checkpoint: truncated meanwhile
+            }
         } else if (initial && !read_from_head_) {
             offset = size;  // like `tail -f`: only what is appended from now on
         }
@@ -150,16 +294,48 @@ private:
             ::close(fd);
             return;
         }
-        tracker_.track(key, path, offset);
-        readers_.push_back(std::make_unique<Reader>(path, key, fd, offset, max_line_));
+        tracker_.track(key, path, offset, fp);
+        auto r = std::make_unique<Reader>(path, key, fd, offset, max_line_);
+        r->fp = fp;
+        by_key_[key] = r.get();
+        by_path_[path] = r.get();
+        watch_dir(dir_of(path));
+        readers_.push_back(std::move(r));
         ctx_.debug("following " + path + " from byte " + std::to_string(offset));
+    }
+
+    static Fingerprint fingerprint(int fd, uint64_t size) {
+        const auto len = static_cast<uint32_t>(std::min<uint64_t>(size, kFingerprintBytes));
+        const auto h = hash_prefix(fd, len);
+        return h ? Fingerprint{len, *h} : Fingerprint{};
+    }
+
+    void release_gone() {
+        bool any = false;
+        for (auto& r : readers_) {
+            if (!r->gone) continue;
+            by_key_.erase(r->key);
+            if (auto it = by_path_.find(r->path); it != by_path_.end() && it->second == r.get()) by_path_.erase(it);
+            tracker_.forget(r->key);
+            ctx_.debug("released " + r->path);
+            any = true;
+        }
+        if (!any) return;
+        std::erase_if(readers_, [](const auto& r) { return r->gone; });
+        persist();
     }
 
     /// Reads what is there now (a bounded amount, for fairness between
     /// files); returns true if anything was read.
     bool read_file(Reader& r) {
-        weir::OwnedBatch batch = ctx_.new_batch();
+        weir::OwnedBatch batch(ctx_.host(), nullptr);
         uint64_t end = r.offset - r.splitter.pending();  // file offset after the last complete line
+        // Before reading on: a file emptied and written again (copytruncate)
+        // may already be longer than where we are; its first bytes tell.
+        if (r.offset > 0 && r.fp.len > 0 && hash_prefix(r.fd, r.fp.len) != r.fp.hash) {
+            struct stat st {};
+            if (::fstat(r.fd, &st) == 0) restart_file(r, batch, end, static_cast<uint64_t>(st.st_size));
+        }
         size_t total = 0;
         bool progressed = false;
         bool stopped = false;
@@ -190,6 +366,7 @@ private:
                                     flags = WEIR_EVENT_TRUNCATED;
                                     ctx_.count_error("truncated");
                                 }
+                                if (!batch) batch = ctx_.new_batch();
                                 batch.add(text, t, flags);
                                 end = chunk_start + at;
                                 if (ctx_.batch_full(batch)) {
@@ -197,31 +374,59 @@ private:
                                         stopped = true;  // the pipeline gave up (forced stop)
                                         return;
                                     }
-                                    batch = ctx_.new_batch();
                                 }
                             });
-            if (static_cast<size_t>(n) < chunk_) break;  // caught up with the writer
+            if (static_cast<size_t>(n) < chunk_) {
+                // Caught up with the writer for now; a file still growing
+                // and smaller than a fingerprint gets its longer one.
+                if (r.fp.len < kFingerprintBytes) check_at_eof(r, batch, end);
+                break;
+            }
         }
-        if (!batch.empty() && !stopped) emit(batch, r.key, end);
+        if (batch && !batch.empty() && !stopped) emit(batch, r.key, end);
         return progressed;
     }
 
+    /// The file was truncated (and maybe written again): read it from its start.
+    void restart_file(Reader& r, weir::OwnedBatch& batch, uint64_t& end, uint64_t size) {
+        ctx_.info(r.path + " was truncated; reading it from the start");
+        if (batch && !batch.empty()) emit(batch, r.key, end);
+        ::lseek(r.fd, 0, SEEK_SET);
+        r.offset = 0;
+        end = 0;
+        r.splitter.reset();
+        r.fp = fingerprint(r.fd, size);
+        tracker_.reset(r.key, 0);
+        tracker_.set_fingerprint(r.key, r.fp);
+        r.active = true;
+        persist();
+    }
+
+    /// At the end of what there is: truncation, copytruncate, deletion, rotation.
     void check_at_eof(Reader& r, weir::OwnedBatch& batch, uint64_t& end) {
         struct stat st {};
         if (::fstat(r.fd, &st) != 0) return;
-        if (static_cast<uint64_t>(st.st_size) < r.offset) {
-            // Truncated in place: start again from the beginning.
-            ctx_.info(r.path + " was truncated; reading it from the start");
-            if (!batch.empty()) emit(batch, r.key, end);
-            batch = ctx_.new_batch();
-            ::lseek(r.fd, 0, SEEK_SET);
-            r.offset = 0;
-            end = 0;
-            r.splitter.reset();
-            tracker_.reset(r.key, 0);
-            persist();
-        } else if (st.st_nlink == 0) {
+        const auto size = static_cast<uint64_t>(st.st_size);
+        bool rewritten = size < r.offset;  // truncated in place
+        if (!rewritten && r.fp.len > 0) {
+            // Copytruncate: the file was emptied and written again, maybe
+            // past where we are already. Its first bytes tell.
+            const auto h = hash_prefix(r.fd, r.fp.len);
+            rewritten = !h || *h != r.fp.hash;
+        }
+        if (rewritten) {
+            restart_file(r, batch, end, size);
+            return;
+        }
+        if (r.fp.len < kFingerprintBytes && size > r.fp.len) {
+            r.fp = fingerprint(r.fd, size);  // grew: a longer prefix identifies it better
+            tracker_.set_fingerprint(r.key, r.fp);
+        }
+        if (r.offset < size) return;  // more arrived meanwhile
+        if (st.st_nlink == 0) {
             r.gone = true;  // deleted and read to the end: release it
+        } else if (r.rotated && Clock::now() - r.rotated_at >= rotate_wait_) {
+            r.gone = true;  // rotated away and quiet for rotate_wait
         }
     }
 
@@ -232,6 +437,7 @@ private:
         tracker_.emitted(key, cookie, end);  // before emit: the ack may come first
         if (!ctx_.emit(batch, cookie)) {
             tracker_.acked(cookie, false);
+            batch = weir::OwnedBatch(ctx_.host(), nullptr);
             return false;
         }
         return true;
@@ -241,20 +447,28 @@ private:
     bool read_from_head_;
     std::chrono::nanoseconds refresh_;
     std::chrono::nanoseconds poll_;
+    std::chrono::nanoseconds rotate_wait_;
     size_t max_line_;
     size_t chunk_;
+    bool use_inotify_;
     std::vector<char> buffer_;
 
     std::vector<std::unique_ptr<Reader>> readers_;
-    std::map<FileKey, uint64_t> saved_;
+    std::map<FileKey, Reader*> by_key_;
+    std::unordered_map<std::string, Reader*> by_path_;
+    std::map<FileKey, Saved> saved_;
     CheckpointTracker tracker_;
     std::unique_ptr<CheckpointFile> checkpoints_;
     std::mutex persist_mu_;
+    std::atomic<int64_t> last_persist_ns_{0};
+    std::atomic<bool> dirty_{false};
     std::atomic<uint64_t> next_cookie_{0};
 
-    std::mutex wait_mu_;
-    std::condition_variable wake_;
-    bool stop_requested_ = false;
+    int wake_fd_ = -1;
+    int inotify_fd_ = -1;
+    std::unordered_map<int, std::string> watch_dirs_;  // inotify watch → directory
+    std::set<std::string> watched_;
+    bool rescan_ = false;
 };
 
 const weir_option_def file_options[] = {
@@ -262,7 +476,11 @@ const weir_option_def file_options[] = {
     weir::option::boolean("read_from_head", "false",
                           "Read files found at startup from the beginning (otherwise only new lines)."),
     weir::option::duration("refresh_interval", "1s", "How often the patterns are matched again to find new files."),
-    weir::option::duration("poll_interval", "250ms", "How often idle files are checked for new data."),
+    weir::option::duration("poll_interval", "250ms",
+                           "How often every file is checked for new data (with inotify: the fallback)."),
+    weir::option::duration("rotate_wait", "5s",
+                           "How long a file renamed away from the patterns is still read before it is released."),
+    weir::option::boolean("inotify", "true", "Be woken by inotify when files change (polling remains the fallback)."),
     weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated."),
     weir::option::size("read_buffer_size", "256KiB", "Bytes read from a file at a time."),
 };

@@ -41,15 +41,21 @@ TEST(CheckpointTracker, FailedBatchBlocksTheCheckpoint) {
 TEST(CheckpointTracker, FilesAreIndependentAndSerializeRoundTrips) {
     CheckpointTracker t;
     t.track({1, 2}, "/a.log", 5);
-    t.track({1, 3}, "/b c.log", 7);
+    t.track({1, 3}, "/b c.log", 7, Fingerprint{256, 12345678901234567ull});
     t.emitted({1, 2}, 1, 50);
     t.emitted({1, 3}, 2, 70);
     t.acked(2, true);
     EXPECT_EQ(t.committed({1, 2}), 5u);
     EXPECT_EQ(t.committed({1, 3}), 70u);
     const auto parsed = CheckpointTracker::parse(t.serialize());
-    EXPECT_EQ(parsed.at(FileKey{1, 2}), 5u);
-    EXPECT_EQ(parsed.at(FileKey{1, 3}), 70u);
+    EXPECT_EQ(parsed.at(FileKey{1, 2}).offset, 5u);
+    EXPECT_EQ(parsed.at(FileKey{1, 3}).offset, 70u);
+    EXPECT_TRUE(parsed.at(FileKey{1, 3}).has_fp);
+    EXPECT_EQ(parsed.at(FileKey{1, 3}).fp, (Fingerprint{256, 12345678901234567ull}));
+    // The form written before fingerprints still reads.
+    const auto old = CheckpointTracker::parse("1 2 99 /var/log/a b.log\n");
+    EXPECT_EQ(old.at(FileKey{1, 2}).offset, 99u);
+    EXPECT_FALSE(old.at(FileKey{1, 2}).has_fp);
     t.reset({1, 3}, 0);
     EXPECT_EQ(t.committed({1, 3}), 0u);
     EXPECT_TRUE(CheckpointTracker::parse("garbage\n1 2\n\n").empty());
@@ -65,7 +71,7 @@ TEST(CheckpointFile, ShorterTextNeverLeavesOldBytesThatParse) {
         ASSERT_TRUE(f.write("1 2 350 /a\n"));
         const auto parsed = CheckpointTracker::parse(f.read());
         ASSERT_EQ(parsed.size(), 1u);
-        EXPECT_EQ(parsed.at(FileKey{1, 2}), 350u);
+        EXPECT_EQ(parsed.at(FileKey{1, 2}).offset, 350u);
     }
     std::remove(tmpl);
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,6 +109,40 @@ TEST_F(FileInputTest, CheckpointResumesAfterRestart) {
     EXPECT_EQ(h.wait_for_events(11, std::chrono::milliseconds(200)), 10u);
     h.stop();
     EXPECT_EQ(h.bodies(), lines(50, 60));
+}
+
+TEST_F(FileInputTest, AReusedInodeIsANewFile) {
+    // A checkpoint for this device and inode whose first bytes were different:
+    // the inode belonged to a deleted file, this one is read from its start.
+    append("a.log", text(lines(0, 5)));
+    struct stat st {};
+    ASSERT_EQ(::stat(path("a.log").c_str(), &st), 0);
+    const std::string key = std::to_string(st.st_dev) + " " + std::to_string(st.st_ino);
+    std::ofstream(state_ + "/checkpoints") << key << " 14 fp=10:12345 " << path("a.log") << "\n";
+    StageHarness h(WEIR_TEST_PLUGIN, options(), state_);  // not read_from_head: only a new file is read whole
+    h.start();
+    ASSERT_EQ(h.wait_for_events(5), 5u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), lines(0, 5));
+}
+
+TEST_F(FileInputTest, AMatchingFingerprintResumes) {
+    append("a.log", text(lines(0, 5)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(5), 5u);
+        h.stop();
+    }
+    std::string saved;
+    std::getline(std::ifstream(state_ + "/checkpoints"), saved);
+    EXPECT_NE(saved.find(" fp=35:"), std::string::npos) << saved;  // five lines: 35 bytes, all in the fingerprint
+    append("a.log", text(lines(5, 8)));
+    StageHarness h(WEIR_TEST_PLUGIN, options(), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(3), 3u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), lines(5, 8));
 }
 
 TEST_F(FileInputTest, UnacknowledgedLinesAreReadAgain) {
