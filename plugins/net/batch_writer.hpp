@@ -45,12 +45,17 @@ public:
         const size_t i = batch_.add(text, time_ns, truncated ? static_cast<uint32_t>(WEIR_EVENT_TRUNCATED) : 0u);
         if (truncated) ctx_.count_error("truncated");
         if (!source_key_.empty()) {
-            if (source_in_batch_.data() == nullptr) {  // once per batch: the events borrow it
-                char* p = batch_.alloc(source_.size() + 1);
-                std::memcpy(p, source_.data(), source_.size());
-                source_in_batch_ = std::string_view(p, source_.size());
+            if (source_in_batch_.data() == nullptr) {
+                // Key and value copied into the batch once; every event borrows
+                // them (a borrowed key must outlive the batch too: this writer
+                // dies with its connection while the batch may still be in flight).
+                char* p = batch_.alloc(source_key_.size() + source_.size() + 1);
+                std::memcpy(p, source_key_.data(), source_key_.size());
+                std::memcpy(p + source_key_.size(), source_.data(), source_.size());
+                key_in_batch_ = std::string_view(p, source_key_.size());
+                source_in_batch_ = std::string_view(p + source_key_.size(), source_.size());
             }
-            batch_[i].fields().set(source_key_, source_in_batch_, WEIR_PUT_APPEND | WEIR_ADD_BORROW);
+            batch_[i].fields().set(key_in_batch_, source_in_batch_, WEIR_PUT_APPEND | WEIR_ADD_BORROW);
         }
         if (ctx_.batch_full(batch_)) {
             if (blocking_)
@@ -97,6 +102,7 @@ private:
     std::string source_key_;
     bool blocking_;
     std::string source_;
+    std::string_view key_in_batch_;
     std::string_view source_in_batch_;
     weir::OwnedBatch batch_;
 };

@@ -77,7 +77,8 @@ public:
                 if (!nl) {
                     buf_.append(d.data() + i, n - i);
                     i = n;
-                    if (buf_.size() > max_) {
+                    // One byte more than the limit may still be the '\r' of "\r\n".
+                    if (buf_.size() > max_ + 1) {
                         msg(std::string_view(buf_).substr(0, max_), true);
                         buf_.clear();
                         state_ = State::SkipLine;

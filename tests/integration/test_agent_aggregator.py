@@ -240,3 +240,40 @@ def test_refused_requests_are_dropped_and_counted(tmp_path):
     finally:
         ag.cleanup()
         agg.cleanup()
+
+
+def test_https_with_client_certificates(tmp_path):
+    from weirtest import SOURCE_DIR
+    tls = os.path.join(SOURCE_DIR, "tests", "data", "tls")
+    port = free_port()
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    agg = aggregator(port, f"""    tls: true
+    tls_cert_file: {json.dumps(os.path.join(tls, "server.pem"))}
+    tls_key_file: {json.dumps(os.path.join(tls, "server.key"))}
+    tls_ca_file: {json.dumps(os.path.join(tls, "ca.pem"))}
+    tls_verify_client: true""")
+    ag = Daemon({"agent.yaml": f"""
+name: agent
+inputs:
+  - {{type: file, name: app, paths: [{json.dumps(str(log_dir / "*.log"))}], read_from_head: true}}
+outputs:
+  - type: http
+    name: ship
+    url: https://localhost:{port}/v1/logs
+    batch_timeout: 100ms
+    retry_initial: 200ms
+    tls_ca_file: {json.dumps(os.path.join(tls, "ca.pem"))}
+    tls_cert_file: {json.dumps(os.path.join(tls, "client.pem"))}
+    tls_key_file: {json.dumps(os.path.join(tls, "client.key"))}
+"""})
+    try:
+        agg.start()
+        agg.listen_port("api", scheme="https")
+        ag.start()
+        write_lines(str(log_dir / "app.log"), 0, 500)
+        wait_until(lambda: len(delivered(agg)) >= 500, message="500 lines over mutual TLS")
+        assert delivered(agg) == list(range(500))
+    finally:
+        ag.cleanup()
+        agg.cleanup()

@@ -140,7 +140,9 @@ def test_gzip_bomb_is_refused_without_memory_growth(gateway):
     status, reply, _ = c.post(bomb, encoding="gzip")
     assert status == 413 and "decompressed" in reply["error"], reply
     grown_mib = (d.peak_rss_kib() - before) / 1024
-    assert grown_mib < 16, f"peak RSS grew {grown_mib:.1f} MiB for a 4 MiB limit"
+    # (AddressSanitizer keeps freed memory in quarantine: no memory figure there.)
+    if os.environ.get("WEIR_SANITIZED") != "1":
+        assert grown_mib < 16, f"peak RSS grew {grown_mib:.1f} MiB for a 4 MiB limit"
     assert metric(d.metrics(), "weir_errors_total", reason="decompressed_too_large") == 1
     # The daemon still serves.
     assert c.post(ndjson([ev("after the bomb")]))[0] == 202

@@ -135,7 +135,7 @@ enum {
 
 /* Flags for event_add and put. */
 enum {
-    WEIR_ADD_BORROW = 1u << 0, /* the bytes already live in this batch (batch_alloc) or are static: no copy */
+    WEIR_ADD_BORROW = 1u << 0, /* the bytes (for put: the key's too) already live in this batch (batch_alloc) or are static: no copy */
     WEIR_PUT_APPEND = 1u << 1  /* the caller guarantees the key is new in this object: skip the lookup */
 };
 
