@@ -126,7 +126,7 @@ public:
             had = true;
         } else if (state_ == State::Length) {
             const std::string digits = std::to_string(length_);
-            msg(std::string_view(digits), false);
+            emit_line(digits, msg);  // (cut to the limit like any line)
             had = true;
         }
         buf_.clear();

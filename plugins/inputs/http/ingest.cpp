@@ -101,8 +101,7 @@ Format format_of(std::string_view content_type) {
 }
 
 Ingester::Ingester(const weir_host_api* host, IngestSettings settings)
-    : h_(host),
-      s_(std::move(settings)),
+    : s_(std::move(settings)),
       engine_(host, s_.message_key, s_.time_key, false),
       weir_engine_(host, s_.message_key, "@timestamp", false) {}
 

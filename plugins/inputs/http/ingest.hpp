@@ -57,7 +57,6 @@ private:
     void text(weir::Batch& batch, std::string_view body, int64_t now_ns, IngestResult& r);
     const char* check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail) const;
 
-    const weir_host_api* h_;
     IngestSettings s_;
     weir::json::Engine engine_;
     weir::json::Engine weir_engine_;  // entries from another Weir carry their time in @timestamp
