@@ -20,6 +20,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -213,8 +214,15 @@ private:
         }
         if (path != s().path) return refuse(404, "not_found", "no such path; POST events to " + s().path);
         if (req.method() != http::verb::post) return refuse(405, "method_not_allowed", "use POST");
-        if (auto len = parser_->content_length(); len && *len > s().max_body)
+        const auto len = parser_->content_length();
+        if (len && *len > s().max_body)
             return refuse(413, "body_too_large", "body is larger than " + std::to_string(s().max_body) + " bytes");
+        // Beast reads at most what the buffer has room for, and the body is
+        // moved out as it comes: without room made now a large body arrives
+        // in 512-byte reads. (Small requests keep small buffers.)
+        const size_t expected = len ? static_cast<size_t>(*len) : (req.chunked() ? 64 * 1024 : 0);
+        if (expected > 4096 && buffer_.capacity() < std::min<size_t>(expected, 64 * 1024))
+            buffer_.reserve(std::min<size_t>(expected, 64 * 1024));
         if (in_.auth_required()) {
             const auto auth = req[http::field::authorization];
             switch (in_.authenticate(std::string_view(auth.data(), auth.size()), key_)) {
@@ -320,14 +328,27 @@ private:
         });
     }
 
+    /// The tenant and the client's address on every event. The JSON mapping
+    /// left out any field of those names the client sent, so these are
+    /// appended without a lookup, borrowing one copy in the batch.
     void stamp(weir::OwnedBatch& batch) {
         const bool tenant = has_key_ && !s().tenant_key.empty();
         const bool source = !s().source_key.empty();
         if (!tenant && !source) return;
+        auto in_batch = [&](std::string_view text) {
+            char* p = batch.alloc(text.size() + 1);
+            std::memcpy(p, text.data(), text.size());
+            return std::string_view(p, text.size());
+        };
+        const std::string_view tk = tenant ? in_batch(s().tenant_key) : std::string_view{};
+        const std::string_view tv = tenant ? in_batch(key_.tenant) : std::string_view{};
+        const std::string_view sk = source ? in_batch(s().source_key) : std::string_view{};
+        const std::string_view sv = source ? in_batch(peer_) : std::string_view{};
+        constexpr uint32_t flags = WEIR_PUT_APPEND | WEIR_ADD_BORROW;
         for (weir::Event ev : batch) {
             auto f = ev.fields();
-            if (tenant) f.set(s().tenant_key, key_.tenant);  // replaces what the client said
-            if (source) f.set(s().source_key, peer_);
+            if (tenant) f.set(tk, tv, flags);
+            if (source) f.set(sk, sv, flags);
         }
     }
 
@@ -427,6 +448,8 @@ weir::http_input::IngestSettings ingest_settings(const weir::Options& opts) {
     s.level_key = std::string(opts.str("level_key"));
     s.max_message = static_cast<size_t>(opts.size("max_message_size"));
     s.max_future_ns = opts.duration_ns("max_future");
+    for (const char* k : {"tenant_key", "source_address_key"})
+        if (!opts.str(k).empty()) s.reserved.emplace_back(opts.str(k));
     if (s.message_key.empty()) throw weir::ConfigError("message_key must not be empty");
     if (s.max_message == 0) throw weir::ConfigError("max_message_size must be at least 1 byte");
     if (s.max_future_ns < 0) throw weir::ConfigError("max_future must not be negative");

@@ -103,9 +103,13 @@ Format format_of(std::string_view content_type) {
 Ingester::Ingester(const weir_host_api* host, IngestSettings settings)
     : s_(std::move(settings)),
       engine_(host, s_.message_key, s_.time_key, false),
-      weir_engine_(host, s_.message_key, "@timestamp", false) {}
+      weir_engine_(host, s_.message_key, "@timestamp", false) {
+    engine_.set_reserved(s_.reserved);
+    weir_engine_.set_reserved(s_.reserved);
+}
 
-const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail) const {
+const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail,
+                            std::optional<int64_t>& time) const {
     simdjson::dom::element v;
     if (obj.at_key(s_.message_key).get(v) != simdjson::SUCCESS) return "message is missing";
     if (!v.is_string()) return "message must be a string";
@@ -119,6 +123,7 @@ const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, st
         (s_.time_key != "@timestamp" && obj.at_key("@timestamp").get(v) == simdjson::SUCCESS)) {
         const auto t = weir::json::Engine::parse_time(v);
         if (!t) return "timestamp is not a time (ISO 8601 or Unix epoch expected)";
+        time = t;
         if (*t > now_ns + s_.max_future_ns) {
             detail = "timestamp is more than " + human_duration(s_.max_future_ns) + " in the future";
             return nullptr;
@@ -144,7 +149,8 @@ void Ingester::object(weir::Batch& batch, const simdjson::dom::element& e, size_
         return;
     }
     std::string detail;
-    const char* why = check(obj, now_ns, detail);
+    std::optional<int64_t> time;
+    const char* why = check(obj, now_ns, detail, time);
     if (why == nullptr || *why != '\0') {
         r.errors.push_back({index, why ? std::string(why) : std::move(detail)});
         return;
@@ -154,7 +160,7 @@ void Ingester::object(weir::Batch& batch, const simdjson::dom::element& e, size_
     simdjson::dom::element ignored;
     const bool weir_time = s_.time_key != "@timestamp" && obj.at_key(s_.time_key).get(ignored) != simdjson::SUCCESS &&
                            obj.at_key("@timestamp").get(ignored) == simdjson::SUCCESS;
-    (weir_time ? weir_engine_ : engine_).fill(batch.raw(), i, obj, bad_time);
+    (weir_time ? weir_engine_ : engine_).fill(batch.raw(), i, obj, bad_time, {}, time);
     ++r.accepted;
 }
 

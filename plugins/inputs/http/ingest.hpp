@@ -8,6 +8,7 @@
 #include <weir/sdk.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,7 @@ struct IngestSettings {
     std::string time_key = "timestamp";
     std::string level_key = "level";
     size_t max_message = 64 * 1024;
+    std::vector<std::string> reserved;  // fields the input stamps itself (tenant, source address)
     int64_t max_future_ns = 10LL * 60 * 1'000'000'000;
 };
 
@@ -55,7 +57,8 @@ private:
     void object(weir::Batch& batch, const simdjson::dom::element& e, size_t index, int64_t now_ns, IngestResult& r);
     void ndjson(weir::Batch& batch, size_t size, int64_t now_ns, IngestResult& r);
     void text(weir::Batch& batch, std::string_view body, int64_t now_ns, IngestResult& r);
-    const char* check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail) const;
+    const char* check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail,
+                      std::optional<int64_t>& time) const;
 
     IngestSettings s_;
     weir::json::Engine engine_;

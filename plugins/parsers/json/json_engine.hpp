@@ -40,13 +40,16 @@ public:
     /// Sets the fields of event i from an object parsed elsewhere (the http
     /// input parses a whole request at once): the message field becomes the
     /// body, the time field the event time; `raw`, if not empty, goes to _raw.
-    void fill(weir_batch* b, size_t i, const simdjson::dom::object& obj, size_t& bad_time, std::string_view raw = {}) {
+    /// `known_time`: the time field's value already parsed by the caller.
+    void fill(weir_batch* b, size_t i, const simdjson::dom::object& obj, size_t& bad_time, std::string_view raw = {},
+              std::optional<int64_t> known_time = std::nullopt) {
         const weir_node root = h_->event_fields(b, i);
         if (!raw.empty()) put_string(b, root, "_raw", raw);
         bool has_message = false;
         for (auto field : obj) {
             const std::string_view key = field.key;
             const simdjson::dom::element v = field.value;
+            if (!reserved_.empty() && is_reserved(key)) continue;  // the caller sets these itself
             if (key == message_key_ && v.is_string()) {
                 const std::string_view s = v.get_string().value_unsafe();
                 h_->event_set_body(b, i, s.data(), s.size(), 0);
@@ -54,7 +57,7 @@ public:
                 continue;
             }
             if (key == time_key_) {
-                if (auto t = parse_time(v)) {
+                if (auto t = known_time ? known_time : parse_time(v)) {
                     h_->event_set_time(b, i, *t);
                     continue;
                 }
@@ -65,6 +68,9 @@ public:
         // No message field: everything the line said is in the fields now.
         if (!has_message) h_->event_set_body(b, i, "", 0, WEIR_ADD_BORROW);
     }
+
+    /// Keys left out of the fields (the caller stamps its own values on them).
+    void set_reserved(std::vector<std::string> keys) { reserved_ = std::move(keys); }
 
     /// A JSON time value: an ISO 8601 string or a Unix epoch number (s, ms, µs or ns).
     static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
@@ -78,6 +84,12 @@ public:
     }
 
 private:
+    bool is_reserved(std::string_view key) const {
+        for (const auto& r : reserved_)
+            if (key == r) return true;
+        return false;
+    }
+
     void put_string(weir_batch* b, weir_node parent, std::string_view key, std::string_view s) {
         weir_value val{};
         val.type = WEIR_VAL_STRING;
@@ -136,6 +148,7 @@ private:
     std::string message_key_;
     std::string time_key_;
     bool keep_raw_;
+    std::vector<std::string> reserved_;
     simdjson::dom::parser parser_;
     std::vector<char> buffer_;
 };
