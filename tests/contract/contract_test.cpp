@@ -96,6 +96,8 @@ std::string valid_options(const std::string& id) {
         {"input_tcp", R"({listen: "127.0.0.1:0"})"},
         {"input_udp", R"({listen: "127.0.0.1:0"})"},
         {"input_http", R"({listen: "127.0.0.1:0"})"},
+        {"filter_drop", R"({condition: 'level:debug OR "health check"'})"},
+        {"filter_keep", R"({condition: 'status>=500 OR level:(error OR fatal)'})"},
     };
     if (id == "output_http")
         return "{url: \"http://127.0.0.1:" + std::to_string(http_sink_port()) + "/v1/logs\", batch_timeout: 10ms}";

@@ -2,12 +2,17 @@
 // No exception may leave these functions.
 #include "host_context.hpp"
 
+#include <weir/condition/condition.hpp>
 #include <weir/config/options.hpp>
 #include <weir/event/batch.hpp>
 
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <system_error>
+
+struct weir_condition {};
 
 namespace weir::runtime {
 namespace {
@@ -155,6 +160,47 @@ void h_batch_set_stream(weir_batch* b, const char* name, size_t len) noexcept {
 }
 int32_t h_batch_flush(const weir_batch* b) noexcept { return from_c(b)->flush; }
 
+// A weir_condition is a condition::Condition (the C type is opaque to plugins).
+struct ConditionHandle : weir_condition {
+    condition::Condition c;
+};
+
+weir_condition* h_condition_compile(const char* text, size_t len, char* err, size_t cap) noexcept {
+    try {
+        auto h = std::make_unique<ConditionHandle>();
+        h->c = condition::Condition::compile(std::string_view(text ? text : "", text ? len : 0));
+        return h.release();
+    } catch (const std::exception& e) {
+        if (err && cap) {
+            std::strncpy(err, e.what(), cap - 1);
+            err[cap - 1] = '\0';
+        }
+    } catch (...) {
+    }
+    return nullptr;
+}
+int32_t h_condition_matches(const weir_condition* c, const weir_batch* b, size_t i) noexcept {
+    const auto* batch = from_c(b);
+    if (!c || i >= batch->size()) return 0;
+    return static_cast<const ConditionHandle*>(c)->c.matches(*batch, i) ? 1 : 0;
+}
+size_t h_condition_drop(const weir_condition* c, weir_batch* b, int32_t drop_matching) noexcept {
+    if (!c) return 0;
+    auto* batch = from_c(b);
+    const auto& cond = static_cast<const ConditionHandle*>(c)->c;
+    size_t n = 0;
+    for (size_t i = 0; i < batch->size(); ++i) {
+        auto& ev = batch->event(i);
+        if ((ev.flags & WEIR_EVENT_DROPPED) != 0) continue;
+        if (cond.matches(*batch, i) == (drop_matching != 0)) {
+            ev.flags |= WEIR_EVENT_DROPPED;
+            ++n;
+        }
+    }
+    return n;
+}
+void h_condition_free(weir_condition* c) noexcept { delete static_cast<ConditionHandle*>(c); }
+
 const weir_host_api kHostApi = [] {
     weir_host_api h{};
     h.abi_version = WEIR_ABI_VERSION;
@@ -197,6 +243,10 @@ const weir_host_api kHostApi = [] {
     h.batch_stream = h_batch_stream;
     h.batch_set_stream = h_batch_set_stream;
     h.batch_flush = h_batch_flush;
+    h.condition_compile = h_condition_compile;
+    h.condition_matches = h_condition_matches;
+    h.condition_drop = h_condition_drop;
+    h.condition_free = h_condition_free;
     return h;
 }();
 

@@ -155,6 +155,7 @@ enum { WEIR_LOG_ERROR = 0, WEIR_LOG_WARN = 1, WEIR_LOG_INFO = 2, WEIR_LOG_DEBUG 
 typedef struct weir_batch weir_batch;     /* a batch of events; owns their memory */
 typedef struct weir_ctx weir_ctx;         /* the host side of one plugin instance */
 typedef struct weir_options weir_options; /* validated options of one instance */
+typedef struct weir_condition weir_condition; /* a compiled condition (see condition_compile) */
 
 /**
  * Services the host offers to plugins. Passed to `create`; valid for the whole
@@ -263,6 +264,24 @@ typedef struct weir_host_api {
     void (*batch_set_stream)(weir_batch* b, const char* name, size_t len);
     /** For ordered parsers: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL. */
     int32_t (*batch_flush)(const weir_batch* b);
+
+    /* -- conditions (present when struct_size covers them): any thread ---- */
+    /**
+     * Compiles a condition of Weir's condition language (words, "phrases",
+     * field:value, field:prefix*, status>=500, field:(a OR b), _exists_:f,
+     * dotted paths, AND/OR/NOT, parentheses). Returns NULL on a syntax
+     * error, with a one-line message naming the position in `err`. The
+     * handle may be used from any thread at once; free it with condition_free.
+     */
+    weir_condition* (*condition_compile)(const char* text, size_t len, char* err, size_t err_cap);
+    /** Non-zero if event i of the batch matches. */
+    int32_t (*condition_matches)(const weir_condition* c, const weir_batch* b, size_t i);
+    /**
+     * Flags as dropped every event that matches (drop_matching non-zero) or
+     * that does not (zero); returns how many it flagged. One call per batch.
+     */
+    size_t (*condition_drop)(const weir_condition* c, weir_batch* b, int32_t drop_matching);
+    void (*condition_free)(weir_condition* c);
 } weir_host_api;
 
 /* Descriptor flags. */

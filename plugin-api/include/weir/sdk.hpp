@@ -400,6 +400,35 @@ private:
     weir_ctx* c_;
 };
 
+/// A compiled condition of Weir's condition language (see
+/// docs/conditions.md), compiled by the host. Build it in a constructor: a
+/// syntax error is a ConfigError naming the position.
+class Condition {
+public:
+    Condition(const Context& ctx, std::string_view text, std::string_view option = "condition") : h_(ctx.host()) {
+        if (h_->struct_size < offsetof(weir_host_api, condition_free) + sizeof(h_->condition_free))
+            throw ConfigError("this weir is too old for conditions");
+        char err[512] = {};
+        c_ = h_->condition_compile(text.data(), text.size(), err, sizeof err);
+        if (!c_) throw ConfigError(std::string(option) + ": " + err);
+    }
+    ~Condition() {
+        if (c_) h_->condition_free(c_);
+    }
+    Condition(const Condition&) = delete;
+    Condition& operator=(const Condition&) = delete;
+    Condition(Condition&& o) noexcept : h_(o.h_), c_(o.c_) { o.c_ = nullptr; }
+
+    bool matches(const Batch& b, size_t i) const { return h_->condition_matches(c_, b.raw(), i) != 0; }
+    /// Drops every event that matches (or, with `drop_matching` false, that
+    /// does not); returns how many. One call for the whole batch.
+    size_t drop(Batch& b, bool drop_matching) const { return h_->condition_drop(c_, b.raw(), drop_matching ? 1 : 0); }
+
+private:
+    const weir_host_api* h_;
+    weir_condition* c_ = nullptr;
+};
+
 // ---- plugin base classes ----------------------------------------------------------
 
 class PluginBase {
