@@ -303,6 +303,18 @@ void BM_KeepFilterStage(benchmark::State& state) {
     run_filter(state, "keep.so", "{condition: 'level:(warn OR error) OR latency_ms>=1500 OR \"id=0\"'}");
 }
 BENCHMARK(BM_KeepFilterStage);
+void BM_SampleFilterStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10}"); }
+BENCHMARK(BM_SampleFilterStage);
+void BM_SampleByKeyStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10, key: user_id}"); }
+BENCHMARK(BM_SampleByKeyStage);
+void BM_ThrottleFilterStage(benchmark::State& state) {
+    run_filter(state, "throttle.so", "{limit: 1000, window: 1s, key: service}");
+}
+BENCHMARK(BM_ThrottleFilterStage);
+void BM_ThrottleTemplateStage(benchmark::State& state) {
+    run_filter(state, "throttle.so", "{limit: 1000, window: 1s, key: message, key_template: true}");
+}
+BENCHMARK(BM_ThrottleTemplateStage);
 
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
