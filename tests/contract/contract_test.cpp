@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <filesystem>
@@ -99,6 +100,14 @@ std::string valid_options(const std::string& id) {
         {"filter_drop", R"({condition: 'level:debug OR "health check"'})"},
         {"filter_keep", R"({condition: 'status>=500 OR level:(error OR fatal)'})"},
     };
+    if (id == "filter_lookup") {
+        static const std::string table = [] {
+            const std::string path = "/tmp/weir-contract-lookup-" + std::to_string(::getpid()) + ".csv";
+            std::ofstream(path) << "id,plan\n1,pro\n";
+            return path;
+        }();
+        return "{file: \"" + table + "\", key: id}";
+    }
     if (id == "output_http")
         return "{url: \"http://127.0.0.1:" + std::to_string(http_sink_port()) + "/v1/logs\", batch_timeout: 10ms}";
     auto it = known.find(id);
