@@ -315,6 +315,28 @@ void BM_ThrottleTemplateStage(benchmark::State& state) {
     run_filter(state, "throttle.so", "{limit: 1000, window: 1s, key: message, key_template: true}");
 }
 BENCHMARK(BM_ThrottleTemplateStage);
+void BM_RedactStage(benchmark::State& state) {
+    run_filter(state, "redact.so",
+               "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6], fields: [user_id]}");
+}
+BENCHMARK(BM_RedactStage);
+// The same detectors on whole ~190-byte lines (the body is the raw line).
+void BM_RedactRawLineStage(benchmark::State& state) {
+    weir::runtime::testing::StageHarness filter(std::string(WEIR_PLUGIN_DIR) + "/redact.so",
+                                                "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6]}");
+    weir::event::Batch b;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        fill(b);
+        state.ResumeTiming();
+        filter.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(lines().size()));
+    state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(total_bytes()));
+}
+BENCHMARK(BM_RedactRawLineStage);
 
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;
