@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -337,6 +338,40 @@ void BM_RedactRawLineStage(benchmark::State& state) {
     state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(total_bytes()));
 }
 BENCHMARK(BM_RedactRawLineStage);
+// GeoIP on the events' client_ip (10.x addresses are private: rewritten to
+// public test addresses first). Warm: 4 distinct addresses; cold: no cache.
+void run_geoip(benchmark::State& state, const char* cache) {
+    const std::string data = WEIR_SOURCE_DIR "/plugins/filters/geoip/tests/data/";
+    weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::runtime::testing::StageHarness filter(
+        std::string(WEIR_PLUGIN_DIR) + "/geoip.so",
+        "{city_database: \"" + data + "GeoIP2-City-Test.mmdb\", asn_database: \"" + data +
+            "GeoLite2-ASN-Test.mmdb\", cache_size: " + cache + "}");
+    static const char* ips[] = {"81.2.69.142", "89.160.20.112", "216.160.83.56", "2001:480:10::1"};
+    weir::event::Batch b;
+    size_t events = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        b.clear();
+        fill(b);
+        parser.process(b);
+        for (size_t i = 0; i < b.size(); ++i) {
+            weir_value v{};
+            v.type = WEIR_VAL_STRING;
+            v.as.s = weir_str{ips[i % 4], std::strlen(ips[i % 4])};
+            b.put(b.event(i).root, "client_ip", v, 0);
+        }
+        events += b.size();
+        state.ResumeTiming();
+        filter.process(b);
+        benchmark::DoNotOptimize(b.size());
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(events));
+}
+void BM_GeoipWarmStage(benchmark::State& state) { run_geoip(state, "4096"); }
+BENCHMARK(BM_GeoipWarmStage);
+void BM_GeoipUncachedStage(benchmark::State& state) { run_geoip(state, "0"); }
+BENCHMARK(BM_GeoipUncachedStage);
 
 void BM_BatchFill(benchmark::State& state) {
     weir::event::Batch b;

@@ -99,6 +99,7 @@ std::string valid_options(const std::string& id) {
         {"input_http", R"({listen: "127.0.0.1:0"})"},
         {"filter_drop", R"({condition: 'level:debug OR "health check"'})"},
         {"filter_keep", R"({condition: 'status>=500 OR level:(error OR fatal)'})"},
+        {"filter_geoip", "{city_database: \"" WEIR_SOURCE_DIR "/plugins/filters/geoip/tests/data/GeoIP2-City-Test.mmdb\"}"},
     };
     if (id == "filter_lookup") {
         static const std::string table = [] {
