@@ -34,6 +34,10 @@ constexpr Target kTargets[] = {
     {"applog", "applog", "{timezone: '+05:30'}"},
     {"auto", "auto", ""},
     {"multiline", "multiline", "{preset: python, start: '^[0-9]', max_lines: 5, max_bytes: 200}"},
+    // A filter, on raw lines: every detector rewrites (the IPs by keyed hash).
+    {"redact", "redact",
+     "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6], ip_action: hash, hash_key: k, "
+     "patterns: ['(?i)ssn:? *(\\d{3})-\\d{2}-\\d{4}=>SSN \\1-**-****']}"},
 };
 
 std::unique_ptr<weir::runtime::testing::StageHarness> harness;

@@ -103,12 +103,14 @@ public:
                 cache_generation_ = generation_;
             }
         }
+        uint64_t enriched = 0;
         for (weir::Event ev : batch) {
             weir::Object f = ev.fields();
             const weir::Value v = f.get(field_);
             if (!v.is_string()) continue;
             const Geo* g = lookup(dbs, v.as_string());
             if (!g || !g->found) continue;
+            ++enriched;
             weir::Object geo = f.add_object(target_);
             if (!g->country_code.empty()) geo.set("country_code", g->country_code);
             if (!g->country_name.empty()) geo.set("country_name", g->country_name);
@@ -119,6 +121,7 @@ public:
             if (g->asn) geo.set_int("asn", *g->asn);
             if (!g->as_org.empty()) geo.set("as_org", g->as_org);
         }
+        if (enriched) ctx_.count_error("geoip_enriched", enriched);  // changed events, counted once per batch
     }
 
 private:

@@ -149,6 +149,7 @@ public:
             t = table_;
         }
         char num[32];
+        uint64_t hits = 0;
         for (weir::Event ev : batch) {
             weir::Object f = ev.fields();
             const weir::Value v = f.get(key_);
@@ -167,6 +168,7 @@ public:
                 ctx_.count_error("lookup_miss");
                 continue;
             }
+            ++hits;
             for (size_t c = 0; c < t->columns.size(); ++c) {
                 if (it->second[c].empty()) continue;
                 name_.assign(prefix_).append(t->columns[c]);
@@ -174,6 +176,7 @@ public:
                 f.set(name_, it->second[c]);
             }
         }
+        if (hits) ctx_.count_error("lookup_hit", hits);  // changed events, counted once per batch
     }
 
 private:

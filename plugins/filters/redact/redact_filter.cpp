@@ -114,21 +114,30 @@ public:
                     ctx_.count_error("redacted_field");
                 }
             }
-            if (redact_keys_) {
-                secret_names_.clear();
-                f.for_each([&](std::string_view key, weir::Value v) {
-                    if (!v.is_null() && RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *secret_field_))
-                        secret_names_.emplace_back(key);
-                });
-                for (const auto& k : secret_names_) {
-                    f.set(k, "[REDACTED]");
-                    ctx_.count_error("redacted_field");
-                }
-            }
+            if (redact_keys_) redact_secret_fields(f, 0);
         }
     }
 
 private:
+    /// Fields named like secrets get "[REDACTED]" as their whole value, in
+    /// nested objects (and objects inside arrays) too.
+    void redact_secret_fields(weir::Object obj, int depth) {
+        if (depth > 16) return;
+        std::vector<std::string> names;
+        obj.for_each([&](std::string_view key, weir::Value v) {
+            if (v.is_object() || v.is_array()) {
+                redact_secret_fields(v.as_object(), depth + 1);
+            } else if (!key.empty() && !v.is_null() &&
+                       RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *secret_field_)) {
+                names.emplace_back(key);
+            }
+        });
+        for (const auto& k : names) {
+            obj.set(k, "[REDACTED]");
+            ctx_.count_error("redacted_field");
+        }
+    }
+
     static RE2::Options options() {
         RE2::Options o;
         o.set_log_errors(false);
@@ -236,7 +245,6 @@ private:
     std::vector<std::string> fields_;
     bool redact_keys_ = true;
     std::unique_ptr<RE2> secret_field_;
-    std::vector<std::string> secret_names_;
     std::string hash_key_;
     std::string out_, digits_;
 };

@@ -90,6 +90,34 @@ TEST(RedactFilter, FieldsSecretFieldsCustomPatternsAndHashedIps) {
     EXPECT_NE(json.find(R"("Password":"[REDACTED]")"), std::string::npos) << json;
 }
 
+TEST(RedactFilter, SecretFieldsInNestedObjectsAndArrays) {
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    Batch b;
+    const size_t i = b.add("login", 0);
+    weir_value o{};
+    o.type = WEIR_VAL_OBJECT;
+    weir_value a{};
+    a.type = WEIR_VAL_ARRAY;
+    weir_value s{};
+    s.type = WEIR_VAL_STRING;
+    const weir_node req = b.put(b.event(i).root, "request", o, 0);
+    const weir_node headers = b.put(req, "headers", o, 0);
+    s.as.s = weir_str{"abc123", 6};
+    b.put(headers, "X-Api-Key", s, 0);
+    s.as.s = weir_str{"shop.example.com", 16};
+    b.put(headers, "host", s, 0);
+    const weir_node creds = b.put(req, "users", a, 0);
+    const weir_node first = b.put(creds, "", o, 0);
+    s.as.s = weir_str{"hunter2", 7};
+    b.put(first, "password", s, 0);
+    h.process(b);
+    const std::string json(b.to_json(0));
+    EXPECT_EQ(json.find("abc123"), std::string::npos) << json;
+    EXPECT_EQ(json.find("hunter2"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("X-Api-Key":"[REDACTED]","host":"shop.example.com")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"([{"password":"[REDACTED]"}])"), std::string::npos) << json;
+}
+
 TEST(RedactFilter, BadOptions) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{detectors: [dna]}"), std::runtime_error);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{patterns: ['(unclosed=>x']}"), std::runtime_error);
