@@ -21,7 +21,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
+
+#include "../plugins/net/gzip.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -184,20 +185,6 @@ int run_syslog(const Args& a) {
 
 // ---- HTTP -------------------------------------------------------------------------
 
-std::string gzip_bytes(const std::string& in) {
-    z_stream z{};
-    deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&z, in.size()) + 32, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
-
 /// Reads one HTTP response; returns its status (0 on a broken connection).
 int read_response(int fd, std::string& buf) {
     for (;;) {
@@ -233,7 +220,7 @@ int run_http(const Args& a) {
             body += json_event(static_cast<long long>(b) * a.batch + i);
             body += '\n';
         }
-        if (a.gzip) body = gzip_bytes(body);
+        if (a.gzip) body = weir::net::gzip(body);
         std::string req = "POST " + a.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n";
         if (a.gzip) req += "Content-Encoding: gzip\r\n";
         if (!a.key.empty()) req += "Authorization: Bearer " + a.key + "\r\n";

@@ -91,6 +91,25 @@ struct Token {
     size_t pos;
 };
 
+/// The text of the quoted string starting at s[i] (a '"'), backslash
+/// escapes undone; leaves i after the closing quote.
+std::string read_quoted(std::string_view s, size_t& i) {
+    const size_t start = i++;
+    std::string text;
+    while (i < s.size()) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+            text.push_back(s[i + 1]);
+            i += 2;
+        } else if (s[i] == '"') {
+            ++i;
+            return text;
+        } else {
+            text.push_back(s[i++]);
+        }
+    }
+    throw SyntaxError("unterminated quote", start);
+}
+
 std::vector<Token> tokenize(std::string_view s) {
     std::vector<Token> out;
     size_t i = 0;
@@ -103,23 +122,8 @@ std::vector<Token> tokenize(std::string_view s) {
         } else if (c == ')') {
             out.push_back({Tok::RParen, ")", i++});
         } else if (c == '"') {
-            const size_t start = i++;
-            std::string text;
-            bool closed = false;
-            while (i < s.size()) {
-                if (s[i] == '\\' && i + 1 < s.size()) {
-                    text.push_back(s[i + 1]);
-                    i += 2;
-                } else if (s[i] == '"') {
-                    ++i;
-                    closed = true;
-                    break;
-                } else {
-                    text.push_back(s[i++]);
-                }
-            }
-            if (!closed) throw SyntaxError("unterminated quote", start);
-            out.push_back({Tok::Quoted, std::move(text), start});
+            const size_t start = i;
+            out.push_back({Tok::Quoted, read_quoted(s, i), start});
         } else {
             // A word runs to whitespace or a parenthesis; a quote right after
             // "field:" belongs to it (field:"two words").
@@ -129,24 +133,8 @@ std::vector<Token> tokenize(std::string_view s) {
                    s[i] != ')') {
                 if (s[i] == '"') {
                     if (text.empty() || text.back() != ':') throw SyntaxError("unexpected quote inside a word", i);
-                    const size_t q = i++;
-                    std::string quoted;
-                    bool closed = false;
-                    while (i < s.size()) {
-                        if (s[i] == '\\' && i + 1 < s.size()) {
-                            quoted.push_back(s[i + 1]);
-                            i += 2;
-                        } else if (s[i] == '"') {
-                            ++i;
-                            closed = true;
-                            break;
-                        } else {
-                            quoted.push_back(s[i++]);
-                        }
-                    }
-                    if (!closed) throw SyntaxError("unterminated quote", q);
                     text.push_back('\0');  // marks "the rest was quoted" for the term parser
-                    text += quoted;
+                    text += read_quoted(s, i);
                     break;
                 }
                 text.push_back(s[i++]);

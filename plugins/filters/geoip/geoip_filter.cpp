@@ -194,39 +194,42 @@ private:
         return false;
     }
 
-    void read_place(Database& db, const sockaddr_storage& ss, Geo& g, bool city) {
+    /// The database's record for the address, if it has one.
+    std::optional<MMDB_lookup_result_s> find(Database& db, const sockaddr_storage& ss) {
         int mmdb_error = 0;
         MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db.get(), reinterpret_cast<const sockaddr*>(&ss), &mmdb_error);
         if (mmdb_error != MMDB_SUCCESS) {
             ctx_.count_error("geoip_lookup_failed");
-            return;
+            return std::nullopt;
         }
-        if (!r.found_entry) return;
+        if (!r.found_entry) return std::nullopt;
+        return r;
+    }
+
+    void read_place(Database& db, const sockaddr_storage& ss, Geo& g, bool city) {
+        auto found = find(db, ss);
+        if (!found) return;
+        MMDB_lookup_result_s& r = *found;
         MMDB_entry_data_s d{};
         auto get = [&](auto... path) {
             d = MMDB_entry_data_s{};
             return MMDB_get_value(&r.entry, &d, path..., nullptr) == MMDB_SUCCESS && d.has_data;
         };
-        bool any = false;
-        if (get("country", "iso_code")) any = true, g.country_code = text_of(d);
-        if (get("country", "names", "en")) any = true, g.country_name = text_of(d);
+        if (get("country", "iso_code")) g.country_code = text_of(d);
+        if (get("country", "names", "en")) g.country_name = text_of(d);
         if (city) {
             if (get("subdivisions", "0", "iso_code")) g.subdivision = text_of(d);
-            if (get("city", "names", "en")) any = true, g.city = text_of(d);
+            if (get("city", "names", "en")) g.city = text_of(d);
             if (get("location", "latitude") && d.type == MMDB_DATA_TYPE_DOUBLE) g.latitude = d.double_value;
             if (get("location", "longitude") && d.type == MMDB_DATA_TYPE_DOUBLE) g.longitude = d.double_value;
         }
-        g.found |= any || r.found_entry;
+        g.found = true;  // a record was found, even if without the fields read here
     }
 
     void read_asn(Database& db, const sockaddr_storage& ss, Geo& g) {
-        int mmdb_error = 0;
-        MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db.get(), reinterpret_cast<const sockaddr*>(&ss), &mmdb_error);
-        if (mmdb_error != MMDB_SUCCESS) {
-            ctx_.count_error("geoip_lookup_failed");
-            return;
-        }
-        if (!r.found_entry) return;
+        auto found = find(db, ss);
+        if (!found) return;
+        MMDB_lookup_result_s& r = *found;
         MMDB_entry_data_s d{};
         if (MMDB_get_value(&r.entry, &d, "autonomous_system_number", nullptr) == MMDB_SUCCESS && d.has_data &&
             d.type == MMDB_DATA_TYPE_UINT32)

@@ -1,10 +1,11 @@
 #include "ingest.hpp"
 #include "keys.hpp"
 
+#include "../../../net/gzip.hpp"
+
 #include <weir/runtime/testing.hpp>
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <fstream>
@@ -14,19 +15,7 @@ using namespace weir::http_input;
 
 namespace {
 
-std::string gzip(const std::string& in) {
-    z_stream z{};
-    deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&z, in.size()) + 64, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    deflate(&z, Z_FINISH);
-    out.resize(z.total_out);
-    deflateEnd(&z);
-    return out;
-}
+std::string gzip(const std::string& in) { return weir::net::gzip(in, 9); }
 
 std::string write_temp(const std::string& text) {
     char name[] = "/tmp/weir-keys-XXXXXX";
