@@ -15,23 +15,18 @@ output=${OUTPUT:-null}
 workers=${WORKERS:-1}
 weir=${WEIR_BIN:-build/weir}
 work=$(mktemp -d /tmp/weir-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pid=""
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+source bench/lib.sh
 
 python3 "bench/gen_${parser}_lines.py" "$lines" > "$work/app.log"
 bytes=$(stat -c %s "$work/app.log")
-mkdir -p "$work/pipelines"
-cat > "$work/weir.yaml" <<YAML
-service:
-  admin_listen: 127.0.0.1:0
-  data_dir: $work/data
-  log_level: info
-  pipelines_dir: pipelines
-YAML
-cat > "$work/pipelines/bench.yaml" <<YAML
-name: bench
+
+start_ns=$(date +%s%N)
+weir_start "name: bench
 inputs:
   - type: file
-    paths: ["$work/app.log"]
+    paths: [\"$work/app.log\"]
     read_from_head: true
 parser:
   type: $parser
@@ -39,44 +34,15 @@ outputs:
   - type: $output
 workers: $workers
 ${QUEUE_EVENTS:+queue:
-  max_events: $QUEUE_EVENTS}
-YAML
-
-start_ns=$(date +%s%N)
-"$weir" run --config "$work/weir.yaml" > /dev/null 2> "$work/stderr.log" &
-pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port=$(grep -o 'component=admin msg="listening on http://127.0.0.1:[0-9]*' "$work/stderr.log" | grep -o '[0-9]*$' || true)
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/stderr.log" >&2; exit 1; }
-  sleep 0.01
-done
-[[ -n "$port" ]] || { echo "weir did not start" >&2; kill "$pid"; exit 1; }
-
-metric() {
-  curl -s "http://127.0.0.1:$port/metrics" |
-    awk '$0 ~ "^weir_events_in_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
-}
-deadline=$(( $(date +%s) + 300 ))
-while :; do
-  n=$(metric)
-  [[ "$n" -ge "$lines" ]] && break
-  if (( $(date +%s) > deadline )); then echo "timed out at $n lines" >&2; kill "$pid"; exit 1; fi
-  sleep 0.02
-done
+  max_events: $QUEUE_EVENTS}"
+wait_output "$lines" 300
 end_ns=$(date +%s%N)
-ticks=$(getconf CLK_TCK)
-read -r utime stime < <(awk '{print $14, $15}' "/proc/$pid/stat")
-peak_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-kill -TERM "$pid"
-wait "$pid" || true
+read -r cpu rss < <(proc_usage "$pid")
+kill -TERM "$pid"; wait "$pid" || true; pid=""
 
 secs=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN {printf "%.3f", (b-a)/1e9}')
-cpu=$(awk -v u="$utime" -v s="$stime" -v t="$ticks" 'BEGIN {printf "%.2f", (u+s)/t}')
 lps=$(awk -v n="$lines" -v s="$secs" 'BEGIN {printf "%d", n/s}')
 mbps=$(awk -v b="$bytes" -v s="$secs" 'BEGIN {printf "%.1f", b/s/1e6}')
-rss=$(awk -v k="$peak_kib" 'BEGIN {printf "%.1f", k/1024}')
 avg=$(awk -v b="$bytes" -v n="$lines" 'BEGIN {printf "%d", b/n}')
 echo "file -> $parser -> $output: $lines lines (${avg} bytes avg) in ${secs}s"
 echo "  ${lps} lines/s, ${mbps} MB/s, ${cpu} CPU s, peak RSS ${rss} MiB"

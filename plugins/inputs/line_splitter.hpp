@@ -72,7 +72,8 @@ private:
     void append_partial(std::string_view rest, F& line, size_t at) {
         if (discarding_) return;
         partial_.append(rest);
-        if (partial_.size() > max_line_) {
+        // With newlines, one byte over the limit may still be the '\r' of "\r\n".
+        if (partial_.size() > max_line_ + (delim_ == '\n' ? 1 : 0)) {
             // Too long already: hand on the first max_line bytes, skip the rest of the line.
             line(std::string_view(partial_).substr(0, max_line_), true, at + rest.size());
             partial_.clear();

@@ -277,3 +277,27 @@ outputs:
     finally:
         ag.cleanup()
         agg.cleanup()
+
+
+def test_json_array_bodies_without_compression_and_extra_headers(tmp_path):
+    # The aggregator wants a key; the agent sends it through `headers`.
+    import hashlib
+    port = free_port()
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(f"keys: [{{tenant: edge, sha256: {hashlib.sha256(b'hdr-key').hexdigest()}}}]\n")
+    agg = aggregator(port, f"    api_keys_file: {json.dumps(str(keys))}")
+    ag = agent(port, str(log_dir),
+               "    format: json_array\n    compression: none\n    headers: ['Authorization: Bearer hdr-key']\n")
+    try:
+        agg.start()
+        agg.listen_port("api", scheme="http")
+        ag.start()
+        write_lines(str(log_dir / "app.log"), 0, 300)
+        wait_until(lambda: len(delivered(agg)) >= 300, message="300 lines as JSON arrays")
+        assert delivered(agg) == list(range(300))
+        assert {e["tenant"] for e in agg.stdout_json()} == {"edge"}
+    finally:
+        ag.cleanup()
+        agg.cleanup()

@@ -356,3 +356,27 @@ def test_slow_loris_is_cut_off(gateway):
     assert time.monotonic() - start < 5
     wait_until(lambda: metric(d.metrics(), "weir_errors_total", reason="read_timeout") >= 1,
                message="read_timeout counted")
+
+
+def test_custom_message_time_and_level_keys(tmp_path):
+    d = Daemon({"keys.yaml": """
+name: custom
+inputs:
+  - {type: http, name: api, listen: "127.0.0.1:0", message_key: msg, time_key: ts, level_key: severity}
+outputs:
+  - type: stdout
+"""})
+    try:
+        d.start()
+        c = Client(d.listen_port("api", scheme="http"))
+        body = ndjson([{"msg": "custom keys", "ts": 1764410400, "severity": "warning"},
+                       {"msg": "bad level", "severity": "loud"}])
+        status, reply, _ = c.post(body, key=None)
+        assert status == 400 and reply["accepted"] == 1, reply
+        assert reply["errors"] == [{"index": 1, "error": "level 'loud' is not a known level"}]
+        [e] = d.stdout_json()
+        assert e["message"] == "custom keys"
+        assert e["@timestamp"].startswith("2025-11-29T10:00:00")
+        assert "ts" not in e
+    finally:
+        d.cleanup()

@@ -108,36 +108,32 @@ Ingester::Ingester(const weir_host_api* host, IngestSettings settings)
     weir_engine_.set_reserved(s_.reserved);
 }
 
-const char* Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail,
-                            std::optional<int64_t>& time) const {
+bool Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& error, Checked& out) const {
     simdjson::dom::element v;
-    if (obj.at_key(s_.message_key).get(v) != simdjson::SUCCESS) return "message is missing";
-    if (!v.is_string()) return "message must be a string";
+    if (obj.at_key(s_.message_key).get(v) != simdjson::SUCCESS) return (error = "message is missing"), false;
+    if (!v.is_string()) return (error = "message must be a string"), false;
     const std::string_view msg = v.get_string().value_unsafe();
-    if (msg.empty()) return "message is empty";
-    if (msg.size() > s_.max_message) {
-        detail = "message is longer than " + std::to_string(s_.max_message) + " bytes";
-        return nullptr;
+    if (msg.empty()) return (error = "message is empty"), false;
+    if (msg.size() > s_.max_message)
+        return (error = "message is longer than " + std::to_string(s_.max_message) + " bytes"), false;
+    bool has_time = obj.at_key(s_.time_key).get(v) == simdjson::SUCCESS;
+    if (!has_time && s_.time_key != "@timestamp" && obj.at_key("@timestamp").get(v) == simdjson::SUCCESS) {
+        has_time = true;
+        out.weir_time = true;  // from another Weir: its time is in @timestamp
     }
-    if (obj.at_key(s_.time_key).get(v) == simdjson::SUCCESS ||
-        (s_.time_key != "@timestamp" && obj.at_key("@timestamp").get(v) == simdjson::SUCCESS)) {
-        const auto t = weir::json::Engine::parse_time(v);
-        if (!t) return "timestamp is not a time (ISO 8601 or Unix epoch expected)";
-        time = t;
-        if (*t > now_ns + s_.max_future_ns) {
-            detail = "timestamp is more than " + human_duration(s_.max_future_ns) + " in the future";
-            return nullptr;
-        }
+    if (has_time) {
+        out.time = weir::json::Engine::parse_time(v);
+        if (!out.time) return (error = "timestamp is not a time (ISO 8601 or Unix epoch expected)"), false;
+        if (*out.time > now_ns + s_.max_future_ns)
+            return (error = "timestamp is more than " + human_duration(s_.max_future_ns) + " in the future"), false;
     }
     if (obj.at_key(s_.level_key).get(v) == simdjson::SUCCESS) {
-        if (!v.is_string()) return "level must be a string";
+        if (!v.is_string()) return (error = "level must be a string"), false;
         const std::string_view lv = v.get_string().value_unsafe();
-        if (weir::level::normalize(lv) == weir::level::Level::Unknown) {
-            detail = "level '" + std::string(lv.substr(0, 40)) + "' is not a known level";
-            return nullptr;
-        }
+        if (weir::level::normalize(lv) == weir::level::Level::Unknown)
+            return (error = "level '" + std::string(lv.substr(0, 40)) + "' is not a known level"), false;
     }
-    return "";
+    return true;
 }
 
 void Ingester::object(weir::Batch& batch, const simdjson::dom::element& e, size_t index, int64_t now_ns,
@@ -148,19 +144,15 @@ void Ingester::object(weir::Batch& batch, const simdjson::dom::element& e, size_
         r.errors.push_back({index, "entry is not a JSON object"});
         return;
     }
-    std::string detail;
-    std::optional<int64_t> time;
-    const char* why = check(obj, now_ns, detail, time);
-    if (why == nullptr || *why != '\0') {
-        r.errors.push_back({index, why ? std::string(why) : std::move(detail)});
+    std::string error;
+    Checked checked;
+    if (!check(obj, now_ns, error, checked)) {
+        r.errors.push_back({index, std::move(error)});
         return;
     }
     const size_t i = batch.add({}, now_ns);
     size_t bad_time = 0;
-    simdjson::dom::element ignored;
-    const bool weir_time = s_.time_key != "@timestamp" && obj.at_key(s_.time_key).get(ignored) != simdjson::SUCCESS &&
-                           obj.at_key("@timestamp").get(ignored) == simdjson::SUCCESS;
-    (weir_time ? weir_engine_ : engine_).fill(batch.raw(), i, obj, bad_time, {}, time);
+    (checked.weir_time ? weir_engine_ : engine_).fill(batch.raw(), i, obj, bad_time, {}, checked.time);
     ++r.accepted;
 }
 

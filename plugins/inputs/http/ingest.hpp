@@ -57,8 +57,13 @@ private:
     void object(weir::Batch& batch, const simdjson::dom::element& e, size_t index, int64_t now_ns, IngestResult& r);
     void ndjson(weir::Batch& batch, size_t size, int64_t now_ns, IngestResult& r);
     void text(weir::Batch& batch, std::string_view body, int64_t now_ns, IngestResult& r);
-    const char* check(const simdjson::dom::object& obj, int64_t now_ns, std::string& detail,
-                      std::optional<int64_t>& time) const;
+    /// What validating an entry found out on the way.
+    struct Checked {
+        std::optional<int64_t> time;  // the entry's time, parsed
+        bool weir_time = false;       // it came from @timestamp (what Weir sends)
+    };
+    /// False, with `error` set, for an invalid entry.
+    bool check(const simdjson::dom::object& obj, int64_t now_ns, std::string& error, Checked& out) const;
 
     IngestSettings s_;
     weir::json::Engine engine_;

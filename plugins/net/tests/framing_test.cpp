@@ -97,3 +97,16 @@ TEST(LineSplitter, NulDelimiter) {
     s.finish([&](std::string_view t, bool, size_t) { out.emplace_back(t); });
     EXPECT_EQ(out, (std::vector<std::string>{"a\r", "b", "c"}));
 }
+
+TEST(LineSplitter, ACrlfLineAtTheLimitIsWholeWhereverTheReadsCut) {
+    // "abc\r\n" with a limit of 3: the line is "abc", not cut, however it arrives.
+    for (size_t step = 1; step <= 5; ++step) {
+        weir::inputs::LineSplitter s(3);
+        std::vector<std::pair<std::string, bool>> out;
+        const std::string data = "abc\r\nabcd\n";
+        for (size_t i = 0; i < data.size(); i += step)
+            s.feed(std::string_view(data).substr(i, step),
+                   [&](std::string_view t, bool cut, size_t) { out.emplace_back(std::string(t), cut); });
+        EXPECT_EQ(out, (std::vector<std::pair<std::string, bool>>{{"abc", false}, {"abc", true}})) << "step " << step;
+    }
+}

@@ -51,6 +51,18 @@ TEST(GeoipFilter, Ipv4Ipv6AndMappedAddresses) {
     EXPECT_EQ(enrich(h, "1.128.0.0"), R"({"asn":1221,"as_org":"Telstra Pty Ltd"})");  // only the ASN knows it
 }
 
+TEST(GeoipFilter, FieldAndTargetAreConfigurable) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{city_database: \"" + kCity + "\", field: peer, target: where}");
+    Batch b;
+    const size_t i = b.add("request", 0);
+    weir_value v{};
+    v.type = WEIR_VAL_STRING;
+    v.as.s = weir_str{"81.2.69.142", 11};
+    b.put(b.event(i).root, "peer", v, 0);
+    h.process(b);
+    EXPECT_NE(std::string(b.to_json(0)).find(R"("where":{"country_code":"GB")"), std::string::npos) << b.to_json(0);
+}
+
 TEST(GeoipFilter, PrivateLoopbackAndBadAddressesAreSkippedAndCounted) {
     StageHarness h(WEIR_TEST_PLUGIN, options());
     for (const char* ip : {"10.0.0.1", "127.0.0.1", "192.168.1.5", "::1", "fe80::1", "::ffff:10.1.2.3"})

@@ -79,6 +79,24 @@ TEST(LookupFilter, Yaml) {
     std::remove(path.c_str());
 }
 
+TEST(LookupFilter, OverwriteDecidesAboutFieldsTheEventHas) {
+    const std::string path = write_temp(".csv", "user_id,plan\nu-1,pro\n");
+    for (bool overwrite : {false, true}) {
+        StageHarness h(WEIR_TEST_PLUGIN,
+                       "{file: \"" + path + "\", key: user_id, overwrite: " + (overwrite ? "true" : "false") + "}");
+        Batch b;
+        add_user(b, "u-1");
+        weir_value v{};
+        v.type = WEIR_VAL_STRING;
+        v.as.s = weir_str{"trial", 5};
+        b.put(b.event(0).root, "plan", v, 0);
+        h.process(b);
+        EXPECT_NE(b.to_json(0).find(overwrite ? R"("plan":"pro")" : R"("plan":"trial")"), std::string::npos)
+            << b.to_json(0);
+    }
+    std::remove(path.c_str());
+}
+
 TEST(LookupFilter, MissingOrBrokenFileIsAConfigError) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{file: /nonexistent.csv, key: id}"), std::runtime_error);
     const std::string path = write_temp(".yaml", "- not a map\n");

@@ -66,6 +66,16 @@ TEST(ModifyFilter, OverwriteFalseKeepsExistingFields) {
     EXPECT_NE(b.to_json(0).find(R"("region":"eu")"), std::string::npos);
 }
 
+TEST(ModifyFilter, HostIpAndCustomStatusKey) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{host_ip_key: host_ip, error_flag_key: failed, status_key: code, level_key: sev}");
+    Batch b;
+    add(b, "info", 200, 1);  // no 'sev' and no 'code': not an error
+    h.process(b);
+    const std::string json(b.to_json(0));
+    EXPECT_NE(json.find(R"("host_ip":")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("failed":false)"), std::string::npos) << json;
+}
+
 TEST(ModifyFilter, BadOptionsAreConfigErrors) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{rename: [nothing]}"), std::runtime_error);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{categorize: ['c=x:10=a,5=b,c']}"), std::runtime_error);

@@ -118,6 +118,18 @@ TEST(RedactFilter, SecretFieldsInNestedObjectsAndArrays) {
     EXPECT_NE(json.find(R"([{"password":"[REDACTED]"}])"), std::string::npos) << json;
 }
 
+TEST(RedactFilter, SecretFieldsCanBeLeftToTheDetectors) {
+    StageHarness h(WEIR_TEST_PLUGIN, "{redact_secret_fields: false}");
+    Batch b;
+    const size_t i = b.add("login", 0);
+    weir_value s{};
+    s.type = WEIR_VAL_STRING;
+    s.as.s = weir_str{"not-a-secret-here", 17};
+    b.put(b.event(i).root, "token", s, 0);
+    h.process(b);
+    EXPECT_NE(std::string(b.to_json(0)).find(R"("token":"not-a-secret-here")"), std::string::npos) << b.to_json(0);
+}
+
 TEST(RedactFilter, BadOptions) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{detectors: [dna]}"), std::runtime_error);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{patterns: ['(unclosed=>x']}"), std::runtime_error);
