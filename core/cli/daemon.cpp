@@ -23,7 +23,11 @@
 namespace weir::cli {
 namespace {
 
-constexpr auto kShutdownDeadline = std::chrono::seconds(30);
+/// Past the drain deadline and the pipelines' grace, nothing may hold the
+/// process: a last-resort timer ends it.
+constexpr auto kLastResort = std::chrono::seconds(15);
+/// How often the control thread looks for an idle daemon to give memory back.
+constexpr auto kIdleCheck = std::chrono::seconds(5);
 
 /// Serialises reloads and the shutdown on one thread, so the signal thread
 /// stays free to notice a second SIGTERM while a drain is under way.
@@ -58,7 +62,11 @@ private:
             std::function<void()> job;
             {
                 std::unique_lock lock(mu_);
-                cv_.wait(lock, [&] { return quit_ || !jobs_.empty(); });
+                if (!cv_.wait_for(lock, kIdleCheck, [&] { return quit_ || !jobs_.empty(); })) {
+                    lock.unlock();
+                    engine_.trim_if_idle();
+                    continue;
+                }
                 if (jobs_.empty()) return;
                 job = std::move(jobs_.front());
                 jobs_.pop_front();
@@ -157,9 +165,24 @@ int cmd_run(const GlobalOptions& g) {
                 std::_Exit(1);
             }
             terminating = true;
-            runtime::Log::info("engine", "termination signal: draining pipelines");
-            control.post([&] {
-                engine.shutdown(kShutdownDeadline);
+            const auto deadline = engine.shutdown_timeout();
+            runtime::Log::info("engine", "termination signal: draining pipelines (at most " +
+                                             std::to_string(deadline.count()) + " ms)");
+            std::thread([deadline] {
+                std::this_thread::sleep_for(deadline + kLastResort);
+                runtime::Log::error("engine", "shutdown still not finished; exiting at once");
+                std::_Exit(1);
+            }).detach();
+            control.post([&, deadline] {
+                if (!engine.shutdown(deadline)) {
+                    // A stage blocked for good (an output writing into a pipe
+                    // nobody reads) still runs: exit without waiting for it or
+                    // running destructors under it. What it held was never
+                    // acknowledged, so it is re-read or re-sent after restart.
+                    runtime::Log::warn("engine", "stopped with a blocked output left behind; undelivered "
+                                                 "batches will be read again after restart");
+                    std::_Exit(0);
+                }
                 server.stop();
                 io.stop();
             });

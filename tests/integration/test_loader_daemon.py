@@ -5,7 +5,7 @@ import shutil
 import subprocess
 import tempfile
 
-from weirtest import BUILD_DIR, WEIR_BIN
+from weirtest import BUILD_DIR, WEIR_BIN, metric
 
 
 def test_broken_plugins_are_refused_and_daemon_runs(daemons):
@@ -25,7 +25,22 @@ def test_broken_plugins_are_refused_and_daemon_runs(daemons):
             assert so in refused, refused
             assert "\n" not in refused[so]
     assert "refused" in d.stderr()
-    assert d.reload_signal()["result"] == "success"
+    # A reload that refuses plugin files succeeds, but says so in its result
+    # and warnings, and on /metrics, so an alert on the last reload sees it.
+    last = d.reload_signal()
+    assert last["result"] == "success_with_warnings", last
+    assert any("notes.so" in w and "refused" in w for w in last["warnings"]), last
+    assert metric(d.metrics(), "weir_last_reload_warnings") >= 1
+    status, result = d.reload_http()
+    assert status == 200 and result["result"] == "success_with_warnings", result
+    # Once the file is gone, the next reload is a plain success again.
+    os.unlink(os.path.join(plugin_dir, "notes.so"))
+    for so in ("wrong_abi.so", "no_entry.so"):
+        if os.path.exists(os.path.join(plugin_dir, so)):
+            os.unlink(os.path.join(plugin_dir, so))
+    last = d.reload_signal()
+    assert last["result"] == "success" and last["warnings"] == [], last
+    assert metric(d.metrics(), "weir_last_reload_warnings") == 0
     assert d.alive()
     assert d.terminate() == 0
 

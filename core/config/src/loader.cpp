@@ -519,9 +519,18 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                         } else {
                             s.log_level = text;
                         }
+                    } else if (name == "shutdown_timeout") {
+                        const auto ns = parse_duration_ns(text);
+                        if (!ns || *ns <= 0) {
+                            ctx.error(sv, "service.shutdown_timeout expects a positive duration (e.g. 30s), found '" +
+                                              text + "'");
+                        } else {
+                            s.shutdown_timeout_ns = *ns;
+                        }
                     } else {
                         ctx.error(sk, unknown_key(name, " in 'service'",
-                                                  {"admin_listen", "data_dir", "log_level", "pipelines_dir"}));
+                                                  {"admin_listen", "data_dir", "log_level", "pipelines_dir",
+                                                   "shutdown_timeout"}));
                     }
                 }
             } else if (key == "plugins") {

@@ -150,6 +150,8 @@ std::string Registry::render_prometheus() const {
     out.append("weir_reloads_total{result=\"failure\"} ").append(std::to_string(reloads_failed.load())).append("\n");
     header("weir_last_reload_success", "gauge", "1 if the last reload succeeded (or none happened yet).");
     out.append("weir_last_reload_success ").append(std::to_string(last_reload_ok.load())).append("\n");
+    header("weir_last_reload_warnings", "gauge", "Warnings of the last reload (e.g. refused plugin files).");
+    out.append("weir_last_reload_warnings ").append(std::to_string(last_reload_warnings.load())).append("\n");
     header("weir_pipelines", "gauge", "Pipelines running.");
     out.append("weir_pipelines ").append(std::to_string(pipelines.load())).append("\n");
     header("weir_plugins_loaded", "gauge", "Plugin libraries loaded.");

@@ -9,11 +9,13 @@
 #include <weir/runtime/log.hpp>
 #include <weir/runtime/pipeline.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <algorithm>
 #include <set>
+#include <thread>
 #include <stdexcept>
 
 namespace weir::runtime {
@@ -55,7 +57,10 @@ std::vector<std::string> split_lines(const std::string& s) {
 }  // namespace
 
 std::string ReloadResult::to_json() const {
-    std::string out = std::string("{\"result\":\"") + (ok ? "success" : "failure") + "\",\"errors\":";
+    // A success that refused a plugin file is still a success, but says so in
+    // its result, so an alert on the last reload sees it.
+    const char* word = !ok ? "failure" : warnings.empty() ? "success" : "success_with_warnings";
+    std::string out = std::string("{\"result\":\"") + word + "\",\"errors\":";
     json_list(out, errors);
     out += ",\"started\":";
     json_list(out, started);
@@ -157,6 +162,7 @@ ReloadResult Engine::reload() {
     auto loaded = load_all(result.errors);
     std::map<std::string, std::unique_ptr<Pipeline>> fresh;  // new and changed, built, not started
     if (loaded) {
+        for (const auto& r : loaded->plugins->refusals()) result.warnings.push_back(r.message);
         if (loaded->service.data_dir != service_->data_dir || loaded->service.admin_listen != service_->admin_listen) {
             Log::warn("engine", "service.data_dir and service.admin_listen changes take effect after a restart");
         }
@@ -226,16 +232,52 @@ ReloadResult Engine::reload() {
 void Engine::record_reload(const ReloadResult& r) {
     (r.ok ? metrics_->reloads_ok : metrics_->reloads_failed).fetch_add(1);
     metrics_->last_reload_ok.store(r.ok ? 1 : 0);
+    metrics_->last_reload_warnings.store(static_cast<int64_t>(r.warnings.size()));
     std::lock_guard lock(status_mu_);
     last_reload_ = r;
     any_reload_ = true;
     last_reload_at_ns_ = event::now_ns();
 }
 
-void Engine::shutdown(std::chrono::milliseconds deadline) {
-    for (auto& [name, p] : pipelines_) p->stop(deadline);
+bool Engine::shutdown(std::chrono::milliseconds deadline) {
+    // Pipelines drain side by side, so the deadline bounds the whole shutdown.
+    std::vector<std::thread> stoppers;
+    for (auto& [name, p] : pipelines_) {
+        Pipeline* pipeline = p.get();
+        stoppers.emplace_back([pipeline, deadline] { pipeline->stop(deadline); });
+    }
+    for (auto& t : stoppers) t.join();
+    bool clean = true;
+    for (auto& [name, p] : pipelines_) clean = clean && !p->wedged();
     std::lock_guard lock(status_mu_);
     pipelines_.clear();
+    return clean;
+}
+
+bool Engine::trim_if_idle() {
+    uint64_t seen = 0;
+    for (auto& [name, p] : pipelines_) seen += p->events_seen();
+    // Quiet: fewer than a thousand events in the last interval.
+    const bool idle = seen - trim_last_seen_ < 1000;
+    trim_last_seen_ = seen;
+    if (!idle) {
+        trimmed_ = false;
+        return false;
+    }
+    if (trimmed_) return false;  // once per idle period
+    trimmed_ = true;
+    size_t pooled = 0;
+    for (auto& [name, p] : pipelines_) pooled += p->trim();
+    // glibc keeps freed memory in its per-thread arenas; a burst of huge or
+    // hostile records would otherwise stay resident for good.
+    ::malloc_trim(0);
+    Log::debug("engine", "idle: released " + std::to_string(pooled >> 10) + " KiB of pooled batches and trimmed the heap");
+    return true;
+}
+
+std::chrono::milliseconds Engine::shutdown_timeout() const {
+    const int64_t ns = service_ ? service_->shutdown_timeout_ns : 30'000'000'000;
+    return std::chrono::milliseconds(ns / 1'000'000);
 }
 
 std::string Engine::admin_listen() const { return service_ ? service_->admin_listen : std::string(); }

@@ -196,6 +196,9 @@ Pipeline::Pipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Pipeline::~Pipeline() {
     if (impl_->core.started) stop(std::chrono::seconds(10));
+    // A thread left behind still uses the pipeline and its instances: they
+    // are never freed (a bounded leak, once per wedged stop).
+    if (impl_->core.wedged) (void)impl_.release();
 }
 
 void Pipeline::start() {
@@ -205,11 +208,12 @@ void Pipeline::start() {
     c.started_at_ns = event::now_ns();
     for (auto& o : c.outputs) {
         OutputSlot* slot = o.get();
-        o->thread = std::thread([&c, slot] { c.output_loop(*slot); });
+        o->thread = TrackedThread([&c, slot] { c.output_loop(*slot); });
     }
-    for (int w = 0; w < c.workers; ++w) c.worker_threads.emplace_back([&c, w] { c.worker_loop(static_cast<size_t>(w)); });
+    for (int w = 0; w < c.workers; ++w)
+        c.worker_threads.emplace_back([&c, w] { c.worker_loop(static_cast<size_t>(w)); });
     if (c.ordered) {
-        c.ordered_timer = std::thread([&c] {
+        c.ordered_timer = TrackedThread([&c] {
             std::unique_lock lock(c.ordered_mu);
             while (!c.ordered_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return c.ordered_stop; }))
                 c.flush_ordered(WEIR_FLUSH_DUE);
@@ -217,7 +221,7 @@ void Pipeline::start() {
     }
     for (auto& in : c.inputs) {
         InputSlot* slot = in.get();
-        in->thread = std::thread([slot] {
+        in->thread = TrackedThread([slot] {
             const int32_t rc = slot->inst.descriptor->input_run(slot->inst.self);
             if (rc != WEIR_OK) Log::error(slot->inst.ctx->component, "input stopped with an error");
         });
@@ -231,6 +235,16 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
     PipelineCore& c = impl_->core;
     if (!c.started || c.stopped) return;
     c.stopped = true;
+    // After the deadline the watchdog abandons what is undelivered; a thread
+    // that still has not come back by the end of the grace (an output blocked
+    // in a write nobody will ever read) is left behind rather than waited for.
+    const auto give_up_at = std::chrono::steady_clock::now() + deadline + kAbandonGrace;
+    auto join = [&](TrackedThread& t, const std::string& what) {
+        if (t.join_until(give_up_at)) return true;
+        c.wedged = true;
+        Log::error("pipeline:" + c.name, what + " is still blocked after the drain deadline; leaving it behind");
+        return false;
+    };
 
     // A watchdog gives up on undeliverable batches once the deadline passes.
     std::mutex wd_mu;
@@ -256,33 +270,59 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
         in->stop.store(true);
         if (in->inst.descriptor->input_stop) in->inst.descriptor->input_stop(in->inst.self);
     }
-    for (auto& in : c.inputs)
-        if (in->thread.joinable()) in->thread.join();
+    for (auto& in : c.inputs) join(in->thread, in->inst.ctx->component);
     if (c.ordered) {
         {
             std::lock_guard lock(c.ordered_mu);
             c.ordered_stop = true;
         }
         c.ordered_cv.notify_all();
-        if (c.ordered_timer.joinable()) c.ordered_timer.join();
-        std::lock_guard lock(c.ordered_mu);
-        c.flush_ordered(WEIR_FLUSH_ALL);  // the last events of every stream
+        if (join(c.ordered_timer, "the ordered parser's timer")) {
+            std::lock_guard lock(c.ordered_mu);
+            c.flush_ordered(WEIR_FLUSH_ALL);  // the last events of every stream
+        }
     }
     c.work.close();
-    for (auto& t : c.worker_threads) t.join();
-    for (auto& b : c.work.take_all()) c.finish(c.in_flight(std::move(b)), false);
+    for (auto& t : c.worker_threads) join(t, "a worker");
+    if (!c.wedged)
+        for (auto& b : c.work.take_all()) c.finish(c.in_flight(std::move(b)), false);
     for (auto& o : c.outputs) o->queue.close();
-    for (auto& o : c.outputs)
-        if (o->thread.joinable()) o->thread.join();
-    for (auto& o : c.outputs)
-        if (o->inst.descriptor->flush) o->inst.descriptor->flush(o->inst.self);
+    std::vector<bool> output_back(c.outputs.size());
+    for (size_t i = 0; i < c.outputs.size(); ++i) output_back[i] = join(c.outputs[i]->thread, c.outputs[i]->inst.ctx->component);
+    for (size_t i = 0; i < c.outputs.size(); ++i) {
+        auto& o = c.outputs[i];
+        if (output_back[i] && o->inst.descriptor->flush) o->inst.descriptor->flush(o->inst.self);
+    }
     {
         std::lock_guard lock(wd_mu);
         done = true;
     }
     wd_cv.notify_all();
     watchdog.join();
-    Log::info("pipeline:" + c.name, c.abandon.load() ? "stopped (some batches abandoned)" : "stopped, drained");
+    Log::info("pipeline:" + c.name, c.wedged           ? "stopped with a blocked stage left behind"
+                                    : c.abandon.load() ? "stopped (some batches abandoned)"
+                                                       : "stopped, drained");
+}
+
+bool Pipeline::wedged() const { return impl_->core.wedged; }
+
+size_t Pipeline::trim() {
+    PipelineCore& c = impl_->core;
+    std::vector<BatchPtr> pooled;
+    {
+        std::lock_guard lock(c.pool_mu);
+        pooled.swap(c.pool);
+    }
+    size_t bytes = 0;
+    for (const auto& b : pooled) bytes += b->memory();
+    return bytes;  // freed as `pooled` goes
+}
+
+uint64_t Pipeline::events_seen() const {
+    const PipelineCore& c = impl_->core;
+    uint64_t n = 0;
+    for (const auto& in : c.inputs) n += in->inst.ctx->metrics->events_out.load(std::memory_order_relaxed);
+    return n;
 }
 
 const std::string& Pipeline::name() const { return impl_->core.name; }

@@ -36,6 +36,57 @@ const char* kind_name(int32_t kind);
 inline constexpr size_t kMaxPendingWrites = 16;
 inline constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
 inline constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+/// How long a stop waits, past its drain deadline, for threads to come back.
+inline constexpr auto kAbandonGrace = std::chrono::milliseconds(2000);
+
+/// A thread whose end can be awaited with a time limit. A stop that runs out
+/// of time detaches what is still running (an output blocked in a `write` to a
+/// pipe nobody reads cannot be interrupted) instead of hanging on it.
+class TrackedThread {
+public:
+    TrackedThread() = default;
+    TrackedThread(TrackedThread&&) = default;
+    TrackedThread& operator=(TrackedThread&&) = default;
+    template <class F>
+    explicit TrackedThread(F fn) {
+        state_ = std::make_shared<State>();
+        thread_ = std::thread([s = state_, fn = std::move(fn)]() mutable {
+            fn();
+            std::lock_guard lock(s->mu);
+            s->done = true;
+            s->cv.notify_all();
+        });
+    }
+    ~TrackedThread() {
+        if (thread_.joinable()) thread_.join();
+    }
+    bool joinable() const { return thread_.joinable(); }
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+    /// Joins if the thread ends by `limit`; otherwise detaches it and returns false.
+    bool join_until(std::chrono::steady_clock::time_point limit) {
+        if (!thread_.joinable()) return true;
+        {
+            std::unique_lock lock(state_->mu);
+            if (!state_->cv.wait_until(lock, limit, [&] { return state_->done; })) {
+                thread_.detach();
+                return false;
+            }
+        }
+        thread_.join();
+        return true;
+    }
+
+private:
+    struct State {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool done = false;
+    };
+    std::shared_ptr<State> state_;
+    std::thread thread_;
+};
 
 /// One batch on its way to every output; acknowledged when all have it.
 struct InFlight {
@@ -55,7 +106,7 @@ using InFlightPtr = std::shared_ptr<InFlight>;
 
 struct InputSlot {
     Instance inst;
-    std::thread thread;
+    TrackedThread thread;
     std::atomic<bool> stop{false};
 };
 
@@ -63,7 +114,7 @@ struct OutputSlot {
     OutputSlot(size_t max_events, size_t max_bytes) : queue(max_events, max_bytes) {}
     Instance inst;
     BoundedQueue<InFlightPtr> queue;
-    std::thread thread;
+    TrackedThread thread;
     std::mutex mu;
     std::condition_variable cv;
     std::unordered_map<uint64_t, InFlightPtr> pending;  // writes answered WEIR_PENDING
@@ -86,19 +137,22 @@ struct PipelineCore {
     Instance* ordered = nullptr;
     std::mutex ordered_mu;
     std::unordered_map<std::string, std::vector<std::pair<void*, uint64_t>>> withheld;  // by stream
-    std::thread ordered_timer;
+    TrackedThread ordered_timer;
     std::condition_variable ordered_cv;
     bool ordered_stop = false;  // under ordered_mu
     std::vector<std::vector<std::unique_ptr<Instance>>> filters;  // [filter][worker or 0]
     std::vector<std::unique_ptr<OutputSlot>> outputs;
     BoundedQueue<BatchPtr> work;
-    std::vector<std::thread> worker_threads;
+    std::vector<TrackedThread> worker_threads;
 
     std::mutex pool_mu;
     std::vector<BatchPtr> pool;
     size_t pool_max = 8;
 
     std::atomic<bool> abandon{false};
+    /// A thread did not come back after the drain deadline and its grace: the
+    /// pipeline's memory and instances stay alive for it (never freed).
+    bool wedged = false;
     bool started = false;
     bool stopped = false;
     int64_t started_at_ns = 0;

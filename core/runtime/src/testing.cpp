@@ -181,7 +181,7 @@ void StageHarness::start() {
         }
     });
     InputSlot* slot = h.input.get();
-    slot->thread = std::thread([slot] { slot->inst.descriptor->input_run(slot->inst.self); });
+    slot->thread = TrackedThread([slot] { slot->inst.descriptor->input_run(slot->inst.self); });
 }
 
 void StageHarness::stop() {

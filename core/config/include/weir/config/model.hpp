@@ -73,6 +73,9 @@ struct ServiceConfig {
     std::string data_dir;
     std::string log_level = "info";
     std::string pipelines_dir;
+    /// How long SIGTERM waits for pipelines to drain before the daemon gives
+    /// up on undelivered batches (they are re-read or re-sent after restart).
+    int64_t shutdown_timeout_ns = 30'000'000'000;
     std::vector<std::string> plugin_dirs;
 };
 

@@ -70,6 +70,7 @@ public:
     std::atomic<uint64_t> reloads_ok{0};
     std::atomic<uint64_t> reloads_failed{0};
     std::atomic<int64_t> last_reload_ok{1};
+    std::atomic<int64_t> last_reload_warnings{0};
     std::atomic<int64_t> pipelines{0};
     std::atomic<int64_t> plugins_loaded{0};
     std::atomic<int64_t> plugins_refused{0};

@@ -45,8 +45,18 @@ public:
     /// Re-reads all YAML and rescans plugin folders; builds and validates the
     /// new set before touching the running one. On failure nothing changes.
     ReloadResult reload();
-    /// Drains every pipeline (at most `deadline` each) and stops.
-    void shutdown(std::chrono::milliseconds deadline);
+    /// Drains every pipeline, side by side (at most `deadline`, plus a short
+    /// grace for threads to come back), and stops. Returns false when a
+    /// stage was still blocked and had to be left behind: the process should
+    /// then exit without running static destructors (see Pipeline::stop).
+    bool shutdown(std::chrono::milliseconds deadline);
+    /// Called every few seconds from the control thread: when the inputs
+    /// emitted fewer than a thousand events since the previous call, frees pooled batches and
+    /// returns free heap memory to the system (once per idle period).
+    /// Returns true when it trimmed.
+    bool trim_if_idle();
+    /// service.shutdown_timeout (30 s unless configured).
+    std::chrono::milliseconds shutdown_timeout() const;
 
     /// The admin listen address from the service file loaded at start.
     std::string admin_listen() const;
@@ -75,6 +85,8 @@ private:
     bool any_reload_ = false;
     int64_t last_reload_at_ns_ = 0;
     int64_t started_at_ns_ = 0;
+    uint64_t trim_last_seen_ = 0;
+    bool trimmed_ = false;
 };
 
 }  // namespace weir::runtime

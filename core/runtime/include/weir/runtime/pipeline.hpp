@@ -41,6 +41,13 @@ public:
     /// undelivered is abandoned (its inputs are told; a file input re-reads it
     /// after restart). Idempotent.
     void stop(std::chrono::milliseconds deadline);
+    /// True once a stop had to leave a blocked thread behind (see stop()).
+    bool wedged() const;
+    /// Frees the recycled batches kept for reuse (their arenas grow with the
+    /// largest records seen); returns the bytes they held. For idle periods.
+    size_t trim();
+    /// Events its inputs have emitted so far (to tell an idle pipeline).
+    uint64_t events_seen() const;
 
     const std::string& name() const;
     /// Changes whenever the pipeline's config or any plugin library it uses changes.

@@ -1,0 +1,69 @@
+"""Memory taken by a burst of hostile input is given back once the daemon is
+quiet (pooled batches freed, the heap trimmed)."""
+import json
+import os
+import random
+import socket
+import threading
+
+import pytest
+
+from weirtest import metric, wait_until
+
+PIPELINE = """
+inputs:
+  - type: tcp
+    name: burst
+    listen: 127.0.0.1:0
+parser:
+  type: json
+outputs:
+  - type: null
+"""
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+@pytest.mark.skipif(os.environ.get("WEIR_SANITIZED") in ("1", "ON", "TRUE", "true"),
+                    reason="sanitizer allocators keep freed memory in quarantine")
+def test_rss_returns_after_a_burst_of_wide_records(daemons):
+    d = daemons({"burst.yaml": PIPELINE})
+    d.start()
+    port = d.listen_port("burst")
+    wait_until(lambda: rss_kib(d.proc.pid) > 0, message="daemon RSS")
+    before = rss_kib(d.proc.pid)
+
+    # 100 connections at once, each with 50 records of up to 300 fields of up
+    # to 2 KB: batches and the heap grow far beyond steady state.
+    rnd = random.Random(7)
+    payloads = []
+    for _ in range(100):
+        payloads.append("".join(
+            json.dumps({"k%d" % j: "v" * rnd.randint(1, 2000) for j in range(rnd.randint(1, 300))}) + "\n"
+            for _ in range(50)).encode())
+
+    def send(p):
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(p)
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in payloads]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    total = 100 * 50
+    wait_until(lambda: metric(d.metrics(), "weir_events_out_total", kind="output") >= total, timeout=120,
+               message="the burst delivered")
+    peak = d.peak_rss_kib()
+    assert peak > before + 20 * 1024, (before, peak)  # the burst really took memory
+    # Quiet now: within an idle check or two the memory goes back.
+    wait_until(lambda: rss_kib(d.proc.pid) < before + 10 * 1024, timeout=60, interval=0.5,
+               message=f"RSS back near {before} KiB (peak {peak} KiB)")
+    assert "trimmed the heap" in d.stderr()
+    assert d.terminate() == 0
