@@ -110,3 +110,41 @@ def test_sigterm_exits_after_the_deadline_while_an_output_is_blocked(daemons):
     wait_until(lambda: delivered | seqs_now() == set(range(n)), interval=0.2,
                message="the rest delivered")
     assert d.terminate() == 0
+
+
+def test_sigterm_exits_while_the_http_input_waits_on_a_blocked_output(daemons):
+    import http.client
+    import threading
+    d = daemons({"gw.yaml": "inputs:\n  - type: http\n    name: gw\n    listen: 127.0.0.1:0\noutputs:\n  - type: stdout\n"},
+                stdout=subprocess.PIPE, extra_service="  shutdown_timeout: 2s\n")
+    d.start()
+    port = d.listen_port("gw", scheme="http")
+    body = "\n".join(json.dumps({"message": "x" * 200, "seq": i}) for i in range(2000)).encode()
+    answers = []
+
+    def post():
+        for _ in range(10):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                c.request("POST", "/v1/logs", body=body, headers={"Content-Type": "application/x-ndjson"})
+                answers.append(c.getresponse().status)
+            except OSError:
+                return
+
+    clients = [threading.Thread(target=post, daemon=True) for _ in range(4)]
+    for t in clients:
+        t.start()
+    # The pipe fills with the first request; the gateway then holds requests
+    # open, waiting on the output's acknowledgement.
+    wait_until(lambda: metric(d.metrics(), "weir_events_out_total", kind="input") >= 6000,
+               message="requests waiting on the blocked output")
+    t0 = time.monotonic()
+    d.proc.send_signal(15)
+    assert d.proc.wait(timeout=30) == 0
+    assert time.monotonic() - t0 < 20
+    assert "left behind" in d.stderr()
+    for t in clients:
+        t.join(timeout=30)
+    # No request whose events were not written was answered as accepted.
+    assert answers.count(202) <= 1, answers
+    d.proc.stdout.close()
