@@ -13,8 +13,10 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 weir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "weir")
 changed = 0
 for readme in sorted(glob.glob(os.path.join(root, "plugins", "*", "*", "README.md"))):
-    name = os.path.basename(os.path.dirname(readme))
-    table = subprocess.run([weir, "plugins", "--describe", name, "--markdown"],
+    folder = os.path.dirname(readme)
+    # plugins/<kinds>/<name>/: the folder says which plugin, kind included.
+    which = os.path.basename(os.path.dirname(folder)).rstrip("s") + "/" + os.path.basename(folder)
+    table = subprocess.run([weir, "plugins", "--describe", which, "--markdown"],
                            check=True, capture_output=True, text=True).stdout
     text = open(readme).read()
     new = re.sub(r"(<!-- options:begin -->\n).*?(<!-- options:end -->)",

@@ -97,19 +97,32 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         return 0;
     }
 
-    const weir_plugin_descriptor* d = nullptr;
-    std::string path;
-    for (const auto& p : reg.plugins()) {
-        if (describe == p.descriptor->name) {
-            d = p.descriptor;
-            path = p.path;
-            break;
-        }
+    // NAME or KIND/NAME: an input and an output may share a name (http, syslog...).
+    std::string want_kind, want_name = describe;
+    if (const size_t slash = describe.find('/'); slash != std::string::npos) {
+        want_kind = describe.substr(0, slash);
+        want_name = describe.substr(slash + 1);
+        if (!want_kind.empty() && want_kind.back() == 's') want_kind.pop_back();  // "outputs/http" too
     }
-    if (!d) {
+    std::vector<const loader::PluginHandle*> found;
+    for (const auto& p : reg.plugins()) {
+        if (want_name != p.descriptor->name) continue;
+        if (!want_kind.empty() && want_kind != kind_name(p.descriptor->kind)) continue;
+        found.push_back(&p);
+    }
+    if (found.empty()) {
         std::fprintf(stderr, "weir: no plugin named '%s'\n", describe.c_str());
         return 1;
     }
+    if (found.size() > 1) {
+        std::string all;
+        for (const auto* p : found) all += std::string(all.empty() ? "" : ", ") + kind_name(p->descriptor->kind) + "/" + want_name;
+        std::fprintf(stderr, "weir: '%s' names more than one plugin (%s); say which, e.g. --describe %s\n",
+                     describe.c_str(), all.c_str(), all.substr(0, all.find(',')).c_str());
+        return 1;
+    }
+    const weir_plugin_descriptor* d = found.front()->descriptor;
+    const std::string path = found.front()->path;
     if (markdown) {
         std::printf("| Option | Type | Default | Required | Description |\n");
         std::printf("|---|---|---|---|---|\n");

@@ -15,13 +15,13 @@ void usage(FILE* out) {
         "commands:\n"
         "  run        start the daemon with the service file and its pipelines\n"
         "  validate   check the configuration and plugins without starting anything\n"
-        "  plugins    list the plugins found (--describe NAME for one plugin's options)\n"
+        "  plugins    list the plugins found (--describe [KIND/]NAME for one plugin's options)\n"
         "  test       run the tests: sections of pipeline files (all of them, or the FILEs given)\n"
         "  version    print the version and plugin ABI\n"
         "\n"
         "options:\n"
         "  -c, --config FILE     service file (default: weir.yaml)\n"
-        "  --describe NAME       with `plugins`: describe one plugin\n"
+        "  --describe [KIND/]NAME  with `plugins`: describe one plugin (e.g. output/http)\n"
         "  --markdown            with `plugins --describe`: print the option table as Markdown\n",
         out);
 }
