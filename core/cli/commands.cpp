@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include <weir/config/loader.hpp>
+#include <weir/kind.hpp>
 #include <weir/config/model.hpp>
 #include <weir/config/pipeline_tests.hpp>
 #include <weir/loader/registry.hpp>
@@ -19,16 +20,6 @@ namespace fs = std::filesystem;
 
 namespace weir::cli {
 namespace {
-
-const char* kind_name(int32_t kind) {
-    switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return "unknown";
-    }
-}
 
 const char* type_name(int32_t type) {
     switch (type) {

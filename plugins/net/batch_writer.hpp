@@ -9,12 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include <weir/clock.hpp>
+
 namespace weir::net {
 
-inline int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::wall_ns;
 
 class BatchWriter {
 public:

@@ -2,6 +2,8 @@
 #include "net.hpp"
 #include "tls_context.hpp"
 
+#include <weir/clock.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -26,10 +28,7 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::steady_ns;
 
 std::shared_ptr<ssl::context> make_ssl_context(const TlsOptions& t) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);

@@ -20,16 +20,6 @@ namespace fs = std::filesystem;
 
 namespace weir::config {
 
-const char* kind_name(int32_t kind) {
-    switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return "plugin";
-    }
-}
-
 std::string Error::format() const {
     if (pos.line <= 0) return pos.file + ": " + message;
     return pos.file + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": " + message;

@@ -1,3 +1,4 @@
+#include <weir/kind.hpp>
 #include <weir/loader/registry.hpp>
 
 // Boost.DLL 1.74 on GCC 12 needs <vector> before its headers.
@@ -29,16 +30,6 @@ std::string PluginHandle::identity() const {
 
 namespace {
 
-const char* kind_name(int32_t kind) {
-    switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return nullptr;
-    }
-}
-
 bool valid_name(const char* n) {
     if (!n || !*n) return false;
     for (const char* p = n; *p; ++p)
@@ -55,7 +46,7 @@ std::string check_descriptor(const weir_plugin_descriptor* d) {
     if (d->struct_size < WEIR_DESCRIPTOR_MIN_SIZE)
         return "descriptor is " + std::to_string(d->struct_size) + " bytes, expected at least " +
                std::to_string(WEIR_DESCRIPTOR_MIN_SIZE);
-    if (!kind_name(d->kind)) return "unknown plugin kind " + std::to_string(d->kind) + " (expected 1 to 4)";
+    if (!weir::kind_name(d->kind, nullptr)) return "unknown plugin kind " + std::to_string(d->kind) + " (expected 1 to 4)";
     if (!valid_name(d->name))
         return std::string("invalid plugin name '") + (d->name ? d->name : "") + "' (expected [a-z0-9_]+)";
     if (!d->create || !d->destroy) return "descriptor lacks create/destroy";
@@ -65,7 +56,7 @@ std::string check_descriptor(const weir_plugin_descriptor* d) {
             break;
         case WEIR_KIND_PARSER:
         case WEIR_KIND_FILTER:
-            if (!d->process) return std::string(kind_name(d->kind)) + " descriptor lacks process";
+            if (!d->process) return std::string(weir::kind_name(d->kind)) + " descriptor lacks process";
             break;
         case WEIR_KIND_OUTPUT:
             if (!d->write) return "output descriptor lacks write";
@@ -183,7 +174,7 @@ Registry Registry::scan(const std::vector<std::string>& dirs, const Registry* pr
             }
             const auto key = std::make_pair(h.descriptor->kind, std::string(h.descriptor->name));
             if (auto it = taken.find(key); it != taken.end()) {
-                refuse(std::string("duplicate ") + kind_name(key.first) + " '" + key.second +
+                refuse(std::string("duplicate ") + weir::kind_name(key.first) + " '" + key.second +
                        "': already provided by " + it->second);
                 continue;
             }

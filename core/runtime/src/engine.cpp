@@ -1,6 +1,7 @@
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
 #include <weir/event/json_writer.hpp>
+#include <weir/kind.hpp>
 #include <weir/event/time_format.hpp>
 #include <weir/loader/registry.hpp>
 #include <weir/metrics/registry.hpp>
@@ -22,16 +23,6 @@ namespace weir::runtime {
 namespace {
 
 constexpr auto kReloadDrainDeadline = std::chrono::seconds(10);
-
-const char* kind_name(int32_t kind) {
-    switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return "unknown";
-    }
-}
 
 void json_list(std::string& out, const std::vector<std::string>& v) {
     out += "[";

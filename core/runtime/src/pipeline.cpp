@@ -18,16 +18,6 @@
 
 namespace weir::runtime {
 
-const char* kind_name(int32_t kind) {
-    switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return "plugin";
-    }
-}
-
 struct Pipeline::Impl {
     Impl(size_t qe, size_t qb) : core(qe, qb) {}
     PipelineCore core;
@@ -180,6 +170,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& cfg, con
         stage_key(s);
         core.filters.emplace_back();
         per_worker(s, core.filters.back());
+        if (core.filters.back().front()->descriptor->flags & WEIR_PLUGIN_TIMED) core.timed_filters = true;
     }
     for (const auto& s : cfg.outputs) {
         stage_key(s);
@@ -217,6 +208,17 @@ void Pipeline::start() {
             std::unique_lock lock(c.ordered_mu);
             while (!c.ordered_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return c.ordered_stop; }))
                 c.flush_ordered(WEIR_FLUSH_DUE);
+        });
+    }
+    if (c.timed_filters) {
+        c.filter_timer = TrackedThread([&c] {
+            std::unique_lock lock(c.filter_timer_mu);
+            while (!c.filter_timer_cv.wait_for(lock, std::chrono::milliseconds(100),
+                                               [&] { return c.filter_timer_stop; })) {
+                lock.unlock();
+                c.flush_filters(WEIR_FLUSH_DUE);
+                lock.lock();
+            }
         });
     }
     for (auto& in : c.inputs) {
@@ -281,6 +283,14 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
             std::lock_guard lock(c.ordered_mu);
             c.flush_ordered(WEIR_FLUSH_ALL);  // the last events of every stream
         }
+    }
+    if (c.timed_filters) {
+        {
+            std::lock_guard lock(c.filter_timer_mu);
+            c.filter_timer_stop = true;
+        }
+        c.filter_timer_cv.notify_all();
+        if (join(c.filter_timer, "the filters' timer")) c.flush_filters(WEIR_FLUSH_ALL);  // after the last events
     }
     c.work.close();
     for (auto& t : c.worker_threads) join(t, "a worker");

@@ -4,6 +4,8 @@
 
 #include "host_context.hpp"
 
+#include <weir/kind.hpp>
+
 #include <weir/event/batch.hpp>
 #include <weir/event/time_format.hpp>
 #include <weir/metrics/registry.hpp>
@@ -31,7 +33,7 @@ namespace weir::runtime {
 using event::Batch;
 using BatchPtr = std::unique_ptr<Batch>;
 
-const char* kind_name(int32_t kind);
+using weir::kind_name;
 
 inline constexpr size_t kMaxPendingWrites = 16;
 inline constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
@@ -141,6 +143,13 @@ struct PipelineCore {
     std::condition_variable ordered_cv;
     bool ordered_stop = false;  // under ordered_mu
     std::vector<std::vector<std::unique_ptr<Instance>>> filters;  // [filter][worker or 0]
+    /// A filter declared WEIR_PLUGIN_TIMED: empty flush batches go through
+    /// the workers every 100 ms and once at stop.
+    bool timed_filters = false;
+    TrackedThread filter_timer;
+    std::mutex filter_timer_mu;
+    std::condition_variable filter_timer_cv;
+    bool filter_timer_stop = false;  // under filter_timer_mu
     std::vector<std::unique_ptr<OutputSlot>> outputs;
     BoundedQueue<BatchPtr> work;
     std::vector<TrackedThread> worker_threads;
@@ -253,6 +262,15 @@ struct PipelineCore {
             }
             if (n == 0) return;  // acknowledgements only: nothing more to release
         }
+    }
+    /// Hands the workers an empty batch that asks timed filters for what is
+    /// due (WEIR_FLUSH_DUE) or for everything (WEIR_FLUSH_ALL, at stop).
+    void flush_filters(int32_t mode) {
+        BatchPtr t = take_batch();
+        t->flush = mode;
+        t->created_ns = event::monotonic_ns();
+        const bool ok = mode == WEIR_FLUSH_ALL ? work.push(t, 0, 0) : work.try_push(t, 0, 0);
+        if (!ok) recycle(std::move(t));  // a full queue: real batches close the windows anyway
     }
     void complete(const InFlightPtr& inf, bool ok) {
         if (!ok) inf->failed.store(true);

@@ -262,7 +262,7 @@ typedef struct weir_host_api {
      */
     weir_str (*batch_stream)(const weir_batch* b);
     void (*batch_set_stream)(weir_batch* b, const char* name, size_t len);
-    /** For ordered parsers: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL. */
+    /** For ordered parsers and timed filters: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL. */
     int32_t (*batch_flush)(const weir_batch* b);
 
     /* -- conditions (present when struct_size covers them): any thread ---- */
@@ -308,10 +308,20 @@ enum {
      *  unacknowledged writes and may recycle a batch while its acknowledgement
      *  is still due. Such an output retries by itself: acknowledging with
      *  WEIR_ERROR abandons the batch (its input hears WEIR_ERROR). */
-    WEIR_PLUGIN_BUFFERS = 1u << 2
+    WEIR_PLUGIN_BUFFERS = 1u << 2,
+    /** A filter that emits events of its own over time (window summaries).
+     *  About every 100 ms the host runs the pipeline's filters on an empty
+     *  batch for which `batch_flush` says WEIR_FLUSH_DUE, and once at stop,
+     *  after the last events, on one for which it says WEIR_FLUSH_ALL; the
+     *  filter may add events to it, which then go through the later filters
+     *  to the outputs. The batch reaches one instance: declare
+     *  WEIR_PLUGIN_THREAD_SAFE too, so that instance holds all the state.
+     *  A host older than this flag ignores it. */
+    WEIR_PLUGIN_TIMED = 1u << 3
 };
 
-/* What `batch_flush` says about a batch handed to an ordered parser. */
+/* What `batch_flush` says about a batch handed to an ordered parser or a
+ * timed filter. */
 enum {
     WEIR_FLUSH_NONE = 0, /* a batch of new events */
     WEIR_FLUSH_DUE = 1,  /* an empty batch: add what has waited long enough */

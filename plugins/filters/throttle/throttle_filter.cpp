@@ -1,8 +1,11 @@
 // throttle: at most `limit` events per `window` per key (a field, or the
 // template of the message), dropping the rest; when a window has closed, one
-// summary event per throttled key says how many were suppressed.
+// summary event per throttled key says how many were suppressed. Timed: the
+// host's flush batches close a window on time without waiting for the next
+// events, and the last window's summary is emitted at stop.
 #include "../sample_common.hpp"
 
+#include <weir/clock.hpp>
 #include <weir/sdk.hpp>
 
 #include <chrono>
@@ -11,14 +14,8 @@
 
 namespace {
 
-int64_t steady_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::steady_ns;
+using weir::clock::wall_ns;
 
 class ThrottleFilter final : public weir::Filter {
 public:
@@ -46,6 +43,10 @@ public:
         std::lock_guard lock(mu_);
         const size_t n = batch.size();
         const int64_t now = steady_ns();
+        if (batch.flush_request() == WEIR_FLUSH_ALL) {
+            close_window(batch);  // the pipeline stops: what this window suppressed is told now
+            return;
+        }
         if (now - window_start_ >= window_ns_) {
             close_window(batch);
             window_start_ += (now - window_start_) / window_ns_ * window_ns_;
@@ -125,4 +126,4 @@ const weir_option_def throttle_options[] = {
 
 WEIR_PLUGIN_FLAGS(ThrottleFilter, WEIR_KIND_FILTER, "throttle", "0.1.0",
                   "At most N events per window per key (or message template), with a summary of what was suppressed.",
-                  throttle_options, WEIR_PLUGIN_THREAD_SAFE)
+                  throttle_options, WEIR_PLUGIN_THREAD_SAFE | WEIR_PLUGIN_TIMED)

@@ -1,6 +1,7 @@
 // stdin: one event per line of standard input.
 #include "../line_splitter.hpp"
 
+#include <weir/clock.hpp>
 #include <weir/sdk.hpp>
 
 #include <poll.h>
@@ -13,10 +14,7 @@
 
 namespace {
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::wall_ns;
 
 class StdinInput final : public weir::Input {
 public:
@@ -49,7 +47,7 @@ public:
                 ctx_.error(std::string("read failed: ") + std::strerror(errno));
                 break;
             }
-            stamp_ = now_ns();
+            stamp_ = wall_ns();
             if (n == 0) {  // end of input: the last line may lack its newline
                 splitter_.finish(add);
                 break;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <weir/config/options.hpp>
+#include <weir/kind.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -80,6 +81,6 @@ struct ServiceConfig {
 };
 
 /// "input", "parser", "filter", "output".
-const char* kind_name(int32_t kind);
+using weir::kind_name;
 
 }  // namespace weir::config
