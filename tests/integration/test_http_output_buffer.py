@@ -52,8 +52,29 @@ class FullTmpfs:
 
 
 def full_disk_agent(port, log_dir, policy):
-    return agent(port, log_dir, "    memory_buffer_size: 64KiB\n"
-                 f"    spool_full: {policy}\n", batch=250, request_events=500)
+    # A long retry delay: failed spool writes must be reported while the
+    # sender waits to retry, not only when it next tries the endpoint.
+    return Daemon({"agent.yaml": f"""
+name: agent
+inputs:
+  - type: file
+    name: app
+    paths: [{json.dumps(os.path.join(log_dir, "*.log"))}]
+    read_from_head: true
+    poll_interval: 20ms
+outputs:
+  - type: http
+    name: ship
+    url: http://127.0.0.1:{port}/v1/logs
+    batch_max_events: 500
+    batch_timeout: 100ms
+    retry_initial: 20s
+    retry_max: 20s
+    memory_buffer_size: 64KiB
+    spool_full: {policy}
+batch:
+  max_events: 250
+"""})
 
 
 def test_full_spool_disk_is_counted_logged_and_blocks_within_the_memory_bound(tmp_path):
@@ -77,9 +98,9 @@ def test_full_spool_disk_is_counted_logged_and_blocks_within_the_memory_bound(tm
         # is tried first, then memory up to its bound.)
         def failed():
             return metric(ag.metrics(), "weir_errors_total", reason="spool_write_failed")
-        wait_until(lambda: failed() >= 2, timeout=60, message="the spool retried")
+        wait_until(lambda: failed() >= 2, timeout=30, message="the spool retried")
         held = input_out(ag)
-        wait_until(lambda: failed() >= 5, timeout=60, message="the spool retried while blocked")
+        wait_until(lambda: failed() >= 5, timeout=30, message="the spool retried while blocked")
         assert input_out(ag) == held, "the input kept reading while the output was full"
         assert held < total, "the input was not held back"
         assert metric(ag.metrics(), "weir_events_dropped_total") == 0

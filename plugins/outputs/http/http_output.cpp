@@ -289,9 +289,18 @@ private:
     }
 
     /// Waits `d` unless stopping; returns false if stopping.
+    /// Failed spool writes of a push blocked on the output thread are
+    /// reported from here, at least once a second, even during a long pause.
     bool pause(std::chrono::nanoseconds d) {
-        std::unique_lock lock(wait_mu_);
-        return !wait_cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+        const auto until = std::chrono::steady_clock::now() + d;
+        for (;;) {
+            report_spool_errors();
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= until) return true;
+            std::unique_lock lock(wait_mu_);
+            const auto slice = std::min<std::chrono::nanoseconds>(until - now, std::chrono::seconds(1));
+            if (wait_cv_.wait_for(lock, slice, [&] { return stopping_.load(); })) return false;
+        }
     }
 
     /// One writer per spool: the instance of a previous configuration lets go
@@ -324,6 +333,7 @@ private:
         wait_cv_.notify_all();
         int attempt = 0;
         while (!stopping_.load()) {
+            report_spool_errors();
             enqueue(take_if_due(), false);
             auto req = queue_->front(std::chrono::milliseconds(std::clamp<int64_t>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(batch_timeout_).count() / 2, 5, 100)));
