@@ -181,7 +181,8 @@ def test_memory_buffer_size_bounds_the_memory_held_against_a_dead_endpoint(tmp_p
         print(f"peak RSS {rss:.1f} MiB with {input_out(ag):.0f} of {total} lines taken in")
         # 21 MiB measured; 52 MiB when compressed bodies kept their worst-case
         # buffers (about their uncompressed size) while only their length was counted.
-        assert rss < 40, f"peak RSS {rss:.1f} MiB"
+        if os.environ.get("WEIR_SANITIZED") != "1":  # sanitizers add their own memory
+            assert rss < 40, f"peak RSS {rss:.1f} MiB"
     finally:
         ag.cleanup()
 
