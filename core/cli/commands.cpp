@@ -97,10 +97,17 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         return 0;
     }
 
+    // NAME, or KIND:NAME where plugins of two kinds share a name (the http input and output).
+    std::string want_kind, want_name = describe;
+    if (const size_t colon = describe.find(':'); colon != std::string::npos) {
+        want_kind = describe.substr(0, colon);
+        want_name = describe.substr(colon + 1);
+    }
     const weir_plugin_descriptor* d = nullptr;
     std::string path;
     for (const auto& p : reg.plugins()) {
-        if (describe == p.descriptor->name) {
+        if (want_name == p.descriptor->name &&
+            (want_kind.empty() || want_kind == kind_name(p.descriptor->kind))) {
             d = p.descriptor;
             path = p.path;
             break;

@@ -11,11 +11,14 @@ def test_every_readme_table_matches_the_plugin():
     readmes = sorted(glob.glob(os.path.join(SOURCE_DIR, "plugins", "*", "*", "README.md")))
     assert readmes, "no plugin READMEs found"
     for readme in readmes:
-        name = os.path.basename(os.path.dirname(readme))
+        folder = os.path.dirname(readme)
+        name = os.path.basename(folder)
+        kind = os.path.basename(os.path.dirname(folder)).rstrip("s")  # inputs/ -> input: http is an input and an output
         text = open(readme).read()
         m = re.search(r"<!-- options:begin -->\n(.*?)<!-- options:end -->", text, re.S)
         assert m, f"{readme}: no option table markers"
-        r = subprocess.run([WEIR_BIN, "plugins", "--describe", name, "--markdown"], capture_output=True, text=True)
+        r = subprocess.run([WEIR_BIN, "plugins", "--describe", f"{kind}:{name}", "--markdown"], capture_output=True,
+                           text=True)
         assert r.returncode == 0, r.stderr
         assert m.group(1) == r.stdout, f"{readme}: option table differs from the plugin's own:\n{r.stdout}"
 
