@@ -38,14 +38,17 @@ class FullTmpfs:
                            capture_output=True, text=True)
         if r.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): {r.stderr.strip()}")
-        with open(os.path.join(path, "filler"), "wb", buffering=0) as f:
-            try:
-                for _ in range(1024):  # bounded: 1024 x 4 KiB > 256 KiB
-                    f.write(b"\0" * 4096)
-            except OSError:
-                pass
-        st = os.statvfs(path)
-        assert st.f_bavail == 0, "the tmpfs still has room"
+        try:
+            with open(os.path.join(path, "filler"), "wb", buffering=0) as f:
+                try:
+                    for _ in range(1024):  # bounded: 1024 x 4 KiB > 256 KiB
+                        f.write(b"\0" * 4096)
+                except OSError:
+                    pass
+            assert os.statvfs(path).f_bavail == 0, "the tmpfs still has room"
+        except BaseException:
+            self.unmount()  # the test's finally does not run for a failed constructor
+            raise
 
     def unmount(self):
         subprocess.run(["umount", "-l", self.path], capture_output=True)
