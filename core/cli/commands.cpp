@@ -88,9 +88,9 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         return 0;
     }
 
-    // NAME or KIND/NAME: an input and an output may share a name (http, syslog...).
+    // NAME, KIND/NAME or KIND:NAME: an input and an output may share a name (http, syslog...).
     std::string want_kind, want_name = describe;
-    if (const size_t slash = describe.find('/'); slash != std::string::npos) {
+    if (const size_t slash = describe.find_first_of("/:"); slash != std::string::npos) {
         want_kind = describe.substr(0, slash);
         want_name = describe.substr(slash + 1);
         if (!want_kind.empty() && want_kind.back() == 's') want_kind.pop_back();  // "outputs/http" too

@@ -21,6 +21,9 @@ inline std::string gzip(std::string_view in, int level = 1) {
     deflate(&z, Z_FINISH);
     out.resize(z.total_out);
     deflateEnd(&z);
+    // The buffer was sized for the worst case (about the input's size): give
+    // the rest back, or a queue of compressed bodies holds uncompressed sizes.
+    out.shrink_to_fit();
     return out;
 }
 

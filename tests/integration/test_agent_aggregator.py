@@ -55,10 +55,14 @@ batch:
 
 
 def delivered(d):
-    """Line numbers the aggregator printed, in order."""
+    """Line numbers the aggregator printed, in order (a line still being
+    written is left for the next look)."""
+    data = d.stdout_bytes()
     out = []
-    for e in d.stdout_json():
-        msg = e.get("message", "")
+    for line in data[:data.rfind(b"\n") + 1].decode("utf-8", "replace").split("\n"):
+        if not line:
+            continue
+        msg = json.loads(line).get("message", "")
         if msg.startswith("line "):
             out.append(int(msg.split()[1]))
     return out

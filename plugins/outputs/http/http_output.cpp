@@ -4,12 +4,13 @@
 // endpoint is down they are retried with backoff and, past a memory bound,
 // spooled to disk and replayed oldest first. All Beast code of the plugin is
 // in this file.
-#include "request_queue.hpp"
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
-#include "../../net/gzip.hpp"
-
-#include <weir/sdk.hpp>
-
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,18 +18,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <sys/file.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <openssl/err.h>
-
-#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <random>
 #include <thread>
+#include <weir/sdk.hpp>
+
+#include "../../net/gzip.hpp"
+#include "request_queue.hpp"
+#include "url.hpp"
 
 namespace {
 
@@ -41,74 +39,49 @@ using error_code = boost::system::error_code;
 using weir::http_output::Request;
 using weir::http_output::RequestQueue;
 using weir::http_output::SpoolFull;
-
-struct Url {
-    bool tls = false;
-    std::string host;
-    std::string port;
-    std::string target;
-};
-
-Url parse_url(std::string_view u) {
-    Url out;
-    if (u.rfind("http://", 0) == 0) {
-        u.remove_prefix(7);
-    } else if (u.rfind("https://", 0) == 0) {
-        out.tls = true;
-        u.remove_prefix(8);
-    } else {
-        throw weir::ConfigError("url must start with http:// or https://, found '" + std::string(u) + "'");
-    }
-    const size_t slash = u.find('/');
-    std::string_view authority = u.substr(0, slash);
-    out.target = slash == std::string_view::npos ? "/" : std::string(u.substr(slash));
-    if (authority.empty()) throw weir::ConfigError("url has no host");
-    if (authority.front() == '[') {
-        const size_t close = authority.find(']');
-        if (close == std::string_view::npos) throw weir::ConfigError("url has an unclosed [IPv6] host");
-        out.host = std::string(authority.substr(1, close - 1));
-        authority.remove_prefix(close + 1);
-        if (!authority.empty() && authority.front() == ':') out.port = std::string(authority.substr(1));
-    } else {
-        const size_t colon = authority.rfind(':');
-        out.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
-    }
-    if (out.port.empty()) out.port = out.tls ? "443" : "80";
-    if (out.port.find_first_not_of("0123456789") != std::string::npos || out.port.size() > 5)
-        throw weir::ConfigError("url has an invalid port '" + out.port + "'");
-    return out;
-}
+using weir::http_output::Url;
 
 enum class Outcome { Delivered, Rejected, Retry };
 
 class HttpOutput final : public weir::Output {
 public:
     HttpOutput(weir::Context& ctx, const weir::Options& opts) : weir::Output(ctx) {
-        url_ = parse_url(opts.str("url"));
+        try {
+            url_ = weir::http_output::parse_url(opts.str("url"));
+        } catch (const std::invalid_argument& e) {
+            throw weir::ConfigError(e.what());
+        }
         const std::string_view format = opts.str("format");
         if (format == "ndjson") {
             array_ = false;
         } else if (format == "json_array") {
             array_ = true;
         } else {
-            throw weir::ConfigError("format must be 'ndjson' or 'json_array', found '" + std::string(format) + "'");
+            throw weir::ConfigError("format must be 'ndjson' or 'json_array', found '" + std::string(format) +
+                                    "'");
         }
         const std::string_view comp = opts.str("compression");
         if (comp == "gzip") {
             gzip_ = true;
         } else if (comp != "none") {
-            throw weir::ConfigError("compression must be 'gzip' or 'none', found '" + std::string(comp) + "'");
+            throw weir::ConfigError("compression must be 'gzip' or 'none', found '" + std::string(comp) +
+                                    "'");
         }
         api_key_ = std::string(opts.str("api_key"));
         for (const auto& h : opts.list("headers")) {
             const size_t colon = h.find(':');
-            if (colon == std::string::npos || colon == 0)
-                throw weir::ConfigError("headers entries must look like 'Name: value', found '" + h + "'");
+            if (colon == std::string::npos || colon == 0)  // the entry may hold a secret: not repeated
+                throw weir::ConfigError("headers entries must look like 'Name: value'; entry " +
+                                        std::to_string(headers_.size() + 1) + " has no name before a ':'");
             std::string value = h.substr(colon + 1);
             while (!value.empty() && value.front() == ' ') value.erase(0, 1);
             headers_.emplace_back(h.substr(0, colon), value);
         }
+        if (url_.has_userinfo && !api_key_.empty())
+            throw weir::ConfigError("url has a user and password and api_key is set: use one of them");
+        if (url_.has_userinfo) authorization_ = url_.basic_authorization();
+        if (!api_key_.empty()) authorization_ = "Bearer " + api_key_;
+        warn_if_credentials_in_clear();
         max_events_ = static_cast<size_t>(std::max<int64_t>(1, opts.integer("batch_max_events")));
         max_bytes_ = static_cast<size_t>(opts.size("batch_max_bytes"));
         batch_timeout_ = std::chrono::nanoseconds(opts.duration_ns("batch_timeout"));
@@ -136,8 +109,8 @@ public:
         }
         if (url_.tls) {
             ssl_.emplace(ssl::context::tls_client);
-            ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                              ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+            ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
             error_code ec;
             const std::string ca(opts.str("tls_ca_file"));
             if (ca.empty()) {
@@ -148,7 +121,8 @@ public:
             }
             const std::string cert(opts.str("tls_cert_file")), key(opts.str("tls_key_file"));
             if (!cert.empty() || !key.empty()) {
-                if (cert.empty() || key.empty()) throw weir::ConfigError("a client certificate needs both tls_cert_file and tls_key_file");
+                if (cert.empty() || key.empty())
+                    throw weir::ConfigError("a client certificate needs both tls_cert_file and tls_key_file");
                 ssl_->use_certificate_chain_file(cert, ec);
                 if (ec) throw weir::ConfigError("cannot load tls_cert_file '" + cert + "': " + ec.message());
                 ssl_->use_private_key_file(key, ssl::context::pem, ec);
@@ -158,16 +132,20 @@ public:
             ssl_->set_verify_mode(verify_ ? ssl::verify_peer : ssl::verify_none);
         }
         spool_dir_ = std::string(ctx_.state_dir()) + "/spool";
-        queue_ = std::make_unique<RequestQueue>(spool_dir_, limits, [this](Request& r) { dropped(r); });
+        queue_ = std::make_unique<RequestQueue>(
+            spool_dir_, limits, [this](Request& r, const char* reason) { dropped(r, reason); },
+            [this](const std::vector<uint64_t>& tokens, size_t events) { spooled(tokens, events); });
         sender_ = std::thread([this] { send_loop(); });
     }
 
     ~HttpOutput() override {
+        // The host has given up on whatever is still owed (it is re-read after
+        // a restart); acknowledging it now would be acknowledging into a
+        // pipeline being taken down.
+        acks_open_.store(false);
         enqueue(take(), false);
         stopping_.store(true);
-        {
-            std::lock_guard lock(wait_mu_);
-        }
+        { std::lock_guard lock(wait_mu_); }
         wait_cv_.notify_all();
         io_.stop();  // a request under way is cut short (and stays queued)
         queue_->close();
@@ -175,10 +153,13 @@ public:
         // What was not delivered waits on disk for the next start (bounded by the spool).
         if (ready_.load()) {
             const size_t lost = queue_->spool_all();
-            if (lost > 0) {
-                ctx_.count_error("spool_failed", lost);
-                ctx_.error(std::to_string(lost) + " undelivered requests could not be spooled: " + queue_->last_error());
-            }
+            auto e = queue_->take_spool_errors();
+            if (e.failures > 0) ctx_.count_error("spool_write_failed", e.failures);
+            if (lost > 0)
+                ctx_.error(
+                    std::to_string(lost) + " undelivered requests could not be spooled" +
+                    (e.last_error.empty() ? std::string(" (the spool is full)") : ": " + e.last_error) +
+                    "; their lines are read again after a restart");
         }
         if (lock_fd_ >= 0) ::close(lock_fd_);
     }
@@ -186,6 +167,9 @@ public:
     weir::WriteResult write(weir::Batch& batch, uint64_t token) override {
         if (batch.empty()) return weir::WriteResult::Ok;
         wait_ready();
+        // spool_full: block — nothing more is taken while memory and spool are
+        // full, so the request being filled cannot grow the backlog either.
+        queue_->wait_for_room();
         std::optional<Request> full;
         {
             std::lock_guard lock(cur_mu_);
@@ -226,7 +210,8 @@ private:
     }
     std::optional<Request> take_if_due() {
         std::lock_guard lock(cur_mu_);
-        if (cur_.events == 0 || std::chrono::steady_clock::now() - cur_started_ < batch_timeout_) return std::nullopt;
+        if (cur_.events == 0 || std::chrono::steady_clock::now() - cur_started_ < batch_timeout_)
+            return std::nullopt;
         return take_locked();
     }
 
@@ -235,15 +220,67 @@ private:
     void enqueue(std::optional<Request> r, bool may_block) {
         if (!r) return;
         if (gzip_) r->body = weir::net::gzip(r->body);  // fast level: agents save CPU, not bytes
-        const size_t events = r->events;
-        if (queue_->push(std::move(*r), may_block) == RequestQueue::Placed::Spool) ctx_.count_error("spooled", events);
+        queue_->push(std::move(*r), may_block);
+        report_spool_errors();
     }
 
-    void dropped(Request& r) {
-        // Given up on purpose (spool full, unreadable spool file): counted, and
-        // acknowledged so the inputs go on.
-        ctx_.count_dropped("spool_full", r.events);
-        for (uint64_t t : r.tokens) ctx_.ack(t, true);
+    void dropped(Request& r, const char* reason) {
+        // Given up on purpose (spool full or failing, unreadable spool file):
+        // counted, and acknowledged so the inputs go on.
+        ctx_.count_dropped(reason, r.events);
+        if (acks_open_.load())
+            for (uint64_t t : r.tokens) ctx_.ack(t, true);
+    }
+
+    /// Safely on disk: a crash replays them from the spool, so their batches
+    /// count as delivered for the inputs' checkpoints.
+    void spooled(const std::vector<uint64_t>& tokens, size_t events) {
+        ctx_.count_error("spooled", events);
+        if (acks_open_.load())
+            for (uint64_t t : tokens) ctx_.ack(t, true);
+    }
+
+    /// Failed spool writes: each counted, logged at once the first time,
+    /// then at most every 10 s with how many failed since.
+    void report_spool_errors() {
+        auto e = queue_->take_spool_errors();
+        if (e.failures == 0 && !e.recovered) return;
+        if (e.failures > 0) ctx_.count_error("spool_write_failed", e.failures);
+        std::lock_guard lock(spool_log_mu_);
+        const auto now = std::chrono::steady_clock::now();
+        spool_failures_unlogged_ += e.failures;
+        if (!e.last_error.empty()) spool_last_error_ = e.last_error;
+        if (e.recovered) {
+            ctx_.info("the spool " + spool_dir_ + " takes writes again (" +
+                      std::to_string(spool_failures_unlogged_) + " failed writes not yet reported)");
+            spool_failures_unlogged_ = 0;
+            spool_failing_logged_ = false;
+            return;
+        }
+        if (spool_failing_logged_ && now - spool_logged_at_ < std::chrono::seconds(10)) return;
+        ctx_.error(
+            std::string(spool_failing_logged_ ? "spool writes still failing: "
+                                              : "cannot write to the spool: ") +
+            spool_last_error_ + " (" + std::to_string(spool_failures_unlogged_) +
+            " failed writes); requests wait in memory up to memory_buffer_size, then spool_full applies");
+        spool_failures_unlogged_ = 0;
+        spool_failing_logged_ = true;
+        spool_logged_at_ = now;
+    }
+
+    /// Credentials over plain http:// to another machine can be read on the
+    /// way; loopback traffic never leaves the host.
+    void warn_if_credentials_in_clear() {
+        if (url_.tls || weir::http_output::is_loopback_host(url_.host)) return;
+        std::string what;
+        if (!api_key_.empty()) what = "api_key";
+        if (url_.has_userinfo) what = "the url's user and password";
+        for (const auto& [k, v] : headers_)
+            if (strcasecmp(k.c_str(), "authorization") == 0)
+                what = what.empty() ? "an Authorization header" : what;
+        if (what.empty()) return;
+        ctx_.warn(what + " is sent unencrypted over http:// to " + url_.host +
+                  "; anyone on the network path can read it: use https://");
     }
 
     void wait_ready() {
@@ -252,9 +289,18 @@ private:
     }
 
     /// Waits `d` unless stopping; returns false if stopping.
+    /// Failed spool writes of a push blocked on the output thread are
+    /// reported from here, at least once a second, even during a long pause.
     bool pause(std::chrono::nanoseconds d) {
-        std::unique_lock lock(wait_mu_);
-        return !wait_cv_.wait_for(lock, d, [&] { return stopping_.load(); });
+        const auto until = std::chrono::steady_clock::now() + d;
+        for (;;) {
+            report_spool_errors();
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= until) return true;
+            std::unique_lock lock(wait_mu_);
+            const auto slice = std::min<std::chrono::nanoseconds>(until - now, std::chrono::seconds(1));
+            if (wait_cv_.wait_for(lock, slice, [&] { return stopping_.load(); })) return false;
+        }
     }
 
     /// One writer per spool: the instance of a previous configuration lets go
@@ -287,6 +333,7 @@ private:
         wait_cv_.notify_all();
         int attempt = 0;
         while (!stopping_.load()) {
+            report_spool_errors();
             enqueue(take_if_due(), false);
             auto req = queue_->front(std::chrono::milliseconds(std::clamp<int64_t>(
                 std::chrono::duration_cast<std::chrono::milliseconds>(batch_timeout_).count() / 2, 5, 100)));
@@ -296,28 +343,38 @@ private:
             const Outcome o = send(*req, retry_after, detail);
             if (o == Outcome::Retry) {
                 ++attempt;
+                // While the endpoint fails, what waits goes to disk and is
+                // acknowledged: a crash then replays it instead of re-reading it.
+                queue_->set_prefer_spool(true);
+                queue_->spill_memory();
+                report_spool_errors();
                 auto delay = retry_initial_ * (1LL << std::min(attempt - 1, 20));
                 if (delay > retry_max_) delay = retry_max_;
                 std::uniform_real_distribution<double> jitter(0.8, 1.2);
-                delay = std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(rng_)));
-                if (retry_after > 0) delay = std::max<std::chrono::nanoseconds>(delay, std::chrono::seconds(retry_after));
+                delay = std::chrono::nanoseconds(
+                    static_cast<int64_t>(static_cast<double>(delay.count()) * jitter(rng_)));
+                if (retry_after > 0)
+                    delay = std::max<std::chrono::nanoseconds>(delay, std::chrono::seconds(retry_after));
                 if (attempt == 1 || attempt % 10 == 0)
-                    ctx_.warn("sending to " + url_.host + ":" + url_.port + url_.target + " failed (" + detail +
-                              "), attempt " + std::to_string(attempt) + "; retrying in " +
-                              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
-                              " ms; " + std::to_string(queue_->size()) + " requests waiting");
+                    ctx_.warn(
+                        "sending to " + url_.display() + " failed (" + detail + "), attempt " +
+                        std::to_string(attempt) + "; retrying in " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
+                        " ms; " + std::to_string(queue_->size()) + " requests waiting");
                 if (!pause(delay)) break;
                 continue;
             }
-            if (attempt > 0) ctx_.info("delivering again after " + std::to_string(attempt) + " failed attempts");
+            if (attempt > 0) {
+                ctx_.info("delivering again after " + std::to_string(attempt) + " failed attempts");
+                queue_->set_prefer_spool(false);
+            }
             attempt = 0;
             if (o == Outcome::Rejected) {
                 ctx_.count_dropped("rejected_by_endpoint", req->events);
-                ctx_.error("the endpoint refused a batch of " + std::to_string(req->events) + " events for good (" +
-                           detail + "); dropped");
+                ctx_.error("the endpoint refused a batch of " + std::to_string(req->events) +
+                           " events for good (" + detail + "); dropped");
             }
-            for (uint64_t t : req->tokens) ctx_.ack(t, true);
-            queue_->pop_front(req->seq);
+            for (uint64_t t : queue_->pop_front(req->seq)) ctx_.ack(t, true);
         }
     }
 
@@ -325,11 +382,11 @@ private:
 
     Outcome send(const Request& r, int64_t& retry_after, std::string& detail) {
         http::request<http::string_body> req{http::verb::post, url_.target, 11};
-        req.set(http::field::host, url_.host + ":" + url_.port);
+        req.set(http::field::host, url_.authority());
         req.set(http::field::user_agent, "weir");
         req.set(http::field::content_type, array_ ? "application/json" : "application/x-ndjson");
         if (gzip_) req.set(http::field::content_encoding, "gzip");
-        if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
+        if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
         for (const auto& [k, v] : headers_) req.set(k, v);
         req.body() = r.body;
         req.keep_alive(true);
@@ -362,7 +419,8 @@ private:
         return Outcome::Rejected;  // 4xx: sending it again would not help
     }
 
-    error_code roundtrip_plain(http::request<http::string_body>& req, http::response<http::string_body>& res) {
+    error_code roundtrip_plain(http::request<http::string_body>& req,
+                               http::response<http::string_body>& res) {
         error_code ec = asio::error::operation_aborted;
         if (!plain_) {
             const auto endpoints = resolve(ec);
@@ -386,7 +444,8 @@ private:
                 return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
             if (verify_) tls_->set_verify_callback(ssl::host_name_verification(url_.host));
             beast::get_lowest_layer(*tls_).expires_after(request_timeout_);
-            beast::get_lowest_layer(*tls_).async_connect(endpoints, [&](error_code e, const tcp::endpoint&) { ec = e; });
+            beast::get_lowest_layer(*tls_).async_connect(endpoints,
+                                                         [&](error_code e, const tcp::endpoint&) { ec = e; });
             run();
             if (ec) return ec;
             ec = asio::error::operation_aborted;
@@ -440,6 +499,7 @@ private:
     bool gzip_ = false;
     bool verify_ = true;
     std::string api_key_;
+    std::string authorization_;  // the Authorization header, if any
     std::vector<std::pair<std::string, std::string>> headers_;
     size_t max_events_ = 1000;
     size_t max_bytes_ = 1u << 20;
@@ -458,7 +518,14 @@ private:
     std::condition_variable wait_cv_;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> ready_{false};
+    std::atomic<bool> acks_open_{true};
     int lock_fd_ = -1;
+
+    std::mutex spool_log_mu_;
+    uint64_t spool_failures_unlogged_ = 0;
+    std::string spool_last_error_;
+    bool spool_failing_logged_ = false;
+    std::chrono::steady_clock::time_point spool_logged_at_{};
     std::mt19937_64 rng_{std::random_device{}()};
 
     // sender thread only
@@ -471,22 +538,30 @@ private:
 };
 
 const weir_option_def http_output_options[] = {
-    weir::option::required_string("url", "Where to POST, like http://aggregator:8080/v1/logs (https:// for TLS)."),
+    weir::option::required_string("url",
+                                  "Where to POST, like http://aggregator:8080/v1/logs (https:// for TLS; "
+                                  "user:password@ for Basic auth)."),
     weir::option::string("format", "ndjson", "Body: ndjson (one JSON event per line) or json_array."),
     weir::option::string("compression", "gzip", "gzip or none."),
     weir::option::string("api_key", "", "Sent as Authorization: Bearer <key>; empty: no header."),
     weir::option::string_list("headers", "", "Extra request headers, each 'Name: value'."),
-    weir::option::integer("batch_max_events", "1000", "Events per request at most (whole pipeline batches are kept together)."),
+    weir::option::integer("batch_max_events", "1000",
+                          "Events per request at most (whole pipeline batches are kept together)."),
     weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most."),
     weir::option::duration("batch_timeout", "1s", "Longest an event waits for its request to fill."),
     weir::option::duration("retry_initial", "1s", "First retry delay; doubled per failure (with jitter)."),
     weir::option::duration("retry_max", "60s", "Longest retry delay."),
-    weir::option::duration("request_timeout", "30s", "Time allowed for connecting, sending and reading the answer."),
-    weir::option::size("memory_buffer_size", "8MiB", "Requests held in memory before further ones go to the spool."),
-    weir::option::size("spool_max_size", "256MiB", "Disk used at most for requests waiting to be sent."),
+    weir::option::duration("request_timeout", "30s",
+                           "Time allowed for connecting, sending and reading the answer."),
+    weir::option::size("memory_buffer_size", "8MiB",
+                       "Memory the requests waiting to be sent may hold (compressed bodies as allocated, "
+                       "plus bookkeeping); then the spool."),
+    weir::option::size("spool_max_size", "256MiB",
+                       "Disk used at most for requests waiting to be sent; 0: no spool."),
     weir::option::string("spool_full", "block",
                          "When memory and spool are full: block (push back), drop_newest or drop_oldest."),
-    weir::option::string("tls_ca_file", "", "PEM CAs to verify the server with (https); empty: the system's."),
+    weir::option::string("tls_ca_file", "",
+                         "PEM CAs to verify the server with (https); empty: the system's."),
     weir::option::boolean("tls_verify", "true", "Verify the server's certificate and name (https)."),
     weir::option::string("tls_cert_file", "", "PEM client certificate, for servers that require one."),
     weir::option::string("tls_key_file", "", "PEM key of the client certificate."),

@@ -21,12 +21,17 @@ bool write_all(int fd, const char* p, size_t n) {
     while (n > 0) {
         const ssize_t w = ::write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
+        if (w <= 0) {
+            if (w == 0) errno = ENOSPC;
+            return false;
+        }
         p += w;
         n -= static_cast<size_t>(w);
     }
     return true;
 }
+
+std::string header_for(const Request& r) { return kMagic + std::to_string(r.events) + "\n"; }
 
 /// Reads a spool file: header "weir-spool 1 <events>\n" then the body.
 bool read_file(const std::string& path, size_t& events, std::string* body, size_t& size) {
@@ -54,8 +59,16 @@ bool read_file(const std::string& path, size_t& events, std::string* body, size_
 
 }  // namespace
 
-RequestQueue::RequestQueue(std::string dir, Limits limits, OnDrop on_drop)
-    : dir_(std::move(dir)), limits_(limits), on_drop_(std::move(on_drop)) {
+size_t memory_held(const Request& r) {
+    return kRequestOverhead + r.body.capacity() + r.tokens.capacity() * sizeof(uint64_t) +
+           r.tokens.size() * kPerTokenOverhead;
+}
+
+RequestQueue::RequestQueue(std::string dir, Limits limits, OnDrop on_drop, OnSpooled on_spooled)
+    : dir_(std::move(dir)),
+      limits_(limits),
+      on_drop_(std::move(on_drop)),
+      on_spooled_(std::move(on_spooled)) {
     ::mkdir(dir_.c_str(), 0700);
 }
 
@@ -98,79 +111,137 @@ size_t RequestQueue::recover(std::string& error) {
     return found.size();
 }
 
-bool RequestQueue::spill_locked(Request& r) {
+bool RequestQueue::spool_usable_locked() const {
+    return !spool_failing_ || std::chrono::steady_clock::now() - spool_failed_at_ >= limits_.spool_retry;
+}
+
+bool RequestQueue::spill_locked(Request& r, Done& done) {
     const std::string path = file_for(r.seq);
     const std::string tmp = dir_ + "/.tmp-" + std::to_string(r.seq);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        last_error_ = "cannot create " + tmp + ": " + std::strerror(errno);
-        return false;
-    }
-    const std::string header = kMagic + std::to_string(r.events) + "\n";
-    const bool ok = write_all(fd, header.data(), header.size()) && write_all(fd, r.body.data(), r.body.size());
-    const int saved = errno;
-    ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        last_error_ = "cannot write " + path + ": " + std::strerror(ok ? errno : saved);
+    const std::string header = header_for(r);
+    auto fail = [&](const std::string& what) {
+        errors_.last_error = what + ": " + std::strerror(errno);
+        ++errors_.failures;
+        spool_failing_ = true;
+        spool_failed_at_ = std::chrono::steady_clock::now();
         ::unlink(tmp.c_str());
         return false;
+    };
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("cannot create " + tmp);
+    // Written and on disk before it is renamed into place and acknowledged.
+    if (!write_all(fd, header.data(), header.size()) || !write_all(fd, r.body.data(), r.body.size()) ||
+        ::fsync(fd) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        errno = saved;
+        return fail("cannot write " + tmp);
+    }
+    if (::close(fd) != 0) return fail("cannot write " + tmp);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot rename " + tmp + " to " + path);
+    const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool dir_synced = dfd >= 0 && ::fsync(dfd) == 0;
+    const int saved = errno;
+    if (dfd >= 0) ::close(dfd);
+    if (!dir_synced) {
+        ::unlink(path.c_str());
+        errno = saved;
+        return fail("cannot sync the spool directory " + dir_);
+    }
+    if (spool_failing_) {
+        spool_failing_ = false;
+        errors_.recovered = true;
     }
     r.path = path;
     r.size = header.size() + r.body.size();
     std::string().swap(r.body);
+    done.acked.insert(done.acked.end(), r.tokens.begin(), r.tokens.end());
+    done.spooled_events += r.events;
+    std::vector<uint64_t>().swap(r.tokens);
     return true;
 }
 
+void RequestQueue::finish(Done& done) {
+    for (auto& [r, reason] : done.dropped) on_drop_(r, reason);
+    if (on_spooled_ && (!done.acked.empty() || done.spooled_events > 0))
+        on_spooled_(done.acked, done.spooled_events);
+}
+
 RequestQueue::Placed RequestQueue::push(Request r, bool may_block) {
-    std::vector<Request> dropped;
+    Done done;
     Placed placed = Placed::Dropped;
     {
         std::unique_lock lock(mu_);
-        r.size = r.body.size();
-        bool keep = true;
         for (;;) {
             if (closed_ && may_block) return Placed::Closed;
-            const bool fits_memory = memory_ + r.size <= limits_.memory_bytes;
-            const bool fits_spool = spool_ + r.size <= limits_.spool_bytes;
-            if (fits_memory || fits_spool || q_.empty()) break;
-            if (limits_.on_full == SpoolFull::Block) {
-                if (!may_block) break;
-                cv_.wait(lock);
-            } else if (limits_.on_full == SpoolFull::DropNewest) {
-                keep = false;
+            const size_t held = memory_held(r);
+            const bool spool_room = spool_ + header_for(r).size() + r.body.size() <= limits_.spool_bytes;
+            const bool try_spool = spool_room && spool_usable_locked();
+            r.seq = last_seq_ + 1;  // numbered when placed, so the queue stays in order
+            if (prefer_spool_ && try_spool && spill_locked(r, done)) {
+                placed = Placed::Spool;
                 break;
-            } else {
-                // Drop the oldest request, spooled ones first (it may be on its way: it goes too).
-                auto it = std::find_if(q_.begin(), q_.end(), [](const Request& x) { return x.spooled(); });
-                if (it == q_.end()) it = q_.begin();
-                if (it->spooled()) {
-                    spool_ -= it->size;
-                    ::unlink(it->path.c_str());
-                } else {
-                    memory_ -= it->size;
-                }
-                dropped.push_back(std::move(*it));
-                q_.erase(it);
             }
-        }
-        if (keep) {
-            r.seq = ++last_seq_;
-            if (memory_ + r.size <= limits_.memory_bytes || q_.empty() ||
-                spool_ + r.size > limits_.spool_bytes || !spill_locked(r)) {
-                memory_ += r.size;
+            if (memory_ + held <= limits_.memory_bytes || q_.empty()) {
                 placed = Placed::Memory;
+                break;
+            }
+            if (!prefer_spool_ && try_spool && spill_locked(r, done)) {
+                placed = Placed::Spool;
+                break;
+            }
+            // Memory is full and the spool is full or cannot be written.
+            const char* reason = spool_room ? "spool_write_failed" : "spool_full";
+            if (limits_.on_full == SpoolFull::Block) {
+                if (!may_block) {
+                    placed = Placed::Memory;  // the sender thread: over the bound by this one request
+                    break;
+                }
+                cv_.wait_for(lock, limits_.spool_retry);  // room, or time to try the spool again
+                continue;
+            }
+            auto victim = q_.end();
+            if (limits_.on_full == SpoolFull::DropOldest) {
+                // The oldest request where room is short: on disk when the spool is
+                // over its bound, in memory when the disk refuses writes.
+                victim = std::find_if(q_.begin(), q_.end(),
+                                      [&](const Request& x) { return x.spooled() == !spool_room; });
+            }
+            if (victim == q_.end()) {
+                done.dropped.emplace_back(std::move(r), reason);
+                break;
+            }
+            if (victim->spooled()) {
+                spool_ -= victim->size;
+                ::unlink(victim->path.c_str());
+            } else {
+                memory_ -= victim->size;
+            }
+            done.dropped.emplace_back(std::move(*victim), reason);
+            q_.erase(victim);
+        }
+        if (placed == Placed::Memory || placed == Placed::Spool) {
+            last_seq_ = r.seq;
+            if (placed == Placed::Memory) {
+                r.size = memory_held(r);
+                memory_ += r.size;
             } else {
                 spool_ += r.size;
-                placed = Placed::Spool;
             }
             q_.push_back(std::move(r));
             cv_.notify_all();
-        } else {
-            dropped.push_back(std::move(r));
         }
     }
-    for (auto& d : dropped) on_drop_(d);
+    finish(done);
     return placed;
+}
+
+void RequestQueue::wait_for_room() {
+    if (limits_.on_full != SpoolFull::Block) return;
+    std::unique_lock lock(mu_);
+    while (!closed_ && !q_.empty() && memory_ >= limits_.memory_bytes &&
+           !(spool_ < limits_.spool_bytes && spool_usable_locked()))
+        cv_.wait_for(lock, limits_.spool_retry);
 }
 
 std::optional<Request> RequestQueue::front(std::chrono::milliseconds wait) {
@@ -180,20 +251,20 @@ std::optional<Request> RequestQueue::front(std::chrono::milliseconds wait) {
     const Request& f = q_.front();
     copy.seq = f.seq;
     copy.events = f.events;
-    copy.tokens = f.tokens;
     copy.size = f.size;
     copy.path = f.path;
     if (f.spooled()) {
         size_t events = 0, size = 0;
         if (!read_file(f.path, events, &copy.body, size)) {
             // Unreadable: give it up (counted as dropped) rather than block the queue forever.
-            last_error_ = "spool file " + f.path + " is unreadable; skipped";
             spool_ -= f.size;
             ::unlink(f.path.c_str());
-            Request lost = std::move(q_.front());
+            Done done;
+            done.dropped.emplace_back(std::move(q_.front()), "spool_unreadable");
             q_.pop_front();
+            cv_.notify_all();
             lock.unlock();
-            on_drop_(lost);
+            finish(done);
             return std::nullopt;
         }
     } else {
@@ -202,33 +273,66 @@ std::optional<Request> RequestQueue::front(std::chrono::milliseconds wait) {
     return copy;
 }
 
-void RequestQueue::pop_front(uint64_t seq) {
+std::vector<uint64_t> RequestQueue::pop_front(uint64_t seq) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(q_.begin(), q_.end(), [&](const Request& r) { return r.seq == seq; });
-    if (it == q_.end()) return;  // dropped meanwhile
+    if (it == q_.end()) return {};  // dropped meanwhile
     if (it->spooled()) {
         spool_ -= it->size;
         ::unlink(it->path.c_str());
     } else {
         memory_ -= it->size;
     }
+    std::vector<uint64_t> owed = std::move(it->tokens);
     q_.erase(it);
     cv_.notify_all();
+    return owed;
+}
+
+void RequestQueue::set_prefer_spool(bool on) {
+    std::lock_guard lock(mu_);
+    prefer_spool_ = on;
+}
+
+size_t RequestQueue::spill_memory() {
+    Done done;
+    size_t n = 0;
+    {
+        std::lock_guard lock(mu_);
+        for (auto& r : q_) {
+            if (r.spooled()) continue;
+            if (!spool_usable_locked() || spool_ + header_for(r).size() + r.body.size() > limits_.spool_bytes)
+                break;
+            const size_t held = r.size;
+            if (!spill_locked(r, done)) break;
+            memory_ -= held;
+            spool_ += r.size;
+            ++n;
+        }
+        if (n > 0) cv_.notify_all();
+    }
+    finish(done);
+    return n;
 }
 
 size_t RequestQueue::spool_all() {
-    std::lock_guard lock(mu_);
+    Done done;
     size_t lost = 0;
-    for (auto& r : q_) {
-        if (r.spooled()) continue;
-        const size_t size = r.size;
-        if (spool_ + size > limits_.spool_bytes || !spill_locked(r)) {
-            ++lost;
-            continue;
+    {
+        std::lock_guard lock(mu_);
+        for (auto& r : q_) {
+            if (r.spooled()) continue;
+            const size_t held = r.size;
+            if (spool_ + header_for(r).size() + r.body.size() > limits_.spool_bytes ||
+                !spill_locked(r, done)) {
+                ++lost;
+                continue;
+            }
+            memory_ -= held;
+            spool_ += r.size;
         }
-        memory_ -= size;
-        spool_ += r.size;
     }
+    finish(done);
     return lost;
 }
 
@@ -250,9 +354,11 @@ size_t RequestQueue::size() const {
     std::lock_guard lock(mu_);
     return q_.size();
 }
-std::string RequestQueue::last_error() const {
+RequestQueue::SpoolErrors RequestQueue::take_spool_errors() {
     std::lock_guard lock(mu_);
-    return last_error_;
+    SpoolErrors out = std::move(errors_);
+    errors_ = SpoolErrors{};
+    return out;
 }
 
 }  // namespace weir::http_output
