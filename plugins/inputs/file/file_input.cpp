@@ -3,11 +3,7 @@
 // files to their end, notices truncation and copytruncate, tells files apart
 // by device, inode and a fingerprint of their first bytes, and is woken by
 // inotify (polling stays as the fallback).
-#include "../line_splitter.hpp"
-#include "checkpoints.hpp"
-
-#include <weir/sdk.hpp>
-
+#include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
@@ -26,6 +22,10 @@
 #include <set>
 #include <unordered_map>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "../line_splitter.hpp"
+#include "checkpoints.hpp"
 
 namespace {
 
@@ -39,7 +39,8 @@ using weir::inputs::Saved;
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -74,10 +75,10 @@ struct Reader {
     uint64_t offset;  // next byte to read
     LineSplitter splitter;
     Fingerprint fp;
-    bool gone = false;      // deleted or rotated away, and read to the end: release it
-    bool active = true;     // may have data: read it on the next pass
-    bool seen = true;       // matched by the latest scan
-    bool rotated = false;   // renamed so that no pattern matches it any more
+    bool gone = false;     // deleted or rotated away, and read to the end: release it
+    bool active = true;    // may have data: read it on the next pass
+    bool seen = true;      // matched by the latest scan
+    bool rotated = false;  // renamed so that no pattern matches it any more
     Clock::time_point rotated_at;
 };
 
@@ -115,13 +116,17 @@ public:
         // instance is built while the old one still runs and writes them.
         checkpoints_ = std::make_unique<CheckpointFile>(std::string(ctx_.state_dir()) + "/checkpoints");
         saved_ = CheckpointTracker::parse(checkpoints_->read());
+        for (const auto& [key, s] : saved_) unresolved_.insert(key);
         if (use_inotify_) {
             inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
             if (inotify_fd_ < 0)
-                ctx_.warn(std::string("inotify unavailable (") + std::strerror(errno) + "); polling every " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_).count()) + " ms");
+                ctx_.warn(
+                    std::string("inotify unavailable (") + std::strerror(errno) + "); polling every " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_).count()) +
+                    " ms");
         }
         discover(true);
+        recover_moved();
         auto next_refresh = Clock::now() + refresh_;
         auto next_full_pass = Clock::now() + poll_;
         while (!ctx_.should_stop()) {
@@ -178,7 +183,8 @@ private:
     void wait(std::chrono::nanoseconds d) {
         pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
         const int n = inotify_fd_ >= 0 ? 2 : 1;
-        const int ms = static_cast<int>(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+        const int ms = static_cast<int>(
+            std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
         if (::poll(fds, static_cast<nfds_t>(n), ms) <= 0) return;
         if (n == 2 && (fds[1].revents & POLLIN)) drain_inotify();
     }
@@ -196,7 +202,8 @@ private:
                     for (auto& r : readers_) r->active = true;
                     continue;
                 }
-                if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF)) rescan_ = true;
+                if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF))
+                    rescan_ = true;
                 auto dir = watch_dirs_.find(ev->wd);
                 if (dir == watch_dirs_.end() || ev->len == 0) continue;
                 const std::string path = dir->second + "/" + ev->name;
@@ -207,9 +214,9 @@ private:
 
     void watch_dir(const std::string& dir) {
         if (inotify_fd_ < 0 || watched_.count(dir)) return;
-        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
-                                           IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-                                               IN_CLOSE_WRITE | IN_ATTRIB);
+        const int wd = ::inotify_add_watch(
+            inotify_fd_, dir.c_str(),
+            IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB);
         if (wd < 0) {
             ctx_.debug("cannot watch " + dir + " with inotify (" + std::strerror(errno) + "); it is polled");
             watched_.insert(dir);  // do not try again on every scan
@@ -275,33 +282,154 @@ private:
             return;
         }
         const auto size = static_cast<uint64_t>(st.st_size);
-        const Fingerprint fp = fingerprint(fd, size);
         uint64_t offset = 0;
         if (auto it = saved_.find(key); it != saved_.end()) {
             const Saved& s = it->second;
             // Same device and inode is not enough: an inode is reused once a
             // file is deleted. The first bytes must also be those we read.
-            const bool same = !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
-            if (!same) {
+            if (!same_content(fd, size, s)) {
                 ctx_.info(path + " reuses the inode of a file read before; reading it from the start");
+            } else if (s.offset > size) {
+                ctx_.info(path +
+                          " is shorter than its checkpoint (truncated meanwhile); reading it from the start");
             } else {
-                offset = s.offset <= size ? s.offset : 0;  // shorter than the checkpoint: truncated meanwhile
+                offset = s.offset;
+                unresolved_.erase(key);
             }
         } else if (initial && !read_from_head_) {
             offset = size;  // like `tail -f`: only what is appended from now on
         }
+        if (follow(path, key, fd, size, offset))
+            ctx_.debug("following " + path + " from byte " + std::to_string(offset));
+    }
+
+    /// Whether the first bytes of the open file are those a checkpoint saw.
+    static bool same_content(int fd, uint64_t size, const Saved& s) {
+        return !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
+    }
+
+    /// Takes `fd` over and reads the file from `offset`; false if it cannot.
+    Reader* follow(const std::string& path, const FileKey& key, int fd, uint64_t size, uint64_t offset) {
         if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
             ::close(fd);
-            return;
+            return nullptr;
         }
+        const Fingerprint fp = fingerprint(fd, size);
         tracker_.track(key, path, offset, fp);
         auto r = std::make_unique<Reader>(path, key, fd, offset, max_line_);
         r->fp = fp;
-        by_key_[key] = r.get();
-        by_path_[path] = r.get();
+        Reader* raw = r.get();
+        by_key_[key] = raw;
+        by_path_[path] = raw;
         watch_dir(dir_of(path));
         readers_.push_back(std::move(r));
-        ctx_.debug("following " + path + " from byte " + std::to_string(offset));
+        return raw;
+    }
+
+    /// A regular file in the directory of a checkpointed path.
+    struct Neighbour {
+        std::string path;
+        std::string name;
+        struct stat st;
+    };
+
+    static std::vector<Neighbour> list_dir(const std::string& dir) {
+        std::vector<Neighbour> out;
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) return out;
+        while (const dirent* e = ::readdir(d)) {
+            Neighbour n{dir + "/" + e->d_name, e->d_name, {}};
+            if (::fstatat(::dirfd(d), e->d_name, &n.st, 0) == 0 && S_ISREG(n.st.st_mode))
+                out.push_back(std::move(n));
+        }
+        ::closedir(d);
+        return out;
+    }
+
+    /// After the first scan: checkpointed files that no pattern found as they
+    /// were. One renamed while Weir was stopped (logrotate's app.log →
+    /// app.log.1: same device, inode and first bytes, in the same directory)
+    /// is read from its checkpoint to its end, then released like a file
+    /// rotated while running. One emptied in place (copytruncate, truncation)
+    /// is read from the copy beside it that starts with the same bytes
+    /// (app.log.1, app.log-20261201), if there is one. Any other is reported:
+    /// what was appended after its checkpoint cannot be read any more.
+    void recover_moved() {
+        std::map<std::string, std::vector<Neighbour>> dirs;
+        for (const FileKey& key : unresolved_) {
+            const Saved& s = saved_.at(key);
+            if (s.path.empty()) continue;  // written by a version that kept no path
+            const std::string dir = dir_of(s.path);
+            auto d = dirs.find(dir);
+            if (d == dirs.end()) d = dirs.emplace(dir, list_dir(dir)).first;
+            // The inode is followed with other content: at the same path, the
+            // file was emptied in place; elsewhere, the file system reused the
+            // inode of a deleted file.
+            const auto followed = by_key_.find(key);
+            const bool rewritten = followed != by_key_.end() && followed->second->path == s.path;
+            struct stat st {};
+            if (followed == by_key_.end() && ::stat(s.path.c_str(), &st) == 0 &&
+                static_cast<uint64_t>(st.st_dev) == key.dev && static_cast<uint64_t>(st.st_ino) == key.ino) {
+                ctx_.debug(s.path + " is no longer matched by any pattern; its checkpoint is dropped");
+                continue;
+            }
+            if (followed == by_key_.end() && recover_from(key, s, d->second, true)) continue;
+            if (s.has_fp && recover_from(key, s, d->second, false)) continue;
+            const std::string where = " (device " + std::to_string(key.dev) + ", inode " +
+                                      std::to_string(key.ino) + ", checkpoint at byte " +
+                                      std::to_string(s.offset) + ")";
+            if (rewritten) {
+                ctx_.count_error("rotated_unread");
+                ctx_.warn(
+                    s.path + where +
+                    " was truncated or rewritten while stopped (copytruncate?) and no copy starting with "
+                    "its first bytes is beside it: lines appended after the checkpoint, if any, were not "
+                    "read");
+            } else {
+                ctx_.count_error("file_gone");
+                ctx_.warn(
+                    s.path + where +
+                    " is gone (deleted, or moved out of its directory while stopped): lines appended after "
+                    "the checkpoint, if any, were not read");
+            }
+        }
+        unresolved_.clear();
+    }
+
+    /// Follows, from the checkpoint, the neighbour that is the checkpointed
+    /// file (`same_inode`) or a copy of it whose name extends the old one.
+    bool recover_from(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir,
+                      bool same_inode) {
+        const size_t slash = s.path.rfind('/');
+        const std::string base = slash == std::string::npos ? s.path : s.path.substr(slash + 1);
+        for (const Neighbour& n : dir) {
+            const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
+            if (same_inode != (k == key) || by_key_.count(k)) continue;
+            if (!same_inode && (n.name.size() <= base.size() || n.name.compare(0, base.size(), base) != 0))
+                continue;
+            const auto size = static_cast<uint64_t>(n.st.st_size);
+            if (size < s.offset) continue;
+            const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                ctx_.warn("cannot open " + n.path + ", which holds " + std::to_string(size - s.offset) +
+                          " unread bytes of " + s.path + ": " + std::strerror(errno));
+                continue;
+            }
+            if (!same_content(fd, size, s)) {
+                ::close(fd);
+                continue;
+            }
+            Reader* r = follow(n.path, k, fd, size, s.offset);
+            if (!r) continue;
+            // Not matched by any pattern: read to its end, released after rotate_wait.
+            r->rotated = true;
+            r->rotated_at = Clock::now();
+            ctx_.info(std::string(same_inode ? "" : "a copy of ") + s.path + " was rotated to " + n.path +
+                      " while stopped; reading its " + std::to_string(size - s.offset) +
+                      " bytes after the checkpoint");
+            return true;
+        }
+        return false;
     }
 
     static Fingerprint fingerprint(int fd, uint64_t size) {
@@ -315,7 +443,8 @@ private:
         for (auto& r : readers_) {
             if (!r->gone) continue;
             by_key_.erase(r->key);
-            if (auto it = by_path_.find(r->path); it != by_path_.end() && it->second == r.get()) by_path_.erase(it);
+            if (auto it = by_path_.find(r->path); it != by_path_.end() && it->second == r.get())
+                by_path_.erase(it);
             tracker_.forget(r->key);
             ctx_.debug("released " + r->path);
             any = true;
@@ -457,6 +586,7 @@ private:
     std::map<FileKey, Reader*> by_key_;
     std::unordered_map<std::string, Reader*> by_path_;
     std::map<FileKey, Saved> saved_;
+    std::set<FileKey> unresolved_;  // checkpoints not resumed by the first scan
     CheckpointTracker tracker_;
     std::unique_ptr<CheckpointFile> checkpoints_;
     std::mutex persist_mu_;
@@ -475,17 +605,22 @@ const weir_option_def file_options[] = {
     weir::option::required_string_list("paths", "Glob patterns of the files to follow."),
     weir::option::boolean("read_from_head", "false",
                           "Read files found at startup from the beginning (otherwise only new lines)."),
-    weir::option::duration("refresh_interval", "1s", "How often the patterns are matched again to find new files."),
+    weir::option::duration("refresh_interval", "1s",
+                           "How often the patterns are matched again to find new files."),
     weir::option::duration("poll_interval", "250ms",
                            "How often every file is checked for new data (with inotify: the fallback)."),
-    weir::option::duration("rotate_wait", "5s",
-                           "How long a file renamed away from the patterns is still read before it is released."),
-    weir::option::boolean("inotify", "true", "Be woken by inotify when files change (polling remains the fallback)."),
-    weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated."),
+    weir::option::duration(
+        "rotate_wait", "5s",
+        "How long a file renamed away from the patterns is still read before it is released."),
+    weir::option::boolean("inotify", "true",
+                          "Be woken by inotify when files change (polling remains the fallback)."),
+    weir::option::size("max_line_size", "1MiB",
+                       "Longer lines are cut to this size and flagged as truncated."),
     weir::option::size("read_buffer_size", "256KiB", "Bytes read from a file at a time."),
 };
 
 }  // namespace
 
 WEIR_PLUGIN(FileInput, WEIR_KIND_INPUT, "file", "0.1.0",
-            "Follows files matching glob patterns, with checkpoints advanced on acknowledgement.", file_options)
+            "Follows files matching glob patterns, with checkpoints advanced on acknowledgement.",
+            file_options)

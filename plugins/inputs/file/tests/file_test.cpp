@@ -1,13 +1,13 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <thread>
+#include <weir/runtime/testing.hpp>
 
 namespace fs = std::filesystem;
 using weir::runtime::testing::StageHarness;
@@ -136,7 +136,8 @@ TEST_F(FileInputTest, AMatchingFingerprintResumes) {
     }
     std::string saved;
     std::getline(std::ifstream(state_ + "/checkpoints"), saved);
-    EXPECT_NE(saved.find(" fp=35:"), std::string::npos) << saved;  // five lines: 35 bytes, all in the fingerprint
+    EXPECT_NE(saved.find(" fp=35:"), std::string::npos)
+        << saved;  // five lines: 35 bytes, all in the fingerprint
     append("a.log", text(lines(5, 8)));
     StageHarness h(WEIR_TEST_PLUGIN, options(), state_);
     h.start();
@@ -199,6 +200,113 @@ TEST_F(FileInputTest, BadOptionsAreRefused) {
         StageHarness h(WEIR_TEST_PLUGIN, "{paths: [x], read_buffer_size: 10}", state_);
         FAIL();
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("read_buffer_size must be at least 4KiB"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("read_buffer_size must be at least 4KiB"), std::string::npos)
+            << e.what();
     }
+}
+
+TEST_F(FileInputTest, AFileRenamedWhileStoppedIsReadToItsEnd) {
+    append("app.log", text(lines(0, 20)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(20), 20u);
+        h.stop();
+    }
+    // While stopped: the writer appends, logrotate renames, a new file begins.
+    append("app.log", text(lines(20, 30)));
+    fs::rename(path("app.log"), path("app.log.1"));
+    append("app.log", text(lines(0, 5, "new ")));
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true, rotate_wait: 50ms"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(15), 15u);
+    EXPECT_EQ(h.wait_for_events(16, std::chrono::milliseconds(200)), 15u);
+    // Read to its end and quiet for rotate_wait: released, so its checkpoint goes.
+    std::string saved;
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream in(state_ + "/checkpoints");
+        saved.assign(std::istreambuf_iterator<char>(in), {});
+        if (saved.find("app.log.1") == std::string::npos && saved.find("app.log") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    h.stop();
+    auto got = h.bodies();
+    std::sort(got.begin(), got.end());
+    auto want = lines(20, 30);
+    for (const auto& l : lines(0, 5, "new ")) want.push_back(l);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(saved.find("app.log.1"), std::string::npos) << saved;
+    EXPECT_EQ(h.metrics().errors.get("file_gone"), 0u);
+}
+
+TEST_F(FileInputTest, ACopyMadeByCopytruncateWhileStoppedIsReadFromTheCheckpoint) {
+    append("app.log", text(lines(0, 20)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(20), 20u);
+        h.stop();
+    }
+    append("app.log", text(lines(20, 30)));
+    fs::copy_file(path("app.log"), path("app.log.1"));
+    fs::resize_file(path("app.log"), 0);
+    append("app.log", text(lines(0, 5, "new ")));
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true, rotate_wait: 50ms"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(15), 15u);
+    EXPECT_EQ(h.wait_for_events(16, std::chrono::milliseconds(200)), 15u);
+    h.stop();
+    auto got = h.bodies();
+    std::sort(got.begin(), got.end());
+    auto want = lines(20, 30);
+    for (const auto& l : lines(0, 5, "new ")) want.push_back(l);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(h.metrics().errors.get("rotated_unread"), 0u);
+}
+
+TEST_F(FileInputTest, ACheckpointedFileGoneWhileStoppedIsReported) {
+    append("app.log", text(lines(0, 20)));
+    append("other.log", text(lines(0, 3, "other ")));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(23), 23u);
+        h.stop();
+    }
+    fs::remove(path("app.log"));
+    // Emptied in place with no copy beside it: what followed the checkpoint is lost too.
+    fs::resize_file(path("other.log"), 0);
+    append("other.log", "after\n");
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(1), 1u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), std::vector<std::string>{"after"});
+    EXPECT_EQ(h.metrics().errors.get("file_gone"), 1u);
+    EXPECT_EQ(h.metrics().errors.get("rotated_unread"), 1u);
+}
+
+TEST_F(FileInputTest, AFileNoLongerMatchedIsNotReportedGone) {
+    append("app.log", text(lines(0, 5)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(5), 5u);
+        h.stop();
+    }
+    append("app.log", text(lines(5, 10)));
+    append("b.txt", "b\n");
+    // The patterns changed: app.log is still where it was, just not wanted.
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   "{paths: [\"" + dir_ +
+                       "/*.txt\"], poll_interval: 10ms, refresh_interval: 20ms, read_from_head: true}",
+                   state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(1), 1u);
+    EXPECT_EQ(h.wait_for_events(2, std::chrono::milliseconds(200)), 1u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), std::vector<std::string>{"b"});
+    EXPECT_EQ(h.metrics().errors.get("file_gone"), 0u);
 }
