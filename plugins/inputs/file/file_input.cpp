@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -116,6 +117,10 @@ public:
         // instance is built while the old one still runs and writes them.
         checkpoints_ = std::make_unique<CheckpointFile>(std::string(ctx_.state_dir()) + "/checkpoints");
         saved_ = CheckpointTracker::parse(checkpoints_->read());
+        // When the checkpoints were last written: a file born later was
+        // created while Weir was stopped, and nothing of it has been read.
+        if (struct stat cst{}; ::stat(checkpoints_->path().c_str(), &cst) == 0)
+            stopped_at_ns_ = static_cast<int64_t>(cst.st_mtim.tv_sec) * 1'000'000'000 + cst.st_mtim.tv_nsec;
         for (const auto& [key, s] : saved_) unresolved_.insert(key);
         if (use_inotify_) {
             inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -127,6 +132,8 @@ public:
         }
         discover(true);
         recover_moved();
+        recover_unseen();
+        persist();  // from now on, a file born later was never seen
         auto next_refresh = Clock::now() + refresh_;
         auto next_full_pass = Clock::now() + poll_;
         while (!ctx_.should_stop()) {
@@ -140,6 +147,7 @@ public:
                 progressed |= r->active;
             }
             release_gone();
+            follow_copies();
             if (rescan_ || Clock::now() >= next_refresh) {
                 rescan_ = false;
                 discover(false);
@@ -296,6 +304,8 @@ private:
                 offset = s.offset;
                 unresolved_.erase(key);
             }
+        } else if (initial && !read_from_head_ && born_while_stopped(fd)) {
+            ctx_.info(path + " was created while stopped; reading it from the start");
         } else if (initial && !read_from_head_) {
             offset = size;  // like `tail -f`: only what is appended from now on
         }
@@ -366,14 +376,19 @@ private:
             // file was emptied in place; elsewhere, the file system reused the
             // inode of a deleted file.
             const auto followed = by_key_.find(key);
-            const bool rewritten = followed != by_key_.end() && followed->second->path == s.path;
+            bool rewritten = followed != by_key_.end() && followed->second->path == s.path;
             struct stat st {};
             if (followed == by_key_.end() && ::stat(s.path.c_str(), &st) == 0 &&
                 static_cast<uint64_t>(st.st_dev) == key.dev && static_cast<uint64_t>(st.st_ino) == key.ino) {
                 ctx_.debug(s.path + " is no longer matched by any pattern; its checkpoint is dropped");
                 continue;
             }
-            if (followed == by_key_.end() && recover_from(key, s, d->second, true)) continue;
+            if (followed == by_key_.end()) {
+                if (recover_from(key, s, d->second, true)) continue;
+                // Emptied in place and written again, then renamed (copytruncate
+                // followed by a rename): what it holds now is all unread.
+                rewritten = reread_rewritten(key, s, d->second);
+            }
             if (s.has_fp && recover_from(key, s, d->second, false)) continue;
             const std::string where = " (device " + std::to_string(key.dev) + ", inode " +
                                       std::to_string(key.ino) + ", checkpoint at byte " +
@@ -396,17 +411,126 @@ private:
         unresolved_.clear();
     }
 
+    /// The checkpointed inode, beside its old path under a rotated name but
+    /// with other first bytes: rewritten since (unless it is a new file that
+    /// got a deleted one's inode), so it is read whole. True if so.
+    bool reread_rewritten(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir) {
+        for (const Neighbour& n : dir) {
+            if (!(FileKey{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)} == key))
+                continue;
+            if (!rotated_name(n.name, s.path)) return false;
+            const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) return false;
+            if (born_while_stopped(fd)) {
+                ::close(fd);
+                return false;
+            }
+            Reader* r = follow(n.path, key, fd, static_cast<uint64_t>(n.st.st_size), 0);
+            if (!r) return false;
+            r->rotated = true;
+            r->rotated_at = Clock::now();
+            ctx_.info(s.path + " was emptied, written again and rotated to " + n.path +
+                      " while stopped; reading it whole");
+            return true;
+        }
+        return false;
+    }
+
+    /// Reads, from where the emptied file was left, the copy copytruncate
+    /// made of it.
+    void follow_copies() {
+        if (copies_to_find_.empty()) return;
+        for (const auto& [key, s] : copies_to_find_)
+            recover_from(key, s, list_dir(dir_of(s.path)), false, false);
+        copies_to_find_.clear();
+        persist();
+    }
+
+    /// Whether `name` extends the file name of `path` (app.log.1 for app.log).
+    static bool rotated_name(const std::string& name, const std::string& path) {
+        const size_t slash = path.rfind('/');
+        const std::string_view base =
+            slash == std::string::npos ? std::string_view(path) : std::string_view(path).substr(slash + 1);
+        return name.size() > base.size() && name.compare(0, base.size(), base) == 0;
+    }
+
+    /// Whether the file was created after the checkpoints were last written,
+    /// or within the same clock tick (a file tracked then has a checkpoint);
+    /// false on a first start, or where the file system keeps no birth time.
+    bool born_while_stopped(int fd) const {
+        if (stopped_at_ns_ < 0) return false;
+        struct statx stx {};
+        if (::statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 || !(stx.stx_mask & STATX_BTIME))
+            return false;
+        return static_cast<int64_t>(stx.stx_btime.tv_sec) * 1'000'000'000 + stx.stx_btime.tv_nsec >=
+               stopped_at_ns_;
+    }
+
+    /// Rotated files that Weir never saw: created while it was stopped and
+    /// rotated away before it came back (a new app.log renamed or copied to
+    /// app.log.1). A file beside a followed or checkpointed one, whose name
+    /// extends that one's, and born after the checkpoints were last written,
+    /// holds only unread lines: it is read whole, then released.
+    void recover_unseen() {
+        if (stopped_at_ns_ < 0) return;
+        std::map<std::string, std::set<std::string>> bases;  // directory → file names
+        auto add = [&](const std::string& path) {
+            const size_t slash = path.rfind('/');
+            bases[dir_of(path)].insert(slash == std::string::npos ? path : path.substr(slash + 1));
+        };
+        for (const auto& [key, saved] : saved_)
+            if (!saved.path.empty()) add(saved.path);
+        for (const auto& r : readers_) add(r->path);
+        // A copy of a checkpointed file is never read whole (what it shares
+        // with the checkpoint was read): its first bytes give it away.
+        std::map<uint32_t, std::set<uint64_t>> known;  // fingerprint length → hashes
+        for (const auto& [key, saved] : saved_)
+            if (saved.has_fp && saved.fp.len > 0) known[saved.fp.len].insert(saved.fp.hash);
+        auto copies_known = [&](int fd) {
+            for (const auto& [len, hashes] : known) {
+                const auto h = hash_prefix(fd, len);
+                if (h && hashes.count(*h)) return true;
+            }
+            return false;
+        };
+        for (const auto& [dir, names] : bases) {
+            for (const Neighbour& n : list_dir(dir)) {
+                const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
+                if (by_key_.count(k) || compressed(n.name)) continue;
+                if (std::none_of(names.begin(), names.end(),
+                                 [&](const std::string& b) { return rotated_name(n.name, dir + "/" + b); }))
+                    continue;
+                const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd < 0) continue;
+                if (!born_while_stopped(fd) || copies_known(fd)) {
+                    ::close(fd);
+                    continue;
+                }
+                Reader* r = follow(n.path, k, fd, static_cast<uint64_t>(n.st.st_size), 0);
+                if (!r) continue;
+                r->rotated = true;
+                r->rotated_at = Clock::now();
+                ctx_.info(n.path + " was created and rotated while stopped; reading it whole");
+            }
+        }
+    }
+
+    static bool compressed(const std::string& name) {
+        for (const char* ext : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"}) {
+            const size_t len = std::strlen(ext);
+            if (name.size() > len && name.compare(name.size() - len, len, ext) == 0) return true;
+        }
+        return false;
+    }
+
     /// Follows, from the checkpoint, the neighbour that is the checkpointed
     /// file (`same_inode`) or a copy of it whose name extends the old one.
-    bool recover_from(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir,
-                      bool same_inode) {
-        const size_t slash = s.path.rfind('/');
-        const std::string base = slash == std::string::npos ? s.path : s.path.substr(slash + 1);
+    bool recover_from(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir, bool same_inode,
+                      bool while_stopped = true) {
         for (const Neighbour& n : dir) {
             const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
             if (same_inode != (k == key) || by_key_.count(k)) continue;
-            if (!same_inode && (n.name.size() <= base.size() || n.name.compare(0, base.size(), base) != 0))
-                continue;
+            if (!same_inode && !rotated_name(n.name, s.path)) continue;
             const auto size = static_cast<uint64_t>(n.st.st_size);
             if (size < s.offset) continue;
             const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -425,8 +549,9 @@ private:
             r->rotated = true;
             r->rotated_at = Clock::now();
             ctx_.info(std::string(same_inode ? "" : "a copy of ") + s.path + " was rotated to " + n.path +
-                      " while stopped; reading its " + std::to_string(size - s.offset) +
-                      " bytes after the checkpoint");
+                      (while_stopped ? " while stopped; reading its " : "; reading its ") +
+                      std::to_string(size - s.offset) + " bytes after " +
+                      (while_stopped ? "the checkpoint" : "what was read"));
             return true;
         }
         return false;
@@ -520,6 +645,10 @@ private:
     void restart_file(Reader& r, weir::OwnedBatch& batch, uint64_t& end, uint64_t size) {
         ctx_.info(r.path + " was truncated; reading it from the start");
         if (batch && !batch.empty()) emit(batch, r.key, end);
+        // copytruncate: what was appended after our last read and before the
+        // truncation is in the copy beside it, if there is one; looked for
+        // once this pass over the files is done.
+        if (r.fp.len > 0) copies_to_find_.push_back({r.key, Saved{end, r.fp, true, r.path}});
         ::lseek(r.fd, 0, SEEK_SET);
         r.offset = 0;
         end = 0;
@@ -586,7 +715,9 @@ private:
     std::map<FileKey, Reader*> by_key_;
     std::unordered_map<std::string, Reader*> by_path_;
     std::map<FileKey, Saved> saved_;
-    std::set<FileKey> unresolved_;  // checkpoints not resumed by the first scan
+    std::vector<std::pair<FileKey, Saved>> copies_to_find_;  // files emptied in place this pass
+    std::set<FileKey> unresolved_;                           // checkpoints not resumed by the first scan
+    int64_t stopped_at_ns_ = -1;  // when the checkpoints were last written (-1: none)
     CheckpointTracker tracker_;
     std::unique_ptr<CheckpointFile> checkpoints_;
     std::mutex persist_mu_;

@@ -310,3 +310,64 @@ TEST_F(FileInputTest, AFileNoLongerMatchedIsNotReportedGone) {
     EXPECT_EQ(h.bodies(), std::vector<std::string>{"b"});
     EXPECT_EQ(h.metrics().errors.get("file_gone"), 0u);
 }
+
+TEST_F(FileInputTest, AFileCreatedAndRotatedWhileStoppedIsReadWhole) {
+    append("app.log", text(lines(0, 5)));
+    append("old.log.1", "rotated before the stop, never matched\n");
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(), state_);  // not read_from_head
+        h.start();
+        size_t seen = 0;
+        for (int i = 0; i < 200 && seen == 0; ++i) {
+            append("app.log", "probe\n");
+            seen = h.wait_for_events(1, std::chrono::milliseconds(50));
+        }
+        ASSERT_GE(seen, 1u);
+        h.stop();
+    }
+    // While stopped: app.log is renamed, a new app.log is written and
+    // renamed too, and the newest one is written.
+    fs::rename(path("app.log"), path("app.log.1"));
+    append("app.log", text(lines(0, 4, "unseen ")));
+    fs::rename(path("app.log.1"), path("app.log.2"));
+    fs::rename(path("app.log"), path("app.log.1"));
+    append("app.log", text(lines(0, 3, "newest ")));
+    append("app.log.2.gz", "compressed\n");
+    StageHarness h(WEIR_TEST_PLUGIN, options(", rotate_wait: 50ms"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(7), 7u);
+    EXPECT_EQ(h.wait_for_events(8, std::chrono::milliseconds(200)), 7u);
+    h.stop();
+    auto got = h.bodies();
+    std::sort(got.begin(), got.end());
+    auto want = lines(0, 4, "unseen ");
+    for (const auto& l : lines(0, 3, "newest ")) want.push_back(l);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+}
+
+TEST_F(FileInputTest, CopytruncateWhileRunningReadsTheUnreadTailFromTheCopy) {
+    append("app.log", text(lines(0, 20)));
+    // Polled once a second: the copy and the truncation below happen between
+    // two looks, so the ten lines appended just before are only in the copy.
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   "{paths: [\"" + dir_ +
+                       "/*.log\"], read_from_head: true, inotify: false, poll_interval: 1s, "
+                       "refresh_interval: 1s, rotate_wait: 50ms}",
+                   state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(20), 20u);
+    append("app.log", text(lines(20, 30)));
+    fs::copy_file(path("app.log"), path("app.log.1"));
+    fs::resize_file(path("app.log"), 0);
+    append("app.log", text(lines(0, 5, "new ")));
+    ASSERT_EQ(h.wait_for_events(35), 35u);
+    EXPECT_EQ(h.wait_for_events(36, std::chrono::milliseconds(300)), 35u);
+    h.stop();
+    auto got = h.bodies();
+    std::sort(got.begin(), got.end());
+    auto want = lines(0, 30);
+    for (const auto& l : lines(0, 5, "new ")) want.push_back(l);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+}
