@@ -287,3 +287,53 @@ def test_copytruncate_while_stopped_without_a_copy_loses_the_tail_and_says_so(tm
         assert_exactly_once(d, [f"old {i}" for i in range(100)] + [f"new {i}" for i in range(500)])
     finally:
         d.cleanup()
+
+
+def test_files_created_and_rotated_while_stopped_are_read_whole(tmp_path):
+    """Without read_from_head: app.log renamed while down, a new app.log
+    written and renamed too, a third one written. The two Weir never saw are
+    read whole, the checkpointed one from its checkpoint; an old rotated file
+    and a compressed one are left alone."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log.9").write_text("rotated long ago\n")
+    d = Daemon({"files.yaml": pipeline(str(logs / "*.log")).replace("read_from_head: true", "read_from_head: false")})
+    try:
+        d.start()
+        app = logs / "app.log"
+
+        def probe_seen():
+            with open(app, "a") as f:
+                f.write("probe\n")
+            return len(received(d)) > 0
+        wait_until(probe_seen, interval=0.2, message="app.log followed")
+        # Lines of one file arrive in order: once this one is there, all probes are.
+        with open(app, "a") as f:
+            f.write("last probe\n")
+        wait_until(lambda: received(d)[-1:] == ["last probe"], message="the last probe")
+        seen = len(received(d))
+        with open(app, "a") as f:
+            f.write(lines(0, 10, "before"))
+        wait_count(d, seen + 10, "lines before the stop")
+
+        def rotate_twice():
+            with open(app, "a") as f:
+                f.write(lines(0, 100, "tail"))
+            os.rename(app, logs / "app.log.1")
+            with open(app, "a") as f:
+                f.write(lines(0, 200, "unseen"))
+            os.rename(logs / "app.log.1", logs / "app.log.2")
+            os.rename(app, logs / "app.log.1")
+            with open(app, "a") as f:
+                f.write(lines(0, 300, "newest"))
+            with open(logs / "app.log.3.gz", "wb") as f:
+                f.write(b"\x1f\x8b not text\n")
+        stop_and_restart(d, logs, rotate_twice)
+        wait_count(d, seen + 610, "the tail, the unseen file and the newest one")
+        wait_until(lambda: "released " + str(logs / "app.log.1") in d.stderr(), message="app.log.1 released")
+        assert "app.log.1 was created and rotated while stopped; reading it whole" in d.stderr()
+        got = received(d)[seen:]
+        assert sorted(got) == sorted([f"before {i}" for i in range(10)] + [f"tail {i}" for i in range(100)] +
+                                     [f"unseen {i}" for i in range(200)] + [f"newest {i}" for i in range(300)])
+    finally:
+        d.cleanup()
