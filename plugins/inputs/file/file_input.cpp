@@ -318,14 +318,18 @@ private:
         return !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
     }
 
-    /// Takes `fd` over and reads the file from `offset`; false if it cannot.
-    Reader* follow(const std::string& path, const FileKey& key, int fd, uint64_t size, uint64_t offset) {
+    /// Takes `fd` over and reads the file from `offset`; null if it cannot.
+    /// A rotated file keeps the path it was matched under in its checkpoint
+    /// (`tracked`), as one rotated while running does: a checkpoint whose
+    /// file is still at its path is one no pattern wants any more.
+    Reader* follow(const std::string& path, const FileKey& key, int fd, uint64_t size, uint64_t offset,
+                   const std::string& tracked = {}) {
         if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
             ::close(fd);
             return nullptr;
         }
         const Fingerprint fp = fingerprint(fd, size);
-        tracker_.track(key, path, offset, fp);
+        tracker_.track(key, tracked.empty() ? path : tracked, offset, fp);
         auto r = std::make_unique<Reader>(path, key, fd, offset, max_line_);
         r->fp = fp;
         Reader* raw = r.get();
@@ -425,7 +429,7 @@ private:
                 ::close(fd);
                 return false;
             }
-            Reader* r = follow(n.path, key, fd, static_cast<uint64_t>(n.st.st_size), 0);
+            Reader* r = follow(n.path, key, fd, static_cast<uint64_t>(n.st.st_size), 0, s.path);
             if (!r) return false;
             r->rotated = true;
             r->rotated_at = Clock::now();
@@ -497,16 +501,16 @@ private:
             for (const Neighbour& n : list_dir(dir)) {
                 const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
                 if (by_key_.count(k) || compressed(n.name)) continue;
-                if (std::none_of(names.begin(), names.end(),
-                                 [&](const std::string& b) { return rotated_name(n.name, dir + "/" + b); }))
-                    continue;
+                const auto of = std::find_if(names.begin(), names.end(),
+                                             [&](const std::string& b) { return rotated_name(n.name, b); });
+                if (of == names.end()) continue;
                 const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
                 if (fd < 0) continue;
                 if (!born_while_stopped(fd) || copies_known(fd)) {
                     ::close(fd);
                     continue;
                 }
-                Reader* r = follow(n.path, k, fd, static_cast<uint64_t>(n.st.st_size), 0);
+                Reader* r = follow(n.path, k, fd, static_cast<uint64_t>(n.st.st_size), 0, dir + "/" + *of);
                 if (!r) continue;
                 r->rotated = true;
                 r->rotated_at = Clock::now();
@@ -543,7 +547,7 @@ private:
                 ::close(fd);
                 continue;
             }
-            Reader* r = follow(n.path, k, fd, size, s.offset);
+            Reader* r = follow(n.path, k, fd, size, s.offset, s.path);
             if (!r) continue;
             // Not matched by any pattern: read to its end, released after rotate_wait.
             r->rotated = true;
