@@ -377,10 +377,11 @@ private:
             auto d = dirs.find(dir);
             if (d == dirs.end()) d = dirs.emplace(dir, list_dir(dir)).first;
             // The inode is followed with other content: at the same path, the
-            // file was emptied in place; elsewhere, the file system reused the
-            // inode of a deleted file.
+            // file was emptied in place; elsewhere, or born since, the file
+            // system gave a deleted file's inode to a new one.
             const auto followed = by_key_.find(key);
-            bool rewritten = followed != by_key_.end() && followed->second->path == s.path;
+            bool rewritten = followed != by_key_.end() && followed->second->path == s.path &&
+                             !born_while_stopped(followed->second->fd);
             struct stat st {};
             if (followed == by_key_.end() && ::stat(s.path.c_str(), &st) == 0 &&
                 static_cast<uint64_t>(st.st_dev) == key.dev && static_cast<uint64_t>(st.st_ino) == key.ino) {

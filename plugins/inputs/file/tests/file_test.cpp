@@ -396,3 +396,22 @@ TEST_F(FileInputTest, CopytruncateWhileRunningReadsTheUnreadTailFromTheCopy) {
     std::sort(want.begin(), want.end());
     EXPECT_EQ(got, want);
 }
+
+TEST_F(FileInputTest, AFileReplacedWhileStoppedIsReportedGoneEvenWithItsInodeReused) {
+    append("app.log", text(lines(0, 20)));
+    {
+        StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+        h.start();
+        ASSERT_EQ(h.wait_for_events(20), 20u);
+        h.stop();
+    }
+    fs::remove(path("app.log"));
+    append("app.log", "replacement\n");  // ext4 often hands it the same inode
+    StageHarness h(WEIR_TEST_PLUGIN, options(", read_from_head: true"), state_);
+    h.start();
+    ASSERT_EQ(h.wait_for_events(1), 1u);
+    h.stop();
+    EXPECT_EQ(h.bodies(), std::vector<std::string>{"replacement"});
+    EXPECT_EQ(h.metrics().errors.get("file_gone"), 1u);
+    EXPECT_EQ(h.metrics().errors.get("rotated_unread"), 0u);
+}
