@@ -170,3 +170,170 @@ def test_restart_resumes_and_polling_alone_works(tmp_path):
         assert_exactly_once(d, [f"line {i}" for i in range(200)])
     finally:
         d.cleanup()
+
+
+# Rotation while the daemon is stopped: the checkpointed file no longer
+# matches the pattern (app.log.1), or is gone, or was emptied in place.
+
+def stop_and_restart(d, logs, while_stopped):
+    assert d.terminate() == 0
+    while_stopped()
+    d.start()
+
+
+def test_rotation_by_rename_while_stopped(tmp_path):
+    d, logs = start(tmp_path)
+    try:
+        app = logs / "app.log"
+        with open(app, "a") as f:
+            f.write(lines(0, 100))
+        wait_count(d, 100, "lines before the stop")
+
+        def rotate():
+            with open(app, "a") as f:
+                f.write(lines(100, 1100))       # appended while Weir is down
+            os.rename(app, logs / "app.log.1")  # logrotate's rename
+            with open(app, "a") as g:            # the application's new file
+                g.write(lines(1100, 1600))
+        stop_and_restart(d, logs, rotate)
+        wait_count(d, 1600, "the rotated file's tail and the new file")
+        # Read to its end under its new name, then released after rotate_wait.
+        wait_until(lambda: "released " + str(logs / "app.log.1") in d.stderr(), message="app.log.1 released")
+        assert_exactly_once(d, [f"line {i}" for i in range(1600)])
+        assert "app.log was rotated to " + str(logs / "app.log.1") + " while stopped" in d.stderr()
+        assert metric(d.metrics(), "weir_errors_total", reason="file_gone") == 0
+    finally:
+        d.cleanup()
+
+
+def test_checkpointed_file_deleted_while_stopped_is_reported(tmp_path):
+    d, logs = start(tmp_path)
+    try:
+        app = logs / "app.log"
+        with open(app, "a") as f:
+            f.write(lines(0, 100))
+        wait_count(d, 100, "lines before the stop")
+
+        def delete():
+            with open(app, "a") as f:
+                f.write(lines(100, 200))  # never read: deleted before Weir is back
+            os.unlink(app)
+            with open(logs / "other.log", "w") as f:
+                f.write("other 0\n")
+        stop_and_restart(d, logs, delete)
+        wait_count(d, 101, "the other file")
+        wait_until(lambda: metric(d.metrics(), "weir_errors_total", kind="input", reason="file_gone") == 1,
+                   message="file_gone counted")
+        err = d.stderr()
+        assert "level=warn component=input:file:logs" in err
+        assert str(app) in err and "is gone" in err and "checkpoint at byte 790" in err, err[-2000:]
+        assert_exactly_once(d, [f"line {i}" for i in range(100)] + ["other 0"])
+    finally:
+        d.cleanup()
+
+
+def test_copytruncate_while_stopped_reads_the_copy(tmp_path):
+    d, logs = start(tmp_path)
+    try:
+        app = logs / "app.log"
+        with open(app, "a") as f:
+            f.write(lines(0, 100, "old"))
+        wait_count(d, 100, "lines before the stop")
+
+        def copytruncate():
+            with open(app, "a") as f:
+                f.write(lines(100, 1100, "old"))
+            shutil.copy(app, logs / "app.log.1")
+            with open(app, "r+") as f:
+                f.truncate(0)
+            with open(app, "a") as f:
+                f.write(lines(0, 500, "new"))
+        stop_and_restart(d, logs, copytruncate)
+        wait_count(d, 1600, "the copy's tail and the new lines")
+        wait_until(lambda: "released " + str(logs / "app.log.1") in d.stderr(), message="the copy released")
+        assert_exactly_once(d, [f"old {i}" for i in range(1100)] + [f"new {i}" for i in range(500)])
+        assert metric(d.metrics(), "weir_errors_total", reason="rotated_unread") == 0
+    finally:
+        d.cleanup()
+
+
+def test_copytruncate_while_stopped_without_a_copy_loses_the_tail_and_says_so(tmp_path):
+    """What copytruncate can still lose: with the copy compressed at once
+    (app.log.1.gz), the lines appended after the checkpoint are only in the
+    archive. They are reported, and the new content is read whole."""
+    d, logs = start(tmp_path)
+    try:
+        app = logs / "app.log"
+        with open(app, "a") as f:
+            f.write(lines(0, 100, "old"))
+        wait_count(d, 100, "lines before the stop")
+
+        def copytruncate_compress():
+            import gzip
+            with open(app, "a") as f:
+                f.write(lines(100, 1100, "old"))
+            with open(app, "rb") as src, gzip.open(logs / "app.log.1.gz", "wb") as dst:
+                dst.write(src.read())
+            with open(app, "r+") as f:
+                f.truncate(0)
+            with open(app, "a") as f:
+                f.write(lines(0, 500, "new"))
+        stop_and_restart(d, logs, copytruncate_compress)
+        wait_count(d, 600, "the new lines")
+        wait_until(lambda: metric(d.metrics(), "weir_errors_total", kind="input", reason="rotated_unread") == 1,
+                   message="rotated_unread counted")
+        assert "was truncated or rewritten while stopped" in d.stderr()
+        # Lost: old 100..1099 (only in the archive). Kept: everything else, once.
+        assert_exactly_once(d, [f"old {i}" for i in range(100)] + [f"new {i}" for i in range(500)])
+    finally:
+        d.cleanup()
+
+
+def test_files_created_and_rotated_while_stopped_are_read_whole(tmp_path):
+    """Without read_from_head: app.log renamed while down, a new app.log
+    written and renamed too, a third one written. The two Weir never saw are
+    read whole, the checkpointed one from its checkpoint; an old rotated file
+    and a compressed one are left alone."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log.9").write_text("rotated long ago\n")
+    d = Daemon({"files.yaml": pipeline(str(logs / "*.log")).replace("read_from_head: true", "read_from_head: false")})
+    try:
+        d.start()
+        app = logs / "app.log"
+
+        def probe_seen():
+            with open(app, "a") as f:
+                f.write("probe\n")
+            return len(received(d)) > 0
+        wait_until(probe_seen, interval=0.2, message="app.log followed")
+        # Lines of one file arrive in order: once this one is there, all probes are.
+        with open(app, "a") as f:
+            f.write("last probe\n")
+        wait_until(lambda: received(d)[-1:] == ["last probe"], message="the last probe")
+        seen = len(received(d))
+        with open(app, "a") as f:
+            f.write(lines(0, 10, "before"))
+        wait_count(d, seen + 10, "lines before the stop")
+
+        def rotate_twice():
+            with open(app, "a") as f:
+                f.write(lines(0, 100, "tail"))
+            os.rename(app, logs / "app.log.1")
+            with open(app, "a") as f:
+                f.write(lines(0, 200, "unseen"))
+            os.rename(logs / "app.log.1", logs / "app.log.2")
+            os.rename(app, logs / "app.log.1")
+            with open(app, "a") as f:
+                f.write(lines(0, 300, "newest"))
+            with open(logs / "app.log.3.gz", "wb") as f:
+                f.write(b"\x1f\x8b not text\n")
+        stop_and_restart(d, logs, rotate_twice)
+        wait_count(d, seen + 610, "the tail, the unseen file and the newest one")
+        wait_until(lambda: "released " + str(logs / "app.log.1") in d.stderr(), message="app.log.1 released")
+        assert "app.log.1 was created and rotated while stopped; reading it whole" in d.stderr()
+        got = received(d)[seen:]
+        assert sorted(got) == sorted([f"before {i}" for i in range(10)] + [f"tail {i}" for i in range(100)] +
+                                     [f"unseen {i}" for i in range(200)] + [f"newest {i}" for i in range(300)])
+    finally:
+        d.cleanup()

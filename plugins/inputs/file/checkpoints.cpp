@@ -97,8 +97,8 @@ std::string CheckpointTracker::serialize() const {
     std::lock_guard lock(mu_);
     std::string out;
     for (const auto& [k, f] : files_) {
-        out += std::to_string(k.dev) + " " + std::to_string(k.ino) + " " + std::to_string(f.committed) + " fp=" +
-               std::to_string(f.fp.len) + ":" + std::to_string(f.fp.hash) + " " + f.path + "\n";
+        out += std::to_string(k.dev) + " " + std::to_string(k.ino) + " " + std::to_string(f.committed) +
+               " fp=" + std::to_string(f.fp.len) + ":" + std::to_string(f.fp.hash) + " " + f.path + "\n";
     }
     return out;
 }
@@ -119,7 +119,14 @@ std::map<FileKey, Saved> CheckpointTracker::parse(const std::string& text) {
                 s.fp = Fingerprint{static_cast<uint32_t>(len), static_cast<uint64_t>(hash)};
                 s.has_fp = true;
             }
+            token.clear();
         }
+        // The rest of the line is the path (it may contain spaces); the older
+        // form has no fp= and the path follows the offset.
+        std::string rest;
+        std::getline(l, rest);
+        if (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+        s.path = token.empty() ? rest : (rest.empty() ? token : token + " " + rest);
         out[k] = s;
     }
     return out;

@@ -25,6 +25,7 @@ struct Saved {
     uint64_t offset = 0;
     Fingerprint fp;
     bool has_fp = false;  // checkpoints written before fingerprints have none
+    std::string path;     // where the file was when the checkpoint was written
 };
 
 /// A file's identity: it survives renames (rotation) but not replacement.

@@ -3,11 +3,7 @@
 // files to their end, notices truncation and copytruncate, tells files apart
 // by device, inode and a fingerprint of their first bytes, and is woken by
 // inotify (polling stays as the fallback).
-#include "../line_splitter.hpp"
-#include "checkpoints.hpp"
-
-#include <weir/sdk.hpp>
-
+#include <dirent.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
@@ -16,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -26,6 +23,10 @@
 #include <set>
 #include <unordered_map>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "../line_splitter.hpp"
+#include "checkpoints.hpp"
 
 namespace {
 
@@ -39,7 +40,8 @@ using weir::inputs::Saved;
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -74,10 +76,10 @@ struct Reader {
     uint64_t offset;  // next byte to read
     LineSplitter splitter;
     Fingerprint fp;
-    bool gone = false;      // deleted or rotated away, and read to the end: release it
-    bool active = true;     // may have data: read it on the next pass
-    bool seen = true;       // matched by the latest scan
-    bool rotated = false;   // renamed so that no pattern matches it any more
+    bool gone = false;     // deleted or rotated away, and read to the end: release it
+    bool active = true;    // may have data: read it on the next pass
+    bool seen = true;      // matched by the latest scan
+    bool rotated = false;  // renamed so that no pattern matches it any more
     Clock::time_point rotated_at;
 };
 
@@ -115,13 +117,23 @@ public:
         // instance is built while the old one still runs and writes them.
         checkpoints_ = std::make_unique<CheckpointFile>(std::string(ctx_.state_dir()) + "/checkpoints");
         saved_ = CheckpointTracker::parse(checkpoints_->read());
+        // When the checkpoints were last written: a file born later was
+        // created while Weir was stopped, and nothing of it has been read.
+        if (struct stat cst{}; ::stat(checkpoints_->path().c_str(), &cst) == 0)
+            stopped_at_ns_ = static_cast<int64_t>(cst.st_mtim.tv_sec) * 1'000'000'000 + cst.st_mtim.tv_nsec;
+        for (const auto& [key, s] : saved_) unresolved_.insert(key);
         if (use_inotify_) {
             inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
             if (inotify_fd_ < 0)
-                ctx_.warn(std::string("inotify unavailable (") + std::strerror(errno) + "); polling every " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_).count()) + " ms");
+                ctx_.warn(
+                    std::string("inotify unavailable (") + std::strerror(errno) + "); polling every " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_).count()) +
+                    " ms");
         }
         discover(true);
+        recover_moved();
+        recover_unseen();
+        persist();  // from now on, a file born later was never seen
         auto next_refresh = Clock::now() + refresh_;
         auto next_full_pass = Clock::now() + poll_;
         while (!ctx_.should_stop()) {
@@ -135,6 +147,7 @@ public:
                 progressed |= r->active;
             }
             release_gone();
+            follow_copies();
             if (rescan_ || Clock::now() >= next_refresh) {
                 rescan_ = false;
                 discover(false);
@@ -178,7 +191,8 @@ private:
     void wait(std::chrono::nanoseconds d) {
         pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
         const int n = inotify_fd_ >= 0 ? 2 : 1;
-        const int ms = static_cast<int>(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
+        const int ms = static_cast<int>(
+            std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
         if (::poll(fds, static_cast<nfds_t>(n), ms) <= 0) return;
         if (n == 2 && (fds[1].revents & POLLIN)) drain_inotify();
     }
@@ -196,7 +210,8 @@ private:
                     for (auto& r : readers_) r->active = true;
                     continue;
                 }
-                if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF)) rescan_ = true;
+                if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF))
+                    rescan_ = true;
                 auto dir = watch_dirs_.find(ev->wd);
                 if (dir == watch_dirs_.end() || ev->len == 0) continue;
                 const std::string path = dir->second + "/" + ev->name;
@@ -207,9 +222,9 @@ private:
 
     void watch_dir(const std::string& dir) {
         if (inotify_fd_ < 0 || watched_.count(dir)) return;
-        const int wd = ::inotify_add_watch(inotify_fd_, dir.c_str(),
-                                           IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-                                               IN_CLOSE_WRITE | IN_ATTRIB);
+        const int wd = ::inotify_add_watch(
+            inotify_fd_, dir.c_str(),
+            IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB);
         if (wd < 0) {
             ctx_.debug("cannot watch " + dir + " with inotify (" + std::strerror(errno) + "); it is polled");
             watched_.insert(dir);  // do not try again on every scan
@@ -275,33 +290,276 @@ private:
             return;
         }
         const auto size = static_cast<uint64_t>(st.st_size);
-        const Fingerprint fp = fingerprint(fd, size);
         uint64_t offset = 0;
         if (auto it = saved_.find(key); it != saved_.end()) {
             const Saved& s = it->second;
             // Same device and inode is not enough: an inode is reused once a
             // file is deleted. The first bytes must also be those we read.
-            const bool same = !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
-            if (!same) {
+            if (!same_content(fd, size, s)) {
                 ctx_.info(path + " reuses the inode of a file read before; reading it from the start");
+            } else if (s.offset > size) {
+                ctx_.info(path +
+                          " is shorter than its checkpoint (truncated meanwhile); reading it from the start");
             } else {
-                offset = s.offset <= size ? s.offset : 0;  // shorter than the checkpoint: truncated meanwhile
+                offset = s.offset;
+                unresolved_.erase(key);
             }
+        } else if (initial && !read_from_head_ && born_while_stopped(fd)) {
+            ctx_.info(path + " was created while stopped; reading it from the start");
         } else if (initial && !read_from_head_) {
             offset = size;  // like `tail -f`: only what is appended from now on
         }
+        if (follow(path, key, fd, size, offset))
+            ctx_.debug("following " + path + " from byte " + std::to_string(offset));
+    }
+
+    /// Whether the first bytes of the open file are those a checkpoint saw.
+    static bool same_content(int fd, uint64_t size, const Saved& s) {
+        return !s.has_fp || (s.fp.len <= size && hash_prefix(fd, s.fp.len) == s.fp.hash);
+    }
+
+    /// Takes `fd` over and reads the file from `offset`; null if it cannot.
+    /// A rotated file keeps the path it was matched under in its checkpoint
+    /// (`tracked`), as one rotated while running does: a checkpoint whose
+    /// file is still at its path is one no pattern wants any more.
+    Reader* follow(const std::string& path, const FileKey& key, int fd, uint64_t size, uint64_t offset,
+                   const std::string& tracked = {}) {
         if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
             ::close(fd);
-            return;
+            return nullptr;
         }
-        tracker_.track(key, path, offset, fp);
+        const Fingerprint fp = fingerprint(fd, size);
+        tracker_.track(key, tracked.empty() ? path : tracked, offset, fp);
         auto r = std::make_unique<Reader>(path, key, fd, offset, max_line_);
         r->fp = fp;
-        by_key_[key] = r.get();
-        by_path_[path] = r.get();
+        Reader* raw = r.get();
+        by_key_[key] = raw;
+        by_path_[path] = raw;
         watch_dir(dir_of(path));
         readers_.push_back(std::move(r));
-        ctx_.debug("following " + path + " from byte " + std::to_string(offset));
+        return raw;
+    }
+
+    /// A regular file in the directory of a checkpointed path.
+    struct Neighbour {
+        std::string path;
+        std::string name;
+        struct stat st;
+    };
+
+    static std::vector<Neighbour> list_dir(const std::string& dir) {
+        std::vector<Neighbour> out;
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) return out;
+        while (const dirent* e = ::readdir(d)) {
+            Neighbour n{dir + "/" + e->d_name, e->d_name, {}};
+            if (::fstatat(::dirfd(d), e->d_name, &n.st, 0) == 0 && S_ISREG(n.st.st_mode))
+                out.push_back(std::move(n));
+        }
+        ::closedir(d);
+        return out;
+    }
+
+    /// After the first scan: checkpointed files that no pattern found as they
+    /// were. One renamed while Weir was stopped (logrotate's app.log →
+    /// app.log.1: same device, inode and first bytes, in the same directory)
+    /// is read from its checkpoint to its end, then released like a file
+    /// rotated while running. One emptied in place (copytruncate, truncation)
+    /// is read from the copy beside it that starts with the same bytes
+    /// (app.log.1, app.log-20261201), if there is one. Any other is reported:
+    /// what was appended after its checkpoint cannot be read any more.
+    void recover_moved() {
+        std::map<std::string, std::vector<Neighbour>> dirs;
+        for (const FileKey& key : unresolved_) {
+            const Saved& s = saved_.at(key);
+            if (s.path.empty()) continue;  // written by a version that kept no path
+            const std::string dir = dir_of(s.path);
+            auto d = dirs.find(dir);
+            if (d == dirs.end()) d = dirs.emplace(dir, list_dir(dir)).first;
+            // The inode is followed with other content: at the same path, the
+            // file was emptied in place; elsewhere, or born since, the file
+            // system gave a deleted file's inode to a new one.
+            const auto followed = by_key_.find(key);
+            bool rewritten = followed != by_key_.end() && followed->second->path == s.path &&
+                             !born_while_stopped(followed->second->fd);
+            struct stat st {};
+            if (followed == by_key_.end() && ::stat(s.path.c_str(), &st) == 0 &&
+                static_cast<uint64_t>(st.st_dev) == key.dev && static_cast<uint64_t>(st.st_ino) == key.ino) {
+                ctx_.debug(s.path + " is no longer matched by any pattern; its checkpoint is dropped");
+                continue;
+            }
+            if (followed == by_key_.end()) {
+                if (recover_from(key, s, d->second, true)) continue;
+                // Emptied in place and written again, then renamed (copytruncate
+                // followed by a rename): what it holds now is all unread.
+                rewritten = reread_rewritten(key, s, d->second);
+            }
+            if (s.has_fp && recover_from(key, s, d->second, false)) continue;
+            const std::string where = " (device " + std::to_string(key.dev) + ", inode " +
+                                      std::to_string(key.ino) + ", checkpoint at byte " +
+                                      std::to_string(s.offset) + ")";
+            if (rewritten) {
+                ctx_.count_error("rotated_unread");
+                ctx_.warn(
+                    s.path + where +
+                    " was truncated or rewritten while stopped (copytruncate?) and no copy starting with "
+                    "its first bytes is beside it: lines appended after the checkpoint, if any, were not "
+                    "read");
+            } else {
+                ctx_.count_error("file_gone");
+                ctx_.warn(
+                    s.path + where +
+                    " is gone (deleted, or moved out of its directory while stopped): lines appended after "
+                    "the checkpoint, if any, were not read");
+            }
+        }
+        unresolved_.clear();
+    }
+
+    /// The checkpointed inode, beside its old path under a rotated name but
+    /// with other first bytes: rewritten since (unless it is a new file that
+    /// got a deleted one's inode), so it is read whole. True if so.
+    bool reread_rewritten(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir) {
+        for (const Neighbour& n : dir) {
+            if (!(FileKey{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)} == key))
+                continue;
+            if (!rotated_name(n.name, s.path)) return false;
+            const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) return false;
+            if (born_while_stopped(fd)) {
+                ::close(fd);
+                return false;
+            }
+            Reader* r = follow(n.path, key, fd, static_cast<uint64_t>(n.st.st_size), 0, s.path);
+            if (!r) return false;
+            r->rotated = true;
+            r->rotated_at = Clock::now();
+            ctx_.info(s.path + " was emptied, written again and rotated to " + n.path +
+                      " while stopped; reading it whole");
+            return true;
+        }
+        return false;
+    }
+
+    /// Reads, from where the emptied file was left, the copy copytruncate
+    /// made of it.
+    void follow_copies() {
+        if (copies_to_find_.empty()) return;
+        for (const auto& [key, s] : copies_to_find_)
+            recover_from(key, s, list_dir(dir_of(s.path)), false, false);
+        copies_to_find_.clear();
+        persist();
+    }
+
+    /// Whether `name` extends the file name of `path` (app.log.1 for app.log).
+    static bool rotated_name(const std::string& name, const std::string& path) {
+        const size_t slash = path.rfind('/');
+        const std::string_view base =
+            slash == std::string::npos ? std::string_view(path) : std::string_view(path).substr(slash + 1);
+        return name.size() > base.size() && name.compare(0, base.size(), base) == 0;
+    }
+
+    /// Whether the file was created after the checkpoints were last written,
+    /// or within the same clock tick (a file tracked then has a checkpoint);
+    /// false on a first start, or where the file system keeps no birth time.
+    bool born_while_stopped(int fd) const {
+        if (stopped_at_ns_ < 0) return false;
+        struct statx stx {};
+        if (::statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) != 0 || !(stx.stx_mask & STATX_BTIME))
+            return false;
+        return static_cast<int64_t>(stx.stx_btime.tv_sec) * 1'000'000'000 + stx.stx_btime.tv_nsec >=
+               stopped_at_ns_;
+    }
+
+    /// Rotated files that Weir never saw: created while it was stopped and
+    /// rotated away before it came back (a new app.log renamed or copied to
+    /// app.log.1). A file beside a followed or checkpointed one, whose name
+    /// extends that one's, and born after the checkpoints were last written,
+    /// holds only unread lines: it is read whole, then released.
+    void recover_unseen() {
+        if (stopped_at_ns_ < 0) return;
+        std::map<std::string, std::set<std::string>> bases;  // directory → file names
+        auto add = [&](const std::string& path) {
+            const size_t slash = path.rfind('/');
+            bases[dir_of(path)].insert(slash == std::string::npos ? path : path.substr(slash + 1));
+        };
+        for (const auto& [key, saved] : saved_)
+            if (!saved.path.empty()) add(saved.path);
+        for (const auto& r : readers_) add(r->path);
+        // A copy of a checkpointed file is never read whole (what it shares
+        // with the checkpoint was read): its first bytes give it away.
+        std::map<uint32_t, std::set<uint64_t>> known;  // fingerprint length → hashes
+        for (const auto& [key, saved] : saved_)
+            if (saved.has_fp && saved.fp.len > 0) known[saved.fp.len].insert(saved.fp.hash);
+        auto copies_known = [&](int fd) {
+            for (const auto& [len, hashes] : known) {
+                const auto h = hash_prefix(fd, len);
+                if (h && hashes.count(*h)) return true;
+            }
+            return false;
+        };
+        for (const auto& [dir, names] : bases) {
+            for (const Neighbour& n : list_dir(dir)) {
+                const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
+                if (by_key_.count(k) || compressed(n.name)) continue;
+                const auto of = std::find_if(names.begin(), names.end(),
+                                             [&](const std::string& b) { return rotated_name(n.name, b); });
+                if (of == names.end()) continue;
+                const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd < 0) continue;
+                if (!born_while_stopped(fd) || copies_known(fd)) {
+                    ::close(fd);
+                    continue;
+                }
+                Reader* r = follow(n.path, k, fd, static_cast<uint64_t>(n.st.st_size), 0, dir + "/" + *of);
+                if (!r) continue;
+                r->rotated = true;
+                r->rotated_at = Clock::now();
+                ctx_.info(n.path + " was created and rotated while stopped; reading it whole");
+            }
+        }
+    }
+
+    static bool compressed(const std::string& name) {
+        for (const char* ext : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z", ".zip"}) {
+            const size_t len = std::strlen(ext);
+            if (name.size() > len && name.compare(name.size() - len, len, ext) == 0) return true;
+        }
+        return false;
+    }
+
+    /// Follows, from the checkpoint, the neighbour that is the checkpointed
+    /// file (`same_inode`) or a copy of it whose name extends the old one.
+    bool recover_from(const FileKey& key, const Saved& s, const std::vector<Neighbour>& dir, bool same_inode,
+                      bool while_stopped = true) {
+        for (const Neighbour& n : dir) {
+            const FileKey k{static_cast<uint64_t>(n.st.st_dev), static_cast<uint64_t>(n.st.st_ino)};
+            if (same_inode != (k == key) || by_key_.count(k)) continue;
+            if (!same_inode && !rotated_name(n.name, s.path)) continue;
+            const auto size = static_cast<uint64_t>(n.st.st_size);
+            if (size < s.offset) continue;
+            const int fd = ::open(n.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                ctx_.warn("cannot open " + n.path + ", which holds " + std::to_string(size - s.offset) +
+                          " unread bytes of " + s.path + ": " + std::strerror(errno));
+                continue;
+            }
+            if (!same_content(fd, size, s)) {
+                ::close(fd);
+                continue;
+            }
+            Reader* r = follow(n.path, k, fd, size, s.offset, s.path);
+            if (!r) continue;
+            // Not matched by any pattern: read to its end, released after rotate_wait.
+            r->rotated = true;
+            r->rotated_at = Clock::now();
+            ctx_.info(std::string(same_inode ? "" : "a copy of ") + s.path + " was rotated to " + n.path +
+                      (while_stopped ? " while stopped; reading its " : "; reading its ") +
+                      std::to_string(size - s.offset) + " bytes after " +
+                      (while_stopped ? "the checkpoint" : "what was read"));
+            return true;
+        }
+        return false;
     }
 
     static Fingerprint fingerprint(int fd, uint64_t size) {
@@ -315,7 +573,8 @@ private:
         for (auto& r : readers_) {
             if (!r->gone) continue;
             by_key_.erase(r->key);
-            if (auto it = by_path_.find(r->path); it != by_path_.end() && it->second == r.get()) by_path_.erase(it);
+            if (auto it = by_path_.find(r->path); it != by_path_.end() && it->second == r.get())
+                by_path_.erase(it);
             tracker_.forget(r->key);
             ctx_.debug("released " + r->path);
             any = true;
@@ -391,6 +650,10 @@ private:
     void restart_file(Reader& r, weir::OwnedBatch& batch, uint64_t& end, uint64_t size) {
         ctx_.info(r.path + " was truncated; reading it from the start");
         if (batch && !batch.empty()) emit(batch, r.key, end);
+        // copytruncate: what was appended after our last read and before the
+        // truncation is in the copy beside it, if there is one; looked for
+        // once this pass over the files is done.
+        if (r.fp.len > 0) copies_to_find_.push_back({r.key, Saved{end, r.fp, true, r.path}});
         ::lseek(r.fd, 0, SEEK_SET);
         r.offset = 0;
         end = 0;
@@ -457,6 +720,9 @@ private:
     std::map<FileKey, Reader*> by_key_;
     std::unordered_map<std::string, Reader*> by_path_;
     std::map<FileKey, Saved> saved_;
+    std::vector<std::pair<FileKey, Saved>> copies_to_find_;  // files emptied in place this pass
+    std::set<FileKey> unresolved_;                           // checkpoints not resumed by the first scan
+    int64_t stopped_at_ns_ = -1;  // when the checkpoints were last written (-1: none)
     CheckpointTracker tracker_;
     std::unique_ptr<CheckpointFile> checkpoints_;
     std::mutex persist_mu_;
@@ -475,17 +741,22 @@ const weir_option_def file_options[] = {
     weir::option::required_string_list("paths", "Glob patterns of the files to follow."),
     weir::option::boolean("read_from_head", "false",
                           "Read files found at startup from the beginning (otherwise only new lines)."),
-    weir::option::duration("refresh_interval", "1s", "How often the patterns are matched again to find new files."),
+    weir::option::duration("refresh_interval", "1s",
+                           "How often the patterns are matched again to find new files."),
     weir::option::duration("poll_interval", "250ms",
                            "How often every file is checked for new data (with inotify: the fallback)."),
-    weir::option::duration("rotate_wait", "5s",
-                           "How long a file renamed away from the patterns is still read before it is released."),
-    weir::option::boolean("inotify", "true", "Be woken by inotify when files change (polling remains the fallback)."),
-    weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated."),
+    weir::option::duration(
+        "rotate_wait", "5s",
+        "How long a file renamed away from the patterns is still read before it is released."),
+    weir::option::boolean("inotify", "true",
+                          "Be woken by inotify when files change (polling remains the fallback)."),
+    weir::option::size("max_line_size", "1MiB",
+                       "Longer lines are cut to this size and flagged as truncated."),
     weir::option::size("read_buffer_size", "256KiB", "Bytes read from a file at a time."),
 };
 
 }  // namespace
 
 WEIR_PLUGIN(FileInput, WEIR_KIND_INPUT, "file", "0.1.0",
-            "Follows files matching glob patterns, with checkpoints advanced on acknowledgement.", file_options)
+            "Follows files matching glob patterns, with checkpoints advanced on acknowledgement.",
+            file_options)

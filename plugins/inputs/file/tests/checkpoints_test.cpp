@@ -1,12 +1,12 @@
 #include "checkpoints.hpp"
-#include "../line_splitter.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+
+#include "../line_splitter.hpp"
 
 using namespace weir::inputs;
 
@@ -19,7 +19,7 @@ TEST(CheckpointTracker, AdvancesOnlyOverContiguousAcks) {
     t.emitted(k, 3, 400);
     EXPECT_FALSE(t.acked(2, true));  // out of order: batch 1 still open
     EXPECT_EQ(t.committed(k), 100u);
-    EXPECT_TRUE(t.acked(1, true));   // now 1 and 2 are done
+    EXPECT_TRUE(t.acked(1, true));  // now 1 and 2 are done
     EXPECT_EQ(t.committed(k), 300u);
     EXPECT_TRUE(t.acked(3, true));
     EXPECT_EQ(t.committed(k), 400u);
@@ -52,10 +52,14 @@ TEST(CheckpointTracker, FilesAreIndependentAndSerializeRoundTrips) {
     EXPECT_EQ(parsed.at(FileKey{1, 3}).offset, 70u);
     EXPECT_TRUE(parsed.at(FileKey{1, 3}).has_fp);
     EXPECT_EQ(parsed.at(FileKey{1, 3}).fp, (Fingerprint{256, 12345678901234567ull}));
+    // The path comes back too (a file moved while stopped is looked for beside it).
+    EXPECT_EQ(parsed.at(FileKey{1, 2}).path, "/a.log");
+    EXPECT_EQ(parsed.at(FileKey{1, 3}).path, "/b c.log");
     // The form written before fingerprints still reads.
     const auto old = CheckpointTracker::parse("1 2 99 /var/log/a b.log\n");
     EXPECT_EQ(old.at(FileKey{1, 2}).offset, 99u);
     EXPECT_FALSE(old.at(FileKey{1, 2}).has_fp);
+    EXPECT_EQ(old.at(FileKey{1, 2}).path, "/var/log/a b.log");
     t.reset({1, 3}, 0);
     EXPECT_EQ(t.committed({1, 3}), 0u);
     EXPECT_TRUE(CheckpointTracker::parse("garbage\n1 2\n\n").empty());
@@ -86,7 +90,8 @@ TEST(LineSplitter, LinesCrLfPartialsAndTruncation) {
     s.feed("0123456789abcdef", sink);  // overlong without newline: cut now, rest skipped
     s.feed("ghij\nlast", sink);
     s.finish(sink);
-    const std::vector<std::pair<std::string, bool>> want = {
-        {"one", false}, {"two", false}, {"this lin", true}, {"ok", false}, {"01234567", true}, {"last", false}};
+    const std::vector<std::pair<std::string, bool>> want = {{"one", false},     {"two", false},
+                                                            {"this lin", true}, {"ok", false},
+                                                            {"01234567", true}, {"last", false}};
     EXPECT_EQ(got, want);
 }
