@@ -22,22 +22,14 @@ outputs:
 """
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 @pytest.mark.skipif(os.environ.get("WEIR_SANITIZED") in ("1", "ON", "TRUE", "true"),
                     reason="sanitizer allocators keep freed memory in quarantine")
 def test_rss_returns_after_a_burst_of_wide_records(daemons):
     d = daemons({"burst.yaml": PIPELINE})
     d.start()
     port = d.listen_port("burst")
-    wait_until(lambda: rss_kib(d.proc.pid) > 0, message="daemon RSS")
-    before = rss_kib(d.proc.pid)
+    wait_until(lambda: d.rss_kib() > 0, message="daemon RSS")
+    before = d.rss_kib()
 
     # 100 connections at once, each with 50 records of up to 300 fields of up
     # to 2 KB: batches and the heap grow far beyond steady state.
@@ -63,7 +55,7 @@ def test_rss_returns_after_a_burst_of_wide_records(daemons):
     peak = d.peak_rss_kib()
     assert peak > before + 20 * 1024, (before, peak)  # the burst really took memory
     # Quiet now: within an idle check or two the memory goes back.
-    wait_until(lambda: rss_kib(d.proc.pid) < before + 10 * 1024, timeout=60, interval=0.5,
+    wait_until(lambda: d.rss_kib() < before + 10 * 1024, timeout=60, interval=0.5,
                message=f"RSS back near {before} KiB (peak {peak} KiB)")
     assert "trimmed the heap" in d.stderr()
     assert d.terminate() == 0

@@ -190,13 +190,20 @@ class Daemon:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
 
-    def peak_rss_kib(self):
-        """VmHWM of the daemon: its peak resident memory so far."""
+    def _proc_status_kib(self, field):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return 0
+
+    def peak_rss_kib(self):
+        """VmHWM of the daemon: its peak resident memory so far."""
+        return self._proc_status_kib("VmHWM")
+
+    def rss_kib(self):
+        """VmRSS of the daemon: its resident memory now."""
+        return self._proc_status_kib("VmRSS")
 
     def kill9(self):
         self.proc.kill()
