@@ -160,7 +160,7 @@ def test_spool_while_the_aggregator_is_down_then_replay_in_order(tmp_path):
     try:
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 2000, chunk=50)
-        wait_until(lambda: metric(ag.metrics(), "weir_errors_total", reason="spooled") >= 1000,
+        wait_until(lambda: metric(ag.metrics(), "weir_outcomes_total", outcome="spooled") >= 1000,
                    message="requests spooled to disk")
         assert len(spool_files(ag)) > 5
         agg.start()
@@ -181,7 +181,7 @@ def test_spool_survives_an_agent_restart(tmp_path):
     try:
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 1000, chunk=50)
-        wait_until(lambda: metric(ag.metrics(), "weir_errors_total", reason="spooled") >= 500,
+        wait_until(lambda: metric(ag.metrics(), "weir_outcomes_total", outcome="spooled") >= 500,
                    message="requests spooled to disk")
         # A clean stop gives up after the drain deadline... keep it short by killing:
         # the file input re-reads what was not acknowledged; the spool replays too.

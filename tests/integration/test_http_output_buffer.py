@@ -206,7 +206,7 @@ def test_agent_killed_during_an_outage_replays_the_spool_and_rereads_little(tmp_
         writer.start()
         # The endpoint is down: what waits goes to the spool and is acknowledged.
         # Killed while lines are still being read and spooled.
-        wait_until(lambda: metric(ag.metrics(), "weir_errors_total", reason="spooled") >= 10000,
+        wait_until(lambda: metric(ag.metrics(), "weir_outcomes_total", outcome="spooled") >= 10000,
                    timeout=60, message="lines spooled")
         ag.kill9()
         spooled_files = len([f for f in os.listdir(spool_dir(ag)) if f.endswith(".req")])
@@ -240,7 +240,7 @@ def test_clean_stop_during_an_outage_is_quick_and_loses_nothing(tmp_path):
     try:
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 3000, chunk=500, pause=0)
-        wait_until(lambda: metric(ag.metrics(), "weir_errors_total", reason="spooled") >= 3000,
+        wait_until(lambda: metric(ag.metrics(), "weir_outcomes_total", outcome="spooled") >= 3000,
                    message="everything spooled")
         assert ag.terminate(timeout=20) == 0  # nothing owed: no drain deadline to wait for
         assert "abandoning" not in ag.stderr()

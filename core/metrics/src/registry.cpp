@@ -121,6 +121,13 @@ std::string Registry::render_prometheus() const {
             out.append("weir_errors_total{").append(labels(*m)).append(",reason=\"")
                 .append(escape_label(reason)).append("\"} ").append(std::to_string(n)).append("\n");
 
+    header("weir_outcomes_total", "counter",
+           "Results of the plugin instance that are not errors (enriched, redacted, spooled...), by outcome.");
+    for (auto& m : all)
+        for (auto& [outcome, n] : m->outcomes.snapshot())
+            out.append("weir_outcomes_total{").append(labels(*m)).append(",outcome=\"")
+                .append(escape_label(outcome)).append("\"} ").append(std::to_string(n)).append("\n");
+
     header("weir_queue_depth_events", "gauge", "Events queued in front of the plugin instance.");
     for (auto& m : all)
         out.append("weir_queue_depth_events{").append(labels(*m)).append("} ")

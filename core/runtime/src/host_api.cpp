@@ -44,8 +44,12 @@ void h_count(weir_ctx* c, int32_t counter, const char* reason, uint64_t n) noexc
     try {
         HostContext* ctx = hc(c);
         const std::string r = (reason && *reason) ? reason : "unspecified";
-        if (counter == WEIR_COUNT_DROPPED) ctx->metrics->dropped.add(r, n);
-        else ctx->metrics->errors.add(r, n);
+        switch (counter) {
+            case WEIR_COUNT_DROPPED: ctx->metrics->dropped.add(r, n); break;
+            case WEIR_COUNT_ERRORS: ctx->metrics->errors.add(r, n); break;
+            case WEIR_COUNT_OUTCOMES: ctx->metrics->outcomes.add(r, n); break;
+            default: break;  // a kind from a newer plugin: not this host's to guess
+        }
     } catch (...) {
     }
 }

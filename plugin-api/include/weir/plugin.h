@@ -142,7 +142,10 @@ enum {
 /* Counters a plugin reports itself. The host counts events/bytes in and out. */
 enum {
     WEIR_COUNT_DROPPED = 1, /* events dropped, by reason */
-    WEIR_COUNT_ERRORS = 2   /* errors (events kept), by reason */
+    WEIR_COUNT_ERRORS = 2,  /* errors (events kept), by reason */
+    /* outcomes that are not errors (events enriched, redacted, spooled...),
+     * by name; a host older than this value counts them as errors */
+    WEIR_COUNT_OUTCOMES = 3
 };
 
 enum { WEIR_LOG_ERROR = 0, WEIR_LOG_WARN = 1, WEIR_LOG_INFO = 2, WEIR_LOG_DEBUG = 3 };

@@ -366,6 +366,9 @@ public:
     void count_dropped(const char* reason, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_DROPPED, reason, n); }
     /// Count errors by reason; the events involved are kept.
     void count_error(const char* reason, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_ERRORS, reason, n); }
+    /// Count what went as it should but is worth a number (events enriched,
+    /// redacted, spooled): weir_outcomes_total, never weir_errors_total.
+    void count_outcome(const char* outcome, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_OUTCOMES, outcome, n); }
 
     std::string_view instance_name() const { return to_view(h_->instance_name(c_)); }
     std::string_view pipeline_name() const { return to_view(h_->pipeline_name(c_)); }

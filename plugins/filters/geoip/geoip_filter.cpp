@@ -121,7 +121,7 @@ public:
             if (g->asn) geo.set_int("asn", *g->asn);
             if (!g->as_org.empty()) geo.set("as_org", g->as_org);
         }
-        if (enriched) ctx_.count_error("geoip_enriched", enriched);  // changed events, counted once per batch
+        if (enriched) ctx_.count_outcome("geoip_enriched", enriched);  // changed events, counted once per batch
     }
 
 private:
@@ -146,14 +146,14 @@ private:
             return nullptr;
         }
         if (is_private(ss)) {
-            ctx_.count_error("geoip_private_ip");
+            ctx_.count_outcome("geoip_private_ip");
             return nullptr;
         }
         Geo g;
         if (dbs.city) read_place(*dbs.city, ss, g, true);
         if (dbs.country && g.country_code.empty()) read_place(*dbs.country, ss, g, false);
         if (dbs.asn) read_asn(*dbs.asn, ss, g);
-        if (!g.found) ctx_.count_error("geoip_not_found");
+        if (!g.found) ctx_.count_outcome("geoip_not_found");
         if (cache_size_ == 0) {
             uncached_ = std::move(g);
             return &uncached_;

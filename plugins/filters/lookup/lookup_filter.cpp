@@ -165,7 +165,7 @@ public:
             scratch_.assign(k);
             auto it = t->rows.find(scratch_);
             if (it == t->rows.end()) {
-                ctx_.count_error("lookup_miss");
+                ctx_.count_outcome("lookup_miss");
                 continue;
             }
             ++hits;
@@ -176,7 +176,7 @@ public:
                 f.set(name_, it->second[c]);
             }
         }
-        if (hits) ctx_.count_error("lookup_hit", hits);  // changed events, counted once per batch
+        if (hits) ctx_.count_outcome("lookup_hit", hits);  // changed events, counted once per batch
     }
 
 private:

@@ -194,7 +194,7 @@ public:
             if (!error_key_.empty()) f.set_bool(error_key_, is_error(f));
             for (const auto& r : removes_) f.remove(r);
         }
-        if (!batch.empty()) ctx_.count_error("modified", batch.size());  // changed events, once per batch
+        if (!batch.empty()) ctx_.count_outcome("modified", batch.size());  // changed events, once per batch
     }
 
 private:

@@ -235,7 +235,7 @@ private:
     /// Safely on disk: a crash replays them from the spool, so their batches
     /// count as delivered for the inputs' checkpoints.
     void spooled(const std::vector<uint64_t>& tokens, size_t events) {
-        ctx_.count_error("spooled", events);
+        ctx_.count_outcome("spooled", events);
         if (acks_open_.load())
             for (uint64_t t : tokens) ctx_.ack(t, true);
     }

@@ -69,10 +69,10 @@ TEST(GeoipFilter, PrivateLoopbackAndBadAddressesAreSkippedAndCounted) {
         EXPECT_EQ(enrich(h, ip), "") << ip;
     EXPECT_EQ(enrich(h, "not an ip"), "");
     EXPECT_EQ(enrich(h, "999.1.1.1"), "");
-    EXPECT_EQ(h.metrics().errors.get("geoip_private_ip"), 6u);
+    EXPECT_EQ(h.metrics().outcomes.get("geoip_private_ip"), 6u);
     EXPECT_EQ(h.metrics().errors.get("geoip_invalid_ip"), 2u);
     EXPECT_EQ(enrich(h, "8.8.8.8"), "");  // public but in none of the test databases
-    EXPECT_EQ(h.metrics().errors.get("geoip_not_found"), 1u);
+    EXPECT_EQ(h.metrics().outcomes.get("geoip_not_found"), 1u);
 }
 
 TEST(GeoipFilter, CacheOffGivesTheSameAnswers) {

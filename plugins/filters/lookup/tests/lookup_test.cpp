@@ -47,7 +47,9 @@ TEST(LookupFilter, CsvWithQuotesAndReload) {
     EXPECT_NE(b.to_json(0).find(R"("user_plan":"pro","user_country":"FR")"), std::string::npos) << b.to_json(0);
     EXPECT_NE(b.to_json(1).find(R"("user_plan":"free, trial","user_country":"D\"E")"), std::string::npos) << b.to_json(1);
     EXPECT_EQ(b.to_json(2).find("user_plan"), std::string::npos);
-    EXPECT_EQ(h.metrics().errors.get("lookup_miss"), 1u);
+    EXPECT_EQ(h.metrics().outcomes.get("lookup_miss"), 1u);
+    EXPECT_EQ(h.metrics().outcomes.get("lookup_hit"), 2u);
+    EXPECT_TRUE(h.metrics().errors.snapshot().empty());  // hits and misses are normal operation, not errors
 
     std::ofstream(path) << "user_id,plan\nu-3,enterprise\n";
     EXPECT_EQ(h.reload(), "");

@@ -57,6 +57,7 @@ struct InstanceMetrics {
     std::atomic<int64_t> queue_depth{0};  // events waiting in front of this instance
     ReasonCounters dropped;
     ReasonCounters errors;
+    ReasonCounters outcomes;  // counted results that are not errors (enriched, redacted, spooled...)
     Histogram batch_latency;  // time spent per batch in this instance
 };
 
