@@ -13,7 +13,8 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 weir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "build", "weir")
 changed = 0
 for readme in sorted(glob.glob(os.path.join(root, "plugins", "*", "*", "README.md"))):
-    name = os.path.basename(os.path.dirname(readme))
+    folder = os.path.dirname(readme)
+    name = os.path.basename(os.path.dirname(folder)).rstrip("s") + "/" + os.path.basename(folder)
     table = subprocess.run([weir, "plugins", "--describe", name, "--markdown"],
                            check=True, capture_output=True, text=True).stdout
     text = open(readme).read()

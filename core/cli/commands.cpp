@@ -97,10 +97,16 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         return 0;
     }
 
+    // "output/file" names one kind's plugin; a bare name takes the first of any kind.
+    std::string_view want = describe, want_kind;
+    if (const size_t slash = want.find('/'); slash != std::string_view::npos) {
+        want_kind = want.substr(0, slash);
+        want = want.substr(slash + 1);
+    }
     const weir_plugin_descriptor* d = nullptr;
     std::string path;
     for (const auto& p : reg.plugins()) {
-        if (describe == p.descriptor->name) {
+        if (want == p.descriptor->name && (want_kind.empty() || want_kind == kind_name(p.descriptor->kind))) {
             d = p.descriptor;
             path = p.path;
             break;

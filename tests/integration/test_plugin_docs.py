@@ -11,7 +11,8 @@ def test_every_readme_table_matches_the_plugin():
     readmes = sorted(glob.glob(os.path.join(SOURCE_DIR, "plugins", "*", "*", "README.md")))
     assert readmes, "no plugin READMEs found"
     for readme in readmes:
-        name = os.path.basename(os.path.dirname(readme))
+        folder = os.path.dirname(readme)
+        name = os.path.basename(os.path.dirname(folder)).rstrip("s") + "/" + os.path.basename(folder)
         text = open(readme).read()
         m = re.search(r"<!-- options:begin -->\n(.*?)<!-- options:end -->", text, re.S)
         assert m, f"{readme}: no option table markers"
