@@ -399,6 +399,21 @@ void BM_RenderJson(benchmark::State& state) {
 }
 BENCHMARK(BM_RenderJson);
 
+void BM_RenderApacheJson(benchmark::State& state) {
+    static const auto apache = make_apache_lines(2048);
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/apache.so", "");
+    weir::event::Batch b;
+    for (const auto& l : apache) b.add(l, 0);
+    h.process(b);
+    for (auto _ : state) {
+        size_t n = 0;
+        for (size_t i = 0; i < b.size(); ++i) n += b.to_json(i).size();
+        benchmark::DoNotOptimize(n);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+}
+BENCHMARK(BM_RenderApacheJson);
+
 void BM_EncodeDecode(benchmark::State& state) {
     weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/json.so", "");
     weir::event::Batch b;

@@ -21,7 +21,8 @@ void usage(FILE* out) {
         "\n"
         "options:\n"
         "  -c, --config FILE     service file (default: weir.yaml)\n"
-        "  --describe NAME       with `plugins`: describe one plugin (KIND/NAME, e.g. output/file, for one kind's)\n"
+        "  --describe NAME       with `plugins`: describe one plugin (KIND/NAME, e.g. output/file, for one "
+        "kind's)\n"
         "  --markdown            with `plugins --describe`: print the option table as Markdown\n",
         out);
 }

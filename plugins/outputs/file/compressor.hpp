@@ -4,14 +4,13 @@
 // the queue and the time a rotation can stall.
 #pragma once
 
-#include <weir/sdk.hpp>
-
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <weir/sdk.hpp>
 
 namespace weir::file_output {
 

@@ -3,10 +3,9 @@
 // compact JSON.
 #pragma once
 
-#include <weir/sdk.hpp>
-
 #include <string>
 #include <vector>
+#include <weir/sdk.hpp>
 
 namespace weir::file_output {
 

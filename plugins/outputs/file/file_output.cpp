@@ -1,16 +1,15 @@
 // file: events into files named by a path template, as JSON lines or a text
 // template, with rotation, optional gzip of rotated files and fsync.
-#include "field_text.hpp"
-#include "file_set.hpp"
-#include "path_template.hpp"
-#include "text_template.hpp"
-
-#include <weir/sdk.hpp>
-
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <weir/sdk.hpp>
+
+#include "field_text.hpp"
+#include "file_set.hpp"
+#include "path_template.hpp"
+#include "text_template.hpp"
 
 namespace {
 
@@ -37,9 +36,13 @@ FileSettings settings_from(const weir::Options& opts) {
     s.fsync_each = opts.boolean("fsync");
     s.fsync_interval_ns = opts.duration_ns("fsync_interval");
     const int64_t max_open = opts.integer("max_open_files");
-    if (s.max_files < 0) throw weir::ConfigError("max_files must be 0 (keep all) or more, found " + std::to_string(s.max_files));
-    if (max_open < 1) throw weir::ConfigError("max_open_files must be at least 1, found " + std::to_string(max_open));
-    if (s.rotate_interval_ns < 0 || s.fsync_interval_ns < 0) throw weir::ConfigError("durations must not be negative");
+    if (s.max_files < 0)
+        throw weir::ConfigError("max_files must be 0 (keep all) or more, found " +
+                                std::to_string(s.max_files));
+    if (max_open < 1)
+        throw weir::ConfigError("max_open_files must be at least 1, found " + std::to_string(max_open));
+    if (s.rotate_interval_ns < 0 || s.fsync_interval_ns < 0)
+        throw weir::ConfigError("durations must not be negative");
     s.max_open_files = static_cast<size_t>(max_open);
     return s;
 }
@@ -52,7 +55,9 @@ public:
           files_(ctx_, settings_from(opts)) {
         const std::string_view format = opts.str("format");
         if (format == "text") {
-            if (opts.str("template").empty()) throw weir::ConfigError("format text needs a template, e.g. template: \"{@timestamp} {level} {message}\"");
+            if (opts.str("template").empty())
+                throw weir::ConfigError(
+                    "format text needs a template, e.g. template: \"{@timestamp} {level} {message}\"");
             text_.emplace(make_or_refuse<TextTemplate>("template", opts.str("template")));
         } else if (format != "json") {
             throw weir::ConfigError("format must be 'json' or 'text', found '" + std::string(format) + "'");
@@ -70,9 +75,10 @@ public:
             std::string& out = files_.pending(slot);
             if (text_) {
                 const weir::Object root = ev.fields();
-                text_->render(out, ev.time_ns(), ev.body(), [&](const std::vector<std::string>& p, std::string& o) {
-                    return weir::file_output::append_field(root, p, o);
-                });
+                text_->render(out, ev.time_ns(), ev.body(),
+                              [&](const std::vector<std::string>& p, std::string& o) {
+                                  return weir::file_output::append_field(root, p, o);
+                              });
             } else {
                 out.append(ev.to_json());
                 out.push_back('\n');
@@ -133,17 +139,24 @@ private:
 };
 
 const weir_option_def file_options[] = {
-    weir::option::required_string(
-        "path", "File to write; %Y %m %d %H %M %S %j %y %s are the event's time in UTC, {field} or {a.b} a field (missing: _)."),
-    weir::option::string("format", "json", "json: one JSON object per line; text: the line template in `template`."),
-    weir::option::string("template", "", "With format text: the line, e.g. \"{@timestamp} {level} {message}\"."),
+    weir::option::required_string("path",
+                                  "File to write; %Y %m %d %H %M %S %j %y %s are the event's time in UTC, "
+                                  "{field} or {a.b} a field (missing: _)."),
+    weir::option::string("format", "json",
+                         "json: one JSON object per line; text: the line template in `template`."),
+    weir::option::string("template", "",
+                         "With format text: the line, e.g. \"{@timestamp} {level} {message}\"."),
     weir::option::size("rotate_size", "0", "Rotate a file before it grows past this size (0: never)."),
-    weir::option::duration("rotate_interval", "0s", "Rotate each file when this period of UTC wall-clock time ends (0s: never)."),
-    weir::option::integer("max_files", "0", "Rotated files kept per path (name.1 is the newest); 0 keeps all."),
+    weir::option::duration("rotate_interval", "0s",
+                           "Rotate each file when this period of UTC wall-clock time ends (0s: never)."),
+    weir::option::integer("max_files", "0",
+                          "Rotated files kept per path (name.1 is the newest); 0 keeps all."),
     weir::option::boolean("compress", "false", "Gzip rotated files (name.1.gz), on a thread of their own."),
     weir::option::boolean("fsync", "false", "fdatasync each batch's files before acknowledging it."),
-    weir::option::duration("fsync_interval", "0s", "Without fsync: fdatasync at most this often (0s: leave it to the kernel)."),
-    weir::option::integer("max_open_files", "64", "Open files at most; the least recently written is closed first."),
+    weir::option::duration("fsync_interval", "0s",
+                           "Without fsync: fdatasync at most this often (0s: leave it to the kernel)."),
+    weir::option::integer("max_open_files", "64",
+                          "Open files at most; the least recently written is closed first."),
 };
 
 }  // namespace

@@ -21,7 +21,7 @@ int64_t clock_ns(clockid_t id) {
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 bool exists(const std::string& p) {
-    struct stat st{};
+    struct stat st {};
     return ::lstat(p.c_str(), &st) == 0;
 }
 
@@ -120,13 +120,14 @@ int FileSet::open_file(Slot& s) {
         fd = ::open(s.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     }
     if (fd < 0) return errno;
-    struct stat st{};
+    struct stat st {};
     ::fstat(fd, &st);
     s.fd = fd;
     s.size = static_cast<uint64_t>(st.st_size);
     // A file carried over from before (a restart) belongs to the period it was last written in.
-    s.period = period_of(s.size > 0 ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec
-                                    : clock_ns(CLOCK_REALTIME));
+    s.period =
+        period_of(s.size > 0 ? static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec
+                             : clock_ns(CLOCK_REALTIME));
     open_.push_front(&s);
     s.lru = open_.begin();
     return 0;
@@ -171,7 +172,7 @@ int FileSet::write_slot(Slot& s, std::string* failed_op) {
     } else {
         open_.splice(open_.begin(), open_, s.lru);
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(s.fd, &st) == 0) s.size = static_cast<uint64_t>(st.st_size);  // copytruncate shrinks it
     if (!s.has_batch_start) {
         s.batch_start = s.size;

@@ -4,10 +4,6 @@
 // fails so a retry does not duplicate lines.
 #pragma once
 
-#include "compressor.hpp"
-
-#include <weir/sdk.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <list>
@@ -16,16 +12,19 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "compressor.hpp"
 
 namespace weir::file_output {
 
 struct FileSettings {
-    uint64_t rotate_size = 0;          // bytes; 0: never by size
-    int64_t rotate_interval_ns = 0;    // 0: never by time
-    int64_t max_files = 0;             // rotated files kept per path; 0: all
-    bool compress = false;             // gzip rotated files
-    bool fsync_each = false;           // fdatasync before acknowledging
-    int64_t fsync_interval_ns = 0;     // fdatasync at most this often; 0: never
+    uint64_t rotate_size = 0;        // bytes; 0: never by size
+    int64_t rotate_interval_ns = 0;  // 0: never by time
+    int64_t max_files = 0;           // rotated files kept per path; 0: all
+    bool compress = false;           // gzip rotated files
+    bool fsync_each = false;         // fdatasync before acknowledging
+    int64_t fsync_interval_ns = 0;   // fdatasync at most this often; 0: never
     size_t max_open_files = 64;
 };
 
@@ -89,12 +88,12 @@ private:
 struct FileSet::Slot {
     std::string path;
     int fd = -1;
-    uint64_t size = 0;      // bytes in the file (as this writer knows it)
-    int64_t period = 0;     // rotate_interval period the file belongs to
+    uint64_t size = 0;   // bytes in the file (as this writer knows it)
+    int64_t period = 0;  // rotate_interval period the file belongs to
     std::string pending;
-    bool touched = false;   // in touched_ this batch
-    bool rotated = false;   // rotated during this batch: no rollback
-    bool dirty = false;     // written since the last sync
+    bool touched = false;  // in touched_ this batch
+    bool rotated = false;  // rotated during this batch: no rollback
+    bool dirty = false;    // written since the last sync
     uint64_t batch_start = 0;
     bool has_batch_start = false;
     std::list<Slot*>::iterator lru;

@@ -1,9 +1,8 @@
 #include "path_template.hpp"
 
-#include <weir/time.hpp>
-
 #include <charconv>
 #include <stdexcept>
+#include <weir/time.hpp>
 
 namespace weir::file_output {
 namespace {
@@ -25,8 +24,10 @@ std::vector<std::string> split_field_path(std::string_view path) {
     size_t start = 0;
     for (;;) {
         const size_t dot = path.find('.', start);
-        const std::string_view seg = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
-        if (seg.empty()) throw std::invalid_argument("empty segment in field name '" + std::string(path) + "'");
+        const std::string_view seg =
+            path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+        if (seg.empty())
+            throw std::invalid_argument("empty segment in field name '" + std::string(path) + "'");
         out.emplace_back(seg);
         if (dot == std::string_view::npos) break;
         start = dot + 1;
@@ -36,7 +37,8 @@ std::vector<std::string> split_field_path(std::string_view path) {
 
 PathTemplate::PathTemplate(std::string_view text) : text_(text) {
     if (text.empty() || text.front() != '/')
-        throw std::invalid_argument("path must be absolute (start with '/'), found '" + std::string(text) + "'");
+        throw std::invalid_argument("path must be absolute (start with '/'), found '" + std::string(text) +
+                                    "'");
     std::string literal;
     auto flush_literal = [&] {
         if (!literal.empty()) pieces_.push_back(Piece{Piece::Literal, std::move(literal), 0, {}});
@@ -48,16 +50,34 @@ PathTemplate::PathTemplate(std::string_view text) : text_(text) {
     for (size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         if (c == '%') {
-            if (i + 1 >= text.size()) throw std::invalid_argument("path ends with a lone '%'; write %% for a percent sign");
+            if (i + 1 >= text.size())
+                throw std::invalid_argument("path ends with a lone '%'; write %% for a percent sign");
             const char code = text[++i];
             switch (code) {
-                case '%': literal.push_back('%'); continue;
-                case 'Y': case 'y': unit(366 * 86400); break;
-                case 'm': unit(28 * 86400); break;
-                case 'd': case 'j': unit(86400); break;
-                case 'H': unit(3600); break;
-                case 'M': unit(60); break;
-                case 'S': case 's': unit(1); break;
+                case '%':
+                    literal.push_back('%');
+                    continue;
+                case 'Y':
+                case 'y':
+                    unit(366 * 86400);
+                    break;
+                case 'm':
+                    unit(28 * 86400);
+                    break;
+                case 'd':
+                case 'j':
+                    unit(86400);
+                    break;
+                case 'H':
+                    unit(3600);
+                    break;
+                case 'M':
+                    unit(60);
+                    break;
+                case 'S':
+                case 's':
+                    unit(1);
+                    break;
                 default:
                     throw std::invalid_argument(std::string("unknown time field '%") + code +
                                                 "' in path; use %Y %m %d %H %M %S %j %y %s or %%");
@@ -91,7 +111,8 @@ PathTemplate::PathTemplate(std::string_view text) : text_(text) {
     while (start <= text.size()) {
         size_t slash = text.find('/', start);
         if (slash == std::string_view::npos) slash = text.size();
-        if (text.substr(start, slash - start) == "..") throw std::invalid_argument("path may not contain '..'");
+        if (text.substr(start, slash - start) == "..")
+            throw std::invalid_argument("path may not contain '..'");
         start = slash + 1;
     }
     if (text.back() == '/') throw std::invalid_argument("path names a directory; end it with a file name");
@@ -113,15 +134,33 @@ PathTemplate::Civil PathTemplate::civil(int64_t time_ns) {
 
 void PathTemplate::append_time(std::string& out, char code, const Civil& t, int64_t time_ns) {
     switch (code) {
-        case 'Y': append_number(out, t.year, 4); break;
-        case 'y': append_number(out, ((t.year % 100) + 100) % 100, 2); break;
-        case 'm': append_number(out, t.month, 2); break;
-        case 'd': append_number(out, t.day, 2); break;
-        case 'j': append_number(out, t.yday, 3); break;
-        case 'H': append_number(out, t.hour, 2); break;
-        case 'M': append_number(out, t.minute, 2); break;
-        case 'S': append_number(out, t.second, 2); break;
-        case 's': append_number(out, floor_div(time_ns, 1'000'000'000), 1); break;
+        case 'Y':
+            append_number(out, t.year, 4);
+            break;
+        case 'y':
+            append_number(out, ((t.year % 100) + 100) % 100, 2);
+            break;
+        case 'm':
+            append_number(out, t.month, 2);
+            break;
+        case 'd':
+            append_number(out, t.day, 2);
+            break;
+        case 'j':
+            append_number(out, t.yday, 3);
+            break;
+        case 'H':
+            append_number(out, t.hour, 2);
+            break;
+        case 'M':
+            append_number(out, t.minute, 2);
+            break;
+        case 'S':
+            append_number(out, t.second, 2);
+            break;
+        case 's':
+            append_number(out, floor_div(time_ns, 1'000'000'000), 1);
+            break;
     }
 }
 

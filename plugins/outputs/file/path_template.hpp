@@ -69,8 +69,8 @@ public:
 private:
     struct Piece {
         enum Kind { Literal, Time, Field } kind;
-        std::string text;                    // Literal
-        char code = 0;                       // Time
+        std::string text;               // Literal
+        char code = 0;                  // Time
         std::vector<std::string> path;  // Field: its segments
     };
     struct Civil {

@@ -1,11 +1,10 @@
 #include "text_template.hpp"
 
-#include "path_template.hpp"
-
-#include <weir/time.hpp>
-
 #include <cstring>
 #include <stdexcept>
+#include <weir/time.hpp>
+
+#include "path_template.hpp"
 
 namespace weir::file_output {
 namespace {

@@ -1,16 +1,10 @@
 // The real file_output.so through the SDK harness: formats, templated paths,
 // rotation, gzip, reopen, bounded descriptors and failures that are retried.
-#include "compressor.hpp"
-
-#include <weir/event/batch.hpp>
-#include <weir/runtime/testing.hpp>
-
-#include <gtest/gtest.h>
-#include <zlib.h>
-
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +13,10 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
+
+#include "compressor.hpp"
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -109,7 +107,8 @@ TEST(FileOutput, JsonLinesAsTheHostRendersThem) {
 
 TEST(FileOutput, TextTemplate) {
     TempDir d;
-    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "app.log", "format: text, template: \"{@timestamp} [{service}] {message} {n}\""));
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   opts(d, "app.log", "format: text, template: \"{@timestamp} [{service}] {message} {n}\""));
     Batch b;
     const size_t i = add(b, "started", "api");
     weir_value v{};
@@ -161,7 +160,8 @@ TEST(FileOutput, TemplatedPathSplitsByFieldAndCreatesDirectories) {
 
 TEST(FileOutput, OpenFilesAreBounded) {
     TempDir d;
-    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "{service}.log", "format: text, template: \"{message}\", max_open_files: 2"));
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   opts(d, "{service}.log", "format: text, template: \"{message}\", max_open_files: 2"));
     const char* services[] = {"a", "b", "c", "d", "e"};
     for (int round = 0; round < 3; ++round) {
         Batch b;
@@ -176,8 +176,9 @@ TEST(FileOutput, OpenFilesAreBounded) {
 TEST(FileOutput, RotationBySizeKeepsMaxFiles) {
     TempDir d;
     // Lines of 10 bytes, files of at most 35: three lines each.
-    StageHarness h(WEIR_TEST_PLUGIN,
-                   opts(d, "app.log", "format: text, template: \"{message}\", rotate_size: 35, max_files: 2"));
+    StageHarness h(
+        WEIR_TEST_PLUGIN,
+        opts(d, "app.log", "format: text, template: \"{message}\", rotate_size: 35, max_files: 2"));
     for (int k = 0; k < 4; ++k) {
         Batch b;
         for (int i = 0; i < 5; ++i) {
@@ -197,9 +198,10 @@ TEST(FileOutput, RotationBySizeKeepsMaxFiles) {
 TEST(FileOutput, RotatedFilesAreGzipped) {
     TempDir d;
     {
-        StageHarness h(WEIR_TEST_PLUGIN, opts(d, "app.log",
-                                              "format: text, template: \"{message}\", rotate_size: 20, max_files: 3, "
-                                              "compress: true"));
+        StageHarness h(WEIR_TEST_PLUGIN,
+                       opts(d, "app.log",
+                            "format: text, template: \"{message}\", rotate_size: 20, max_files: 3, "
+                            "compress: true"));
         for (const char* line : {"first-line", "second-line", "third-line", "fourth-line"}) {
             Batch b;
             b.add(line, 0);
@@ -227,16 +229,18 @@ TEST(FileOutput, GzipHelperRoundTrips) {
 
 TEST(FileOutput, RotationByTimeStartsANewFileEachPeriod) {
     TempDir d;
-    StageHarness h(WEIR_TEST_PLUGIN,
-                   opts(d, "app.log", "format: text, template: \"{message}\", rotate_interval: 1s, max_files: 5"));
+    StageHarness h(
+        WEIR_TEST_PLUGIN,
+        opts(d, "app.log", "format: text, template: \"{message}\", rotate_interval: 1s, max_files: 5"));
     Batch b;
     b.add("before", 0);
     ASSERT_EQ(h.write(b), WEIR_OK);
     // Wait (on the clock, not a fixed sleep) until the next one-second period begins.
     const auto start = std::chrono::system_clock::now().time_since_epoch();
     const auto period = std::chrono::duration_cast<std::chrono::seconds>(start).count();
-    while (std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-               .count() == period) {
+    while (
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count() == period) {
         std::this_thread::yield();
     }
     Batch c;
@@ -266,7 +270,8 @@ TEST(FileOutput, ReloadReopensAfterAnExternalRename) {
 
 TEST(FileOutput, CopytruncateIsFollowed) {
     TempDir d;
-    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "app.log", "format: text, template: \"{message}\", rotate_size: 12"));
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   opts(d, "app.log", "format: text, template: \"{message}\", rotate_size: 12"));
     Batch b;
     b.add("one", 0);
     ASSERT_EQ(h.write(b), WEIR_OK);
@@ -275,7 +280,8 @@ TEST(FileOutput, CopytruncateIsFollowed) {
     c.add("two", 0);
     c.add("three", 0);
     ASSERT_EQ(h.write(c), WEIR_OK);
-    EXPECT_EQ(slurp(d / "app.log"), "two\nthree\n");  // no hole, and the size limit counts from the truncation
+    EXPECT_EQ(slurp(d / "app.log"),
+              "two\nthree\n");  // no hole, and the size limit counts from the truncation
     EXPECT_FALSE(fs::exists(d / "app.log.1"));
 }
 

@@ -1,10 +1,10 @@
-#include "path_template.hpp"
-#include "text_template.hpp"
-
 #include <gtest/gtest.h>
 
 #include <map>
 #include <stdexcept>
+
+#include "path_template.hpp"
+#include "text_template.hpp"
 
 using weir::file_output::PathTemplate;
 using weir::file_output::TextTemplate;
@@ -45,7 +45,7 @@ TEST(PathTemplate, TimeFieldsAreTheEventTimeInUtc) {
     EXPECT_EQ(path("/var/log/%Y-%m-%d/%H%M%S.log", {}), "/var/log/2026-12-01/201507.log");
     EXPECT_EQ(path("/l/%y/%j/%s/100%%", {}), "/l/26/335/1796156107/100%");
     EXPECT_EQ(path("/l/%Y-%m-%d", {}, 0), "/l/1970-01-01");
-    EXPECT_EQ(path("/l/%Y-%m-%dT%H", {}, -1), "/l/1969-12-31T23");  // before the epoch rounds down
+    EXPECT_EQ(path("/l/%Y-%m-%dT%H", {}, -1), "/l/1969-12-31T23");        // before the epoch rounds down
     EXPECT_EQ(path("/l/%j", {}, 951782400LL * 1'000'000'000), "/l/060");  // 2000-02-29
 }
 
@@ -70,7 +70,8 @@ TEST(PathTemplate, MissingOrEmptyFieldIsAnUnderscore) {
 }
 
 TEST(PathTemplate, ValuesCannotEscapeTheirDirectory) {
-    Fields f{{{"a", "../../etc/passwd"}, {"b", ".."}, {"c", "."}, {"d", std::string("x\0y\n", 4)}, {"e", "a\\b"}}};
+    Fields f{
+        {{"a", "../../etc/passwd"}, {"b", ".."}, {"c", "."}, {"d", std::string("x\0y\n", 4)}, {"e", "a\\b"}}};
     EXPECT_EQ(path("/l/{a}.log", f), "/l/.._.._etc_passwd.log");
     EXPECT_EQ(path("/l/{b}/x.log", f), "/l/__/x.log");
     EXPECT_EQ(path("/l/{c}/x.log", f), "/l/_/x.log");
@@ -80,8 +81,8 @@ TEST(PathTemplate, ValuesCannotEscapeTheirDirectory) {
 }
 
 TEST(PathTemplate, BadTemplatesAreRefused) {
-    for (const char* bad : {"relative/x.log", "", "/a/%Q.log", "/a/{x.log", "/a/{}.log", "/a/../b.log", "/a/x%",
-                            "/a/dir/", "/a/{x..y}"}) {
+    for (const char* bad : {"relative/x.log", "", "/a/%Q.log", "/a/{x.log", "/a/{}.log", "/a/../b.log",
+                            "/a/x%", "/a/dir/", "/a/{x..y}"}) {
         EXPECT_THROW(PathTemplate{bad}, std::invalid_argument) << bad;
     }
 }
