@@ -53,6 +53,9 @@ public:
         : weir::Output(ctx),
           path_(make_or_refuse<PathTemplate>("path", opts.str("path"))),
           files_(ctx_, settings_from(opts)) {
+        if (!path_.has_fields() && !path_.has_time())  // "%%" and "{{" still need rendering once
+            path_.render(static_path_, 0,
+                         [](const std::vector<std::string>&, std::string&) { return false; });
         const std::string_view format = opts.str("format");
         if (format == "text") {
             if (opts.str("template").empty())
@@ -113,7 +116,7 @@ private:
     FileSet::Slot* route(weir::Event& ev, FileSet::Slot*& last, int64_t& last_second) {
         if (!path_.has_fields()) {
             if (!path_.has_time()) {
-                if (!last) last = files_.slot(path_.text());
+                if (!last) last = files_.slot(static_path_);
                 return last;
             }
             // Time only: events of the same second go to the same file.
@@ -135,7 +138,7 @@ private:
     PathTemplate path_;
     std::optional<TextTemplate> text_;
     FileSet files_;
-    std::string scratch_, last_path_;
+    std::string static_path_, scratch_, last_path_;
 };
 
 const weir_option_def file_options[] = {

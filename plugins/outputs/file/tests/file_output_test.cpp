@@ -105,6 +105,15 @@ TEST(FileOutput, JsonLinesAsTheHostRendersThem) {
     EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 4);
 }
 
+TEST(FileOutput, LiteralBracesAndPercentInAPlainPath) {
+    TempDir d;
+    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "{{x}}-100%%.log", "format: text, template: \"{message}\""));
+    Batch b;
+    b.add("x", 0);
+    ASSERT_EQ(h.write(b), WEIR_OK);
+    EXPECT_EQ(slurp(d / "{x}-100%.log"), "x\n");
+}
+
 TEST(FileOutput, TextTemplate) {
     TempDir d;
     StageHarness h(WEIR_TEST_PLUGIN,
