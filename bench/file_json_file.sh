@@ -9,6 +9,7 @@
 #   bench/file_json_file.sh                    # json 2,000,000 and apache 1,000,000 lines
 #   CASES="json:file apache:file" bench/file_json_file.sh
 #   JSON_LINES=500000 APACHE_LINES=500000 RUNS=1 bench/file_json_file.sh
+#   OUT_DIR=/dev/shm/x bench/file_json_file.sh   # write the output files elsewhere (tmpfs: no disk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 weir=${WEIR_BIN:-build/weir}
@@ -19,6 +20,8 @@ work=$(mktemp -d /tmp/weir-bench-XXXXXX)
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib.sh
+out_dir=${OUT_DIR:-$work/out}
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXIT
 
 written_events() {
   curl -s "http://127.0.0.1:$port/metrics" |
@@ -39,17 +42,17 @@ wait_written() {
 # run_case PARSER OUTPUT: prints "LINES_PER_S CPU_S PEAK_RSS_MIB OUTPUT_BYTES".
 run_case() {
   local parser=$1 output=$2 lines=${count[$1]} out_yaml
-  rm -rf "$work/out" "$work/data" "$work/stdout.out"
-  mkdir -p "$work/out"
+  rm -rf "$out_dir" "$work/data" "$work/stdout.out"
+  mkdir -p "$out_dir"
   case "$output" in
     file)   out_yaml="  - type: file
-    path: \"$work/out/bench.log\"" ;;
+    path: \"$out_dir/bench.log\"" ;;
     stdout) out_yaml="  - type: stdout" ;;
     null)   out_yaml="  - type: null" ;;
   esac
   local start_ns end_ns cpu rss
   start_ns=$(date +%s%N)
-  WEIR_STDOUT="$work/stdout.out" weir_start "name: bench
+  WEIR_STDOUT="$out_dir/stdout.out" weir_start "name: bench
 inputs:
   - type: file
     paths: [\"$work/$parser.log\"]
@@ -64,7 +67,7 @@ workers: ${WORKERS:-1}"
   read -r cpu rss < <(proc_usage "$pid")
   kill -TERM "$pid"; wait "$pid" || true; pid=""
   local bytes
-  bytes=$(cat "$work/out/bench.log" "$work/stdout.out" 2>/dev/null | wc -c)
+  bytes=$(cat "$out_dir/bench.log" "$out_dir/stdout.out" 2>/dev/null | wc -c)
   awk -v n="$lines" -v a="$start_ns" -v b="$end_ns" -v c="$cpu" -v r="$rss" -v o="$bytes" \
     'BEGIN {printf "%d %s %s %d\n", n/((b-a)/1e9), c, r, o}'
 }
