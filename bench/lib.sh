@@ -1,7 +1,8 @@
 # Shared by the whole-daemon benchmark scripts: start weir with one pipeline,
 # read its metrics, its CPU time and peak RSS. Source it; needs $work.
 
-# weir_start PIPELINE_YAML: starts weir in $work, sets $pid and $port (admin).
+# weir_start PIPELINE_YAML: starts weir in $work, sets $pid and $port (admin);
+# its standard output goes to $WEIR_STDOUT (default /dev/null).
 weir_start() {
   mkdir -p "$work/pipelines"
   cat > "$work/weir.yaml" <<YAML
@@ -12,7 +13,7 @@ service:
   pipelines_dir: pipelines
 YAML
   printf '%s\n' "$1" > "$work/pipelines/bench.yaml"
-  "$weir" run --config "$work/weir.yaml" > /dev/null 2> "$work/stderr.log" &
+  "$weir" run --config "$work/weir.yaml" > "${WEIR_STDOUT:-/dev/null}" 2> "$work/stderr.log" &
   pid=$!
   port=$(wait_log 'component=admin msg="listening on http://127.0.0.1:[0-9]*')
 }

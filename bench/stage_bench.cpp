@@ -1,15 +1,16 @@
 // Per-stage throughput on one core: the json parser through the real plugin
 // .so and host API, JSON rendering of parsed events, and the batch codec.
-#include <weir/event/batch.hpp>
-#include <weir/event/codec.hpp>
-#include <weir/runtime/testing.hpp>
-
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/event/codec.hpp>
+#include <weir/runtime/testing.hpp>
 
 namespace {
 
@@ -398,6 +399,68 @@ void BM_RenderJson(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
 }
 BENCHMARK(BM_RenderJson);
+
+void BM_RenderApacheJson(benchmark::State& state) {
+    static const auto apache = make_apache_lines(2048);
+    weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/apache.so", "");
+    weir::event::Batch b;
+    for (const auto& l : apache) b.add(l, 0);
+    h.process(b);
+    for (auto _ : state) {
+        size_t n = 0;
+        for (size_t i = 0; i < b.size(); ++i) n += b.to_json(i).size();
+        benchmark::DoNotOptimize(n);
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+}
+BENCHMARK(BM_RenderApacheJson);
+
+// The file output on one core: a parsed batch of 2,048 events rendered and
+// written with one write(2) into a file under /tmp (rotated at 256 MiB, one
+// old file kept, so the disk use stays bounded).
+void run_file_output(benchmark::State& state, weir::event::Batch& b, const std::string& options) {
+    const std::string dir = "/tmp/weir-stage-bench-file-" + std::to_string(::getpid());
+    {
+        weir::runtime::testing::StageHarness h(
+            WEIR_PLUGIN_DIR "/file_output.so",
+            "{path: \"" + dir + "/out.log\", rotate_size: 256MiB, max_files: 1" + options + "}");
+        for (auto _ : state) {
+            if (h.write(b) != WEIR_OK) state.SkipWithError("write failed");
+        }
+        state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+    }
+    std::system(("rm -rf " + dir).c_str());
+}
+
+void BM_FileOutputJson(benchmark::State& state) {
+    weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::event::Batch b;
+    fill(b);
+    parser.process(b);
+    run_file_output(state, b, "");
+}
+BENCHMARK(BM_FileOutputJson);
+
+void BM_FileOutputApacheJson(benchmark::State& state) {
+    static const auto apache = make_apache_lines(2048);
+    weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/apache.so", "");
+    weir::event::Batch b;
+    for (const auto& l : apache) b.add(l, 0);
+    parser.process(b);
+    run_file_output(state, b, "");
+}
+BENCHMARK(BM_FileOutputApacheJson);
+
+void BM_FileOutputApacheText(benchmark::State& state) {
+    static const auto apache = make_apache_lines(2048);
+    weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/apache.so", "");
+    weir::event::Batch b;
+    for (const auto& l : apache) b.add(l, 0);
+    parser.process(b);
+    run_file_output(
+        state, b, ", format: text, template: \"{@timestamp} {client_ip} {method} {path} {status} {bytes}\"");
+}
+BENCHMARK(BM_FileOutputApacheText);
 
 void BM_EncodeDecode(benchmark::State& state) {
     weir::runtime::testing::StageHarness h(WEIR_PLUGIN_DIR "/json.so", "");

@@ -109,6 +109,15 @@ std::string valid_options(const std::string& id) {
         }();
         return "{file: \"" + table + "\", key: id}";
     }
+    if (id == "output_file") {
+        struct TempDir {
+            std::string path = "/tmp/weir-contract-file-output-" + std::to_string(::getpid());
+            ~TempDir() { std::filesystem::remove_all(path); }
+        };
+        static const TempDir tmp;
+        const std::string& dir = tmp.path;
+        return "{path: \"" + dir + "/%Y/{service}.log\", rotate_size: 64KiB, max_files: 2}";
+    }
     if (id == "output_http")
         return "{url: \"http://127.0.0.1:" + std::to_string(http_sink_port()) + "/v1/logs\", batch_timeout: 10ms}";
     auto it = known.find(id);

@@ -6,6 +6,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace weir::event {
 namespace {
 
@@ -49,6 +53,42 @@ size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return n;
+}
+
+uint64_t load8(const unsigned char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+
+// Non-zero if any byte of w is a control character, '"', '\\' or not ASCII
+// (the bytes kClass does not copy as they are). Exact for "any byte", which
+// is all the caller asks.
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHigh = 0x8080808080808080ull;
+inline uint64_t has_zero(uint64_t v) { return (v - kOnes) & ~v & kHigh; }
+inline uint64_t needs_look(uint64_t w) {
+    const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    return below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\')) | (w & kHigh);
+}
+
+// The first byte at or after p that kClass does not copy as it is (or end),
+// 16 bytes at a time with SSE2, else 8 at a time.
+const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // Signed: below 0x20 means a control byte or one of 0x80-0xff.
+        const __m128i look = _mm_or_si128(
+            _mm_cmplt_epi8(v, space), _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        const int mask = _mm_movemask_epi8(look);
+        if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+        p += 16;
+    }
+#endif
+    while (end - p >= 8 && !needs_look(load8(p))) p += 8;
+    return p;
 }
 
 void append_value(std::string& out, const Batch& b, const weir_value& v);
@@ -117,6 +157,8 @@ void append_json_string(std::string& out, std::string_view s) {
     const auto* end = p + s.size();
     const auto* run = p;  // start of bytes to copy verbatim
     while (p < end) {
+        p = skip_plain(p, end);
+        if (p >= end) break;
         const unsigned char cls = (*p == '\\') ? 1 : kClass[*p];
         if (cls == 0) {
             ++p;

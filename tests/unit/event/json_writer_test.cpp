@@ -82,3 +82,26 @@ TEST(JsonWriter, NonFiniteFloatIsNull) {
     b.put(b.event(0).root, "x", v, 0);
     EXPECT_NE(b.to_json(0).find("\"x\":null"), std::string_view::npos);
 }
+
+// Long strings are scanned 16 (or 8) bytes at a time: a byte that needs
+// escaping or checking is found at every position of a block, and at the tail.
+TEST(JsonWriter, FindsSpecialBytesAtEveryPositionOfALongString) {
+    const std::pair<std::string, std::string> specials[] = {{"\"", "\\\""},
+                                                            {"\\", "\\\\"},
+                                                            {"\n", "\\n"},
+                                                            {"\x01", "\\u0001"},
+                                                            {"\x1f", "\\u001f"},
+                                                            {"\x7f", "\x7f"},
+                                                            {" ", " "},
+                                                            {"\xC3\xA9", "\xC3\xA9"},
+                                                            {"\xFF", "\xEF\xBF\xBD"},
+                                                            {"\xE2\x82", "\xEF\xBF\xBD\xEF\xBF\xBD"}};
+    for (const auto& [raw, escaped] : specials) {
+        for (size_t pos = 0; pos <= 40; ++pos) {
+            const std::string s = std::string(pos, 'a') + raw + std::string(40 - pos, 'b');
+            const std::string want =
+                "\"" + std::string(pos, 'a') + escaped + std::string(40 - pos, 'b') + "\"";
+            EXPECT_EQ((quoted)(s), want) << "special " << escaped << " at " << pos;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Whole-daemon benchmark of the file output: generated lines read from the
+# head of a file → json (or apache) → the file output, beside the same
+# pipeline into stdout redirected to a file and into the null output. Each
+# case runs RUNS times (default 3); the median run by lines/s is printed.
+# Waits until every event is written (the output's events_out), so the time
+# includes the last write(2).
+#
+#   bench/file_json_file.sh                    # json 2,000,000 and apache 1,000,000 lines
+#   CASES="json:file apache:file" bench/file_json_file.sh
+#   JSON_LINES=500000 APACHE_LINES=500000 RUNS=1 bench/file_json_file.sh
+#   OUT_DIR=/dev/shm/x bench/file_json_file.sh   # write the output files elsewhere (tmpfs: no disk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+weir=${WEIR_BIN:-build/weir}
+runs=${RUNS:-3}
+cases=${CASES:-"json:file json:stdout json:null apache:file apache:stdout apache:null"}
+declare -A count=([json]=${JSON_LINES:-2000000} [apache]=${APACHE_LINES:-1000000})
+work=$(mktemp -d /tmp/weir-bench-XXXXXX)
+pid=""
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+source bench/lib.sh
+out_dir=${OUT_DIR:-$work/out}
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXIT
+
+written_events() {
+  curl -s "http://127.0.0.1:$port/metrics" |
+    awk '$0 ~ "^weir_events_out_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
+}
+
+wait_written() {
+  local deadline=$(( $(date +%s) + 300 ))
+  while :; do
+    local n
+    n=$(written_events)
+    [[ "$n" -ge "$1" ]] && return 0
+    if (( $(date +%s) > deadline )); then echo "timed out at $n events" >&2; return 1; fi
+    sleep 0.01
+  done
+}
+
+# run_case PARSER OUTPUT: prints "LINES_PER_S CPU_S PEAK_RSS_MIB OUTPUT_BYTES".
+run_case() {
+  local parser=$1 output=$2 lines=${count[$1]} out_yaml
+  rm -rf "$out_dir" "$work/data" "$work/stdout.out"
+  mkdir -p "$out_dir"
+  case "$output" in
+    file)   out_yaml="  - type: file
+    path: \"$out_dir/bench.log\"" ;;
+    stdout) out_yaml="  - type: stdout" ;;
+    null)   out_yaml="  - type: null" ;;
+  esac
+  local start_ns end_ns cpu rss
+  start_ns=$(date +%s%N)
+  WEIR_STDOUT="$out_dir/stdout.out" weir_start "name: bench
+inputs:
+  - type: file
+    paths: [\"$work/$parser.log\"]
+    read_from_head: true
+parser:
+  type: $parser
+outputs:
+$out_yaml
+workers: ${WORKERS:-1}"
+  wait_written "$lines"
+  end_ns=$(date +%s%N)
+  read -r cpu rss < <(proc_usage "$pid")
+  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  local bytes
+  bytes=$(cat "$out_dir/bench.log" "$out_dir/stdout.out" 2>/dev/null | wc -c)
+  awk -v n="$lines" -v a="$start_ns" -v b="$end_ns" -v c="$cpu" -v r="$rss" -v o="$bytes" \
+    'BEGIN {printf "%d %s %s %d\n", n/((b-a)/1e9), c, r, o}'
+}
+
+for parser in json apache; do
+  [[ " $cases " == *" $parser:"* ]] && python3 "bench/gen_${parser}_lines.py" "${count[$parser]}" > "$work/$parser.log"
+done
+
+for c in $cases; do
+  parser=${c%%:*}; output=${c#*:}
+  results=()
+  for _ in $(seq 1 "$runs"); do results+=("$(run_case "$parser" "$output")"); done
+  all=$(printf '%s\n' "${results[@]}" | awk '{printf "%s%d", (NR>1?", ":""), $1}')
+  read -r lps cpu rss bytes < <(printf '%s\n' "${results[@]}" | sort -n | awk -v m=$(( (runs + 1) / 2 )) 'NR==m')
+  label=$output; [[ $output == stdout ]] && label="stdout > file"
+  echo "file -> $parser -> $label: ${count[$parser]} lines; median of $runs: $lps lines/s, $cpu CPU s, peak RSS $rss MiB ($bytes bytes out; runs: $all)"
+  echo "scenario=file_${parser}_${output} lines=${count[$parser]} runs=$runs lines_per_s=$lps cpu_s=$cpu peak_rss_mib=$rss output_bytes=$bytes"
+done
