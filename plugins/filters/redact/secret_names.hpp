@@ -50,9 +50,24 @@ inline constexpr std::array<std::string_view, 38> kDescriptors = {
 
 }  // namespace detail
 
+/// Whether `name` holds, in any case, a piece every secret word has: most
+/// names (level, user_id, latency_ms) are turned away by this first look.
+inline bool may_be_secret(std::string_view name) {
+    char buf[64];
+    const size_t n = name.size() < sizeof buf ? name.size() : sizeof buf;
+    for (size_t i = 0; i < n; ++i)
+        buf[i] = detail::is_upper(name[i]) ? static_cast<char>(name[i] + 32) : name[i];
+    if (name.size() > sizeof buf) return true;  // long names: the whole check
+    const std::string_view l(buf, n);
+    for (std::string_view piece : {"pass", "pw", "secret", "token", "key", "cred", "auth", "sig"})
+        if (l.find(piece) != std::string_view::npos) return true;
+    return false;
+}
+
 /// Whether `name` names a secret. `scratch` is reused (no allocation once warm).
 inline bool is_secret_name(std::string_view name, std::string& scratch) {
     using namespace detail;
+    if (!may_be_secret(name)) return false;
     // Lower-cased words, separated by one space in `scratch`.
     scratch.clear();
     std::array<std::string_view, 16> words;

@@ -31,6 +31,15 @@ struct Record {
     void add(std::string_view name, std::string_view value) {
         if (extra_count < std::size(extras)) extras[extra_count++] = {name, value};
     }
+    /// Back to empty; the extras' storage is left as it is (only extra_count says what holds).
+    void clear() {
+        time.reset();
+        level = level::Level::Unknown;
+        logger = thread = caller = module = msg = {};
+        pid = tid = event_id = elapsed_ms = connection = -1;
+        extra_count = 0;
+        layout = "";
+    }
 };
 
 namespace detail {
@@ -434,7 +443,7 @@ inline void header(std::string_view s, size_t pos, Record& r) {
 /// nginx's error log tail: ", client: 10.0.0.1, server: example.com,
 /// request: "GET / HTTP/1.1", host: "example.com"" — cut from the message
 /// into extras.
-inline void nginx_tail(Record& r) {
+[[gnu::noinline]] inline void nginx_tail(Record& r) {
     const size_t at = r.msg.find(", client: ");
     if (at == std::string_view::npos) return;
     const std::string_view tail = r.msg.substr(at);
@@ -467,7 +476,7 @@ inline void nginx_tail(Record& r) {
 /// Apache httpd's error log: "[Thu Apr 27 10:39:46.719636 2017] [php7:notice]
 /// [pid 17:tid 42] [client 10.255.0.3:49580] AH00124: message, referer: …"
 /// (2.4), "[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] message" (2.2).
-inline bool apache_error(std::string_view s, size_t pos, Record& r) {
+[[gnu::noinline]] inline bool apache_error(std::string_view s, size_t pos, Record& r) {
     for (int groups = 0; groups < 6; ++groups) {
         pos = skip_space(s, pos);
         if (pos >= s.size() || s[pos] != '[') break;
@@ -510,7 +519,7 @@ inline bool apache_error(std::string_view s, size_t pos, Record& r) {
 }
 
 /// nginx's error log after its timestamp: " [emerg] 1#1: *5 message, client: …".
-inline bool nginx_error(std::string_view s, size_t pos, Record& r) {
+[[gnu::noinline]] inline bool nginx_error(std::string_view s, size_t pos, Record& r) {
     if (pos + 4 >= s.size() || s[pos] != ' ' || s[pos + 1] != '[') return false;
     const size_t close = s.find(']', pos + 2);
     if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ' ') return false;
@@ -540,7 +549,7 @@ inline bool nginx_error(std::string_view s, size_t pos, Record& r) {
 
 /// .NET's console logger: "info: Microsoft.Hosting.Lifetime[14]" (the
 /// message on the next line) or, single-line, "… [14] Now listening on …".
-inline bool dotnet_console(std::string_view s, Record& r) {
+[[gnu::noinline]] inline bool dotnet_console(std::string_view s, Record& r) {
     if (s.size() < 9 || s[4] != ':' || s[5] != ' ') return false;
     struct Word {
         std::string_view word;
@@ -567,7 +576,7 @@ inline bool dotnet_console(std::string_view s, Record& r) {
 }
 
 /// uvicorn's "INFO:     Started server process [1]": LEVEL, ':' and padding.
-inline bool uvicorn(std::string_view s, Record& r) {
+[[gnu::noinline]] inline bool uvicorn(std::string_view s, Record& r) {
     const size_t colon = s.find(':');
     if (colon == std::string_view::npos || colon < 4 || colon > 8 || colon + 1 >= s.size() ||
         s[colon + 1] != ' ')
@@ -582,12 +591,85 @@ inline bool uvicorn(std::string_view s, Record& r) {
     return true;
 }
 
+/// Celery: "[2023-10-11 22:14:36,789: INFO/MainProcess] message" (pos at the ':').
+[[gnu::noinline]] inline const char* celery(std::string_view s, size_t pos, Record& r) {
+    // Celery: "[2023-10-11 22:14:36,789: INFO/MainProcess] message"
+    const size_t close = s.find(']', pos);
+    const size_t slash = s.find('/', pos);
+    if (close == std::string_view::npos) return "unterminated [timestamp: level/process]";
+    const std::string_view lv = s.substr(pos + 2, (slash < close ? slash : close) - pos - 2);
+    r.level = level_word(lv);
+    if (r.level == level::Level::Unknown) return "no level after the Celery timestamp";
+    if (slash < close) r.thread = s.substr(slash + 1, close - slash - 1);
+    r.msg = s.substr(skip_space(s, close + 1));
+    r.layout = "celery";
+    return nullptr;
+}
+
+/// NLog after its timestamp (pos at the first '|').
+[[gnu::noinline]] inline const char* nlog(std::string_view s, size_t pos, Record& r) {
+    // NLog's default "${longdate}|${level:uppercase=true}|${logger}|${message}"
+    const size_t l_end = s.find('|', pos + 1);
+    const size_t g_end = l_end == std::string_view::npos ? l_end : s.find('|', l_end + 1);
+    if (g_end == std::string_view::npos) return "an NLog line needs level|logger|message";
+    r.level = level_word(s.substr(pos + 1, l_end - pos - 1));
+    r.logger = s.substr(l_end + 1, g_end - l_end - 1);
+    r.msg = s.substr(g_end + 1);
+    r.layout = "nlog";
+    return nullptr;
+}
+
+/// Windows CBS/DISM after its timestamp (pos at the ',').
+[[gnu::noinline]] inline const char* cbs(std::string_view s, size_t pos, Record& r) {
+    // Windows CBS/DISM: "2016-09-28 04:30:30, Info                  CBS    message"
+    pos = skip_space(s, pos + 1);
+    size_t e = token_end(s, pos);
+    r.level = level_word(s.substr(pos, e - pos));
+    if (r.level == level::Level::Unknown) return "no level after the timestamp's comma";
+    pos = skip_space(s, e);
+    e = token_end(s, pos);
+    if (e > pos && logger_token(s.substr(pos, e - pos))) {
+        r.logger = s.substr(pos, e - pos);
+        pos = e;
+    }
+    r.msg = s.substr(skip_space(s, pos));
+    r.layout = "cbs";
+    return nullptr;
+}
+
+/// Tomcat's OneLineFormatter after its timestamp.
+[[gnu::noinline]] inline bool tomcat_layout(std::string_view s, size_t pos, Record& r) {
+    // Tomcat's OneLineFormatter: "… INFO [main] org.apache.catalina.startup.Catalina.start message"
+    pos = skip_space(s, pos);
+    size_t e = token_end(s, pos);
+    r.level = level_word(s.substr(pos, e - pos));
+    if (r.level != level::Level::Unknown) {
+        pos = skip_space(s, e);
+        if (pos < s.size() && s[pos] == '[') {
+            const size_t close = matching_bracket(s, pos);
+            if (close != std::string_view::npos) {
+                r.thread = s.substr(pos + 1, close - pos - 1);
+                pos = skip_space(s, close + 1);
+            }
+        }
+        e = token_end(s, pos);
+        if (e > pos && logger_token(s.substr(pos, e - pos))) {
+            r.logger = s.substr(pos, e - pos);
+            pos = e;
+        }
+        r.msg = s.substr(skip_space(s, pos));
+        r.layout = "tomcat";
+        return true;
+    }
+    return false;
+}
+
 }  // namespace detail
 
 /// Reads one line. Returns nullptr, or why the line is not an application log line.
 inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Record& r) {
     using namespace detail;
-    r = Record{};
+    r.clear();
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
     if (s.empty()) return "empty line";
     // Ruby Logger / Rails: "I, [2026-01-19T10:30:00.123456 #12345]  INFO -- app: message"
@@ -698,7 +780,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
             r.layout = "logcat";
             if (r.time) return nullptr;
         }
-        r = Record{};
+        r.clear();
     }
     // logrus on a terminal: "INFO[0000] message"
     if (s.size() > 6 && s[4] == '[' && level_word(s.substr(0, 4)) != level::Level::Unknown) {
@@ -728,7 +810,9 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
             }
         }
     }
-    if (dotnet_console(s, r) || uvicorn(s, r)) return nullptr;
+    // Layouts without a timestamp; a first look at the first byte keeps them cheap for the rest.
+    if ((s[0] >= 'a' && s[0] <= 'z' && dotnet_console(s, r)) || (s[0] >= 'A' && s[0] <= 'Z' && uvicorn(s, r)))
+        return nullptr;
     // log4j's TTCC layout "%r [%t] %-5p %c - %m": milliseconds since the start, no date.
     {
         size_t k = 0;
@@ -740,7 +824,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
                 r.layout = "log4j_relative";
                 return nullptr;
             }
-            r = Record{};
+            r.clear();
         }
     }
     // The general family: a timestamp (possibly in brackets), then a header.
@@ -758,17 +842,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
     pos += n;
     if (bracket) {
         if (pos + 1 < s.size() && s[pos] == ':' && s[pos + 1] == ' ') {
-            // Celery: "[2023-10-11 22:14:36,789: INFO/MainProcess] message"
-            const size_t close = s.find(']', pos);
-            const size_t slash = s.find('/', pos);
-            if (close == std::string_view::npos) return "unterminated [timestamp: level/process]";
-            const std::string_view lv = s.substr(pos + 2, (slash < close ? slash : close) - pos - 2);
-            r.level = level_word(lv);
-            if (r.level == level::Level::Unknown) return "no level after the Celery timestamp";
-            if (slash < close) r.thread = s.substr(slash + 1, close - slash - 1);
-            r.msg = s.substr(skip_space(s, close + 1));
-            r.layout = "celery";
-            return nullptr;
+            return celery(s, pos, r);
         }
         if (pos >= s.size() || s[pos] != ']') return "unterminated [timestamp]";
         ++pos;
@@ -776,57 +850,13 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
     }
     if (slashed && nginx_error(s, pos, r)) return nullptr;
     if (pos < s.size() && s[pos] == '|') {
-        // NLog's default "${longdate}|${level:uppercase=true}|${logger}|${message}"
-        const size_t l_end = s.find('|', pos + 1);
-        const size_t g_end = l_end == std::string_view::npos ? l_end : s.find('|', l_end + 1);
-        if (g_end == std::string_view::npos) return "an NLog line needs level|logger|message";
-        r.level = level_word(s.substr(pos + 1, l_end - pos - 1));
-        r.logger = s.substr(l_end + 1, g_end - l_end - 1);
-        r.msg = s.substr(g_end + 1);
-        r.layout = "nlog";
-        return nullptr;
+        return nlog(s, pos, r);
     }
     if (pos + 1 < s.size() && s[pos] == ',' && s[pos + 1] == ' ') {
-        // Windows CBS/DISM: "2016-09-28 04:30:30, Info                  CBS    message"
-        pos = skip_space(s, pos + 1);
-        size_t e = token_end(s, pos);
-        r.level = level_word(s.substr(pos, e - pos));
-        if (r.level == level::Level::Unknown) return "no level after the timestamp's comma";
-        pos = skip_space(s, e);
-        e = token_end(s, pos);
-        if (e > pos && logger_token(s.substr(pos, e - pos))) {
-            r.logger = s.substr(pos, e - pos);
-            pos = e;
-        }
-        r.msg = s.substr(skip_space(s, pos));
-        r.layout = "cbs";
-        return nullptr;
+        return cbs(s, pos, r);
     }
     if (pos < s.size() && !space(s[pos]) && s[pos] != ']') return "no space after the timestamp";
-    if (tomcat) {
-        // Tomcat's OneLineFormatter: "… INFO [main] org.apache.catalina.startup.Catalina.start message"
-        pos = skip_space(s, pos);
-        size_t e = token_end(s, pos);
-        r.level = level_word(s.substr(pos, e - pos));
-        if (r.level != level::Level::Unknown) {
-            pos = skip_space(s, e);
-            if (pos < s.size() && s[pos] == '[') {
-                const size_t close = matching_bracket(s, pos);
-                if (close != std::string_view::npos) {
-                    r.thread = s.substr(pos + 1, close - pos - 1);
-                    pos = skip_space(s, close + 1);
-                }
-            }
-            e = token_end(s, pos);
-            if (e > pos && logger_token(s.substr(pos, e - pos))) {
-                r.logger = s.substr(pos, e - pos);
-                pos = e;
-            }
-            r.msg = s.substr(skip_space(s, pos));
-            r.layout = "tomcat";
-            return nullptr;
-        }
-    }
+    if (tomcat && tomcat_layout(s, pos, r)) return nullptr;
     header(s, pos, r);
     r.layout = "timestamped";
     return nullptr;
