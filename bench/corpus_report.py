@@ -1,20 +1,51 @@
 #!/usr/bin/env python3
 """Runs real log files through one parser of the real daemon and reports how
 many lines it accepts (no _parse_error), how many it marks, and a few of the
-refused lines. Not a test: corpora are not part of the repository.
+refused lines; with --check also how many events have the time written in
+their line (its time of day, as hh:mm:ss or hhmmss, is in the line; the zone
+is UTC) and a level the line spells (INFO from "INFO", "info", "I", "notice"
+...). Not a test: corpora are not part of the repository.
 
-  bench/corpus_report.py [--weir build/weir] [--options '{format: combined}'] PARSER FILE...
+  bench/corpus_report.py [--weir build/weir] [--options '{format: combined}'] [--check] PARSER FILE...
 """
 import argparse
 import json
 import os
 import queue
+import re
 import threading
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+# How lines spell each normalised level (whole words; single letters only in upper case).
+SPELLINGS = {
+    "TRACE": ["trace", "trc", "finest", "finer", "vrb", "verbose", "trce", "T", "V"],
+    "DEBUG": ["debug", "dbg", "fine", "dbug", "verbose", "D", "V"],
+    "INFO": ["info", "inf", "information", "notice", "config", "I", "N"],
+    "WARN": ["warn", "warning", "wrn", "W"],
+    "ERROR": ["error", "err", "eror", "severe", "fail", "E"],
+    "FATAL": ["fatal", "critical", "crit", "emerg", "alert", "panic", "ftl", "F", "C", "A"],
+}
+
+
+def time_in_line(ts, line):
+    m = re.match(r"\d{4}-\d\d-\d\dT(\d\d):(\d\d):(\d\d)", ts or "")
+    if not m:
+        return False
+    h, mi, s = m.groups()
+    return f"{h}:{mi}:{s}" in line or f"{h}{mi}{s}" in line
+
+
+def level_in_line(level, line):
+    head = line[:160]
+    for w in SPELLINGS.get(level, []):
+        flags = 0 if len(w) == 1 else re.IGNORECASE
+        if re.search(r"(?<![A-Za-z])" + re.escape(w) + r"(?![A-Za-z])", head, flags):
+            return True
+    return False
 
 
 def run(weir, parser, options, path):
@@ -33,6 +64,7 @@ def run(weir, parser, options, path):
     proc = subprocess.Popen([weir, "run", "--config", os.path.join(d, "weir.yaml")], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
     got, refused, fields = 0, [], {}
+    good_time = good_level = 0
     q = queue.Queue()
 
     def pump():
@@ -54,8 +86,12 @@ def run(weir, parser, options, path):
             if out is None:
                 break
             idle_until = time.monotonic() + 3
-            got += 1
             ev = json.loads(out)
+            raw = lines[got].decode("utf-8", "replace") if got < len(lines) else ""
+            got += 1
+            if "_parse_error" not in ev:
+                good_time += time_in_line(ev.get("@timestamp"), raw)
+                good_level += isinstance(ev.get("level"), str) and level_in_line(ev["level"], raw)
             if "_parse_error" in ev:
                 refused.append((ev["_parse_error"], ev.get("message", "")))
             for k in ev:
@@ -66,21 +102,25 @@ def run(weir, parser, options, path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-    return len(lines), got, refused, fields
+    return len(lines), got, refused, fields, good_time, good_level
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weir", default=os.path.join(os.path.dirname(__file__), "..", "build", "weir"))
     ap.add_argument("--options", default="{}", help="parser options as JSON")
+    ap.add_argument("--check", action="store_true", help="also report events with the line's time and level")
     ap.add_argument("parser")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     for path in a.files:
-        total, got, refused, fields = run(a.weir, a.parser, json.loads(a.options), path)
+        total, got, refused, fields, good_time, good_level = run(a.weir, a.parser, json.loads(a.options), path)
         ok = got - len(refused)
         print(f"{a.parser:8} {os.path.basename(path):36} lines {total:6}  events {got:6}  accepted {ok:6} "
               f"({100.0 * ok / max(total, 1):5.1f}%)  fields: {', '.join(sorted(k for k in fields if '=' not in k))}")
+        if a.check:
+            print(f"    time from the line {100.0 * good_time / max(total, 1):5.1f}%   "
+                  f"level from the line {100.0 * good_level / max(total, 1):5.1f}%")
         taken = {k.split('=', 1)[1]: v for k, v in fields.items() if k.startswith('_parser=')}
         if taken:
             print("    parsers: " + ", ".join(f"{k} {v}" for k, v in sorted(taken.items(), key=lambda kv: -kv[1])))

@@ -2,9 +2,6 @@
 // the input is split into lines, parsed as one batch and rendered as JSON.
 // Besides the sanitizers, it checks the parsers' promise: a line they refuse
 // keeps its raw text as the body.
-#include <weir/event/batch.hpp>
-#include <weir/runtime/testing.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
 
 namespace {
 
@@ -25,7 +24,8 @@ struct Target {
 constexpr Target kTargets[] = {
     {"json", "json", ""},
     {"apache", "apache", "{format: combined}"},
-    {"apache_custom", "apache", R"({format: '%v:%p %h %l %u %{%Y-%m-%d %H:%M:%S}t \"%r\" %>s %O %D \"%{X-Request-Id}i\" %q'})"},
+    {"apache_custom", "apache",
+     R"({format: '%v:%p %h %l %u %{%Y-%m-%d %H:%M:%S}t \"%r\" %>s %O %D \"%{X-Request-Id}i\" \"%m %U%q %H\" %q'})"},
     {"syslog", "syslog", ""},
     {"syslog_strict", "syslog", "{strict: true}"},
     {"logfmt", "logfmt", ""},
@@ -34,9 +34,11 @@ constexpr Target kTargets[] = {
     {"applog", "applog", "{timezone: '+05:30'}"},
     {"auto", "auto", ""},
     {"multiline", "multiline", "{preset: python, start: '^[0-9]', max_lines: 5, max_bytes: 200}"},
+    {"multiline_auto", "multiline", "{preset: auto, max_lines: 8, max_bytes: 400}"},
     // A filter, on raw lines: every detector rewrites (the IPs by keyed hash).
     {"redact", "redact",
-     "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6], ip_action: hash, hash_key: k, "
+     "{detectors: [credit_card, email, key_value, url_credentials, basic_auth, bearer, aws_key, ipv4, ipv6], "
+     "ip_action: hash, hash_key: k, "
      "patterns: ['(?i)ssn:? *(\\d{3})-\\d{2}-\\d{4}=>SSN \\1-**-****']}"},
 };
 

@@ -1,11 +1,10 @@
 // redact: removes secrets and personal data from the message and chosen
 // fields — credit-card numbers (Luhn-checked, last four kept), e-mail
-// addresses, password=/secret=/token=/api_key= style pairs (quoted, JSON-
-// escaped, any case), bearer tokens, AWS access keys, optionally IPv4/IPv6
+// addresses, values of keys named like secrets (db_password=, "awsSecretKey":,
+// X-Api-Key: ...; quoted, JSON-escaped at any depth), passwords in URLs,
+// HTTP Basic and bearer credentials, AWS access keys, optionally IPv4/IPv6
 // addresses (masked or replaced by a keyed hash), plus custom RE2 patterns.
 // One RE2::Set pass tells which detectors occur; only those then rewrite.
-#include <weir/sdk.hpp>
-
 #include <openssl/hmac.h>
 #include <re2/re2.h>
 #include <re2/set.h>
@@ -16,10 +15,13 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "secret_names.hpp"
 
 namespace {
 
-enum class Kind { Replace, Card, Ip };
+enum class Kind { Replace, Card, Ip, KeyValue, Basic, Email };
 
 struct Rule {
     std::string name;
@@ -28,10 +30,59 @@ struct Rule {
     Kind kind = Kind::Replace;
 };
 
-// The key words of key=value secrets (also the field names redacted whole).
-constexpr const char* kSecretKeys =
-    "password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
-    "api-key|x-api-key|auth_token|private_key|session_key|credentials";
+// A name that may be a secret's, its closing quote and the separator
+// (=, :, => of Ruby hashes); secret_names.hpp decides whether it is one.
+constexpr const char* kKeyCandidate =
+    R"((?i)(?:\\*["'])?([A-Za-z0-9_.\-]*(?:pass|pwd|pw|secret|token|credential|auth|sig|key)[A-Za-z0-9_.\-]*)(?:\\*["'])?[ \t]*(?:=>|[=:])[ \t]*)";
+
+constexpr const char* kDetectors =
+    "credit_card, email, key_value, url_credentials, basic_auth, bearer, aws_key, ipv4, ipv6";
+
+bool bare_end(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'' || c == '\\' ||
+           c == '&' || c == ',' || c == ';' || c == ')' || c == '}' || c == ']';
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+/// Standard base64 (padded) decoded into `out`; false if `in` is not that.
+bool base64_decode(std::string_view in, std::string& out) {
+    out.clear();
+    if (in.empty() || in.size() % 4 != 0) return false;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == '=' && i + 2 >= in.size())
+            break;
+        else
+            return false;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+        }
+    }
+    return true;
+}
 
 bool luhn(std::string_view digits) {
     int sum = 0;
@@ -54,38 +105,44 @@ public:
         : weir::Filter(ctx), set_(options(), RE2::UNANCHORED) {
         std::set<std::string> on;
         for (const auto& d : opts.list("detectors")) on.insert(d);
-        if (on.empty()) on = {"credit_card", "email", "key_value", "bearer", "aws_key"};  // the default
+        if (on.empty())  // the default
+            on = {"credit_card", "email", "key_value", "url_credentials", "basic_auth", "bearer", "aws_key"};
         on.erase("none");
-        static const std::set<std::string> known = {"credit_card", "email", "key_value", "bearer", "aws_key",
-                                                    "ipv4", "ipv6", "none"};
+        static const std::set<std::string> known = {"credit_card", "email",  "key_value", "url_credentials",
+                                                    "basic_auth",  "bearer", "aws_key",   "ipv4",
+                                                    "ipv6",        "none"};
         for (const auto& d : on)
-            if (!known.count(d))
-                throw weir::ConfigError("unknown detector '" + d +
-                                        "' (credit_card, email, key_value, bearer, aws_key, ipv4, ipv6)");
+            if (!known.count(d)) throw weir::ConfigError("unknown detector '" + d + "' (" + kDetectors + ")");
         const std::string_view ip_action = opts.str("ip_action");
         if (ip_action == "hash") {
             hash_key_ = std::string(opts.str("hash_key"));
             if (hash_key_.empty()) throw weir::ConfigError("ip_action: hash needs hash_key (a secret)");
         } else if (ip_action != "mask") {
-            throw weir::ConfigError("ip_action must be 'mask' or 'hash', found '" + std::string(ip_action) + "'");
+            throw weir::ConfigError("ip_action must be 'mask' or 'hash', found '" + std::string(ip_action) +
+                                    "'");
         }
-        const std::string keys = kSecretKeys;
-        if (on.count("key_value")) {
-            // Quoted values, JSON-escaped quotes included: "password":"a b", \"token\":\"x\"
-            add("key_value_quoted",
-                R"((?i)((?:\\?["'])?\b(?:)" + keys + R"()(?:\\?["'])?\s*[=:]\s*\\?")((?:\\\\\\"|[^"\\]|\\[^"])*))",
-                R"(\1[REDACTED])");
-            // Bare values: password=hunter2, token: abc
-            add("key_value", R"((?i)(\b(?:)" + keys + R"()\s*[=:]\s*)([^\s"'\\&,;]+))", R"(\1[REDACTED])");
-        }
-        if (on.count("bearer")) add("bearer", R"((?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*)", R"(\1[REDACTED])");
+        // Userinfo passwords first, so that the e-mail detector does not
+        // take "user:pass@host" for an address: postgres://app:[REDACTED]@db/app.
+        if (on.count("url_credentials"))
+            add("url_credentials", R"((?i)\b([a-z][a-z0-9+.\-]*://[^\s/?#@:"'<>]*:)[^\s/?#"'<>]+@)",
+                R"(\1[REDACTED]@)");
+        if (on.count("basic_auth"))
+            add("basic_auth", R"((?i)\b(basic[ \t]+)([A-Za-z0-9+/]{4,}={0,2}))", "", Kind::Basic);
+        if (on.count("key_value")) add("key_value", kKeyCandidate, "", Kind::KeyValue);
+        // A token ends the value: "token_type=Bearer expires_in=3600" holds none.
+        if (on.count("bearer"))
+            add("bearer", R"((?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*(\s|$|["',;]))", R"(\1[REDACTED]\2)");
         if (on.count("aws_key")) add("aws_key", R"(\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)", "[AWS_ACCESS_KEY]");
         if (on.count("email"))
-            add("email", R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})", "[EMAIL]");
+            add("email", R"([A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})", "[EMAIL]",
+                Kind::Email);
         if (on.count("credit_card")) add("credit_card", R"(\b\d(?:[ \-]?\d){12,18}\b)", "", Kind::Card);
-        if (on.count("ipv4")) add("ipv4", R"(\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b)", "[IPV4]", Kind::Ip);
+        if (on.count("ipv4"))
+            add("ipv4", R"(\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b)", "[IPV4]",
+                Kind::Ip);
         if (on.count("ipv6"))
-            add("ipv6", R"((?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4}:){1,6}:[0-9a-f]{0,4}(?::[0-9a-f]{1,4})*\b|::[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*\b)",
+            add("ipv6",
+                R"((?i)\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?:\b[0-9a-f]{1,4}:){1,6}:[0-9a-f]{0,4}(?::[0-9a-f]{1,4})*\b|::[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*\b)",
                 "[IPV6]", Kind::Ip);
         for (const auto& p : opts.list("patterns")) {
             const size_t arrow = p.rfind("=>");
@@ -94,24 +151,24 @@ public:
             add("pattern " + std::to_string(rules_.size()), p.substr(0, arrow), p.substr(arrow + 2));
         }
         if (rules_.empty()) throw weir::ConfigError("nothing to redact: no detector and no pattern");
-        if (!set_.Compile()) throw weir::ConfigError("the patterns could not be compiled together (too large)");
+        if (!set_.Compile())
+            throw weir::ConfigError("the patterns could not be compiled together (too large)");
         for (const auto& f : opts.list("fields")) fields_.push_back(f);
         redact_keys_ = opts.boolean("redact_secret_fields");
-        secret_field_ = std::make_unique<RE2>("(?i)^(?:" + keys + ")$", options());
     }
 
     void process(weir::Batch& batch) override {
         for (weir::Event ev : batch) {
             if (redact(ev.body(), out_)) {
                 ev.set_body(out_);
-                ctx_.count_error("redacted_message");
+                ctx_.count_outcome("redacted_message");
             }
             weir::Object f = ev.fields();
             for (const auto& name : fields_) {
                 const weir::Value v = f.get(name);
                 if (v.is_string() && redact(v.as_string(), out_)) {
                     f.set(name, out_);
-                    ctx_.count_error("redacted_field");
+                    ctx_.count_outcome("redacted_field");
                 }
             }
             if (redact_keys_) redact_secret_fields(f, 0);
@@ -127,14 +184,13 @@ private:
         obj.for_each([&](std::string_view key, weir::Value v) {
             if (v.is_object() || v.is_array()) {
                 redact_secret_fields(v.as_object(), depth + 1);
-            } else if (!key.empty() && !v.is_null() &&
-                       RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *secret_field_)) {
+            } else if (!key.empty() && !v.is_null() && weir::redact::is_secret_name(key, words_)) {
                 names.emplace_back(key);
             }
         });
         for (const auto& k : names) {
             obj.set(k, "[REDACTED]");
-            ctx_.count_error("redacted_field");
+            ctx_.count_outcome("redacted_field");
         }
     }
 
@@ -152,7 +208,7 @@ private:
         r.re = std::make_unique<RE2>(pattern, options());
         if (!r.re->ok()) throw weir::ConfigError(name + ": invalid pattern: " + r.re->error());
         std::string err;
-        if (kind == Kind::Replace && !r.re->CheckRewriteString(replacement, &err))
+        if ((kind == Kind::Replace || kind == Kind::Email) && !r.re->CheckRewriteString(replacement, &err))
             throw weir::ConfigError(name + ": invalid replacement '" + replacement + "': " + err);
         r.replacement = replacement;
         r.kind = kind;
@@ -171,9 +227,24 @@ private:
         for (int h : hits_) {
             const Rule& r = rules_[static_cast<size_t>(h)];
             switch (r.kind) {
-                case Kind::Replace: changed |= RE2::GlobalReplace(&out, *r.re, r.replacement) > 0; break;
-                case Kind::Card: changed |= mask_cards(*r.re, out); break;
-                case Kind::Ip: changed |= replace_ips(r, out); break;
+                case Kind::Replace:
+                    changed |= RE2::GlobalReplace(&out, *r.re, r.replacement) > 0;
+                    break;
+                case Kind::Card:
+                    changed |= mask_cards(*r.re, out);
+                    break;
+                case Kind::Ip:
+                    changed |= replace_ips(r, out);
+                    break;
+                case Kind::KeyValue:
+                    changed |= redact_key_values(*r.re, out);
+                    break;
+                case Kind::Basic:
+                    changed |= redact_basic(*r.re, out);
+                    break;
+                case Kind::Email:
+                    changed |= replace_emails(r, out);
+                    break;
             }
         }
         return changed;
@@ -206,6 +277,123 @@ private:
             input = re2::StringPiece(s);
         }
         return changed;
+    }
+
+    /// Values of keys named like secrets, however they are written:
+    /// password=x, "db_password": "x", \"apiKey\":\"x\", X-Api-Key: x,
+    /// :password => 'x', Authorization: Basic x (the scheme is kept).
+    bool redact_key_values(const RE2& re, std::string& s) {
+        result_.clear();
+        re2::StringPiece input(s);
+        re2::StringPiece m[2];
+        size_t pos = 0, copied = 0;
+        bool changed = false;
+        while (pos < s.size() && re.Match(input, pos, s.size(), RE2::UNANCHORED, m, 2)) {
+            const size_t value = static_cast<size_t>(m[0].data() - s.data()) + m[0].size();
+            pos = value > pos ? value : pos + 1;
+            if (!weir::redact::is_secret_name(std::string_view(m[1].data(), m[1].size()), words_)) continue;
+            size_t start = value, end = value;
+            size_t slashes = 0;
+            while (start + slashes < s.size() && s[start + slashes] == '\\') ++slashes;
+            const char q = start + slashes < s.size() ? s[start + slashes] : '\0';
+            if (q == '"' || q == '\'') {
+                start += slashes + 1;
+                end = weir::redact::quoted_value_end(s, start, q, slashes);
+                if (end == std::string::npos)
+                    end = s.size();  // never closed: all of the rest may be the secret
+            } else if (q == '{' || q == '[') {
+                continue;  // an object: its own keys say what is secret
+            } else {
+                while (end < s.size() && !bare_end(s[end])) ++end;
+                const std::string_view word(s.data() + start, end - start);
+                // "Authorization: Basic xyz", "auth: Bearer xyz": the scheme stays.
+                if (end + 1 < s.size() && s[end] == ' ' && is_auth_scheme(word)) {
+                    start = end + 1;
+                    end = start;
+                    while (end < s.size() && !bare_end(s[end])) ++end;
+                    // Digest's username="bob", response="…" are parameters, not the password.
+                    const std::string_view tok(s.data() + start, end - start);
+                    const size_t eq = tok.find('=');
+                    if (eq != std::string_view::npos && eq > 0 &&
+                        (eq + 1 < tok.size() ? tok[eq + 1] != '=' : end < s.size() && s[end] == '"'))
+                        continue;
+                } else if (iequals(word, "null") || iequals(word, "true") || iequals(word, "false") ||
+                           iequals(word, "yes") || iequals(word, "no") || iequals(word, "none")) {
+                    continue;  // "(using password: YES)": says whether there is one, not what it is
+                }
+            }
+            if (end <= start || s.compare(start, 10, "[REDACTED]") == 0) continue;  // another detector's work
+            result_.append(s, copied, start - copied);
+            result_ += "[REDACTED]";
+            copied = end;
+            pos = std::max(pos, end);
+            changed = true;
+        }
+        if (!changed) return false;
+        result_.append(s, copied, std::string::npos);
+        s.swap(result_);
+        return true;
+    }
+
+    static bool is_auth_scheme(std::string_view w) {
+        static constexpr std::string_view kSchemes[] = {"basic",  "bearer",          "digest", "negotiate",
+                                                        "ntlm",   "token",           "apikey", "hoba",
+                                                        "mutual", "aws4-hmac-sha256"};
+        for (std::string_view k : kSchemes)
+            if (iequals(w, k)) return true;
+        return false;
+    }
+
+    /// "Basic <base64 of user:password>" (also outside an Authorization
+    /// header: curl -v, proxies); prose like "basic auth" stays.
+    bool redact_basic(const RE2& re, std::string& s) {
+        result_.clear();
+        re2::StringPiece input(s);
+        re2::StringPiece m[3];
+        size_t pos = 0, copied = 0;
+        bool changed = false;
+        while (pos < s.size() && re.Match(input, pos, s.size(), RE2::UNANCHORED, m, 3)) {
+            const size_t start = static_cast<size_t>(m[2].data() - s.data()), end = start + m[2].size();
+            pos = end;
+            if (end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '='))
+                continue;
+            if (!base64_decode(std::string_view(m[2].data(), m[2].size()), decoded_) ||
+                decoded_.find(':') == std::string::npos)
+                continue;
+            bool printable = true;
+            for (char c : decoded_) printable &= static_cast<unsigned char>(c) >= 0x20;
+            if (!printable) continue;
+            result_.append(s, copied, start - copied);
+            result_ += "[REDACTED]";
+            copied = end;
+            changed = true;
+        }
+        if (!changed) return false;
+        result_.append(s, copied, std::string::npos);
+        s.swap(result_);
+        return true;
+    }
+
+    /// E-mail addresses, except a URL's user name (ssh://git@host, which
+    /// url_credentials keeps readable).
+    bool replace_emails(const Rule& r, std::string& s) {
+        result_.clear();
+        re2::StringPiece input(s), m;
+        size_t pos = 0, copied = 0;
+        bool changed = false;
+        while (pos < s.size() && r.re->Match(input, pos, s.size(), RE2::UNANCHORED, &m, 1)) {
+            const size_t start = static_cast<size_t>(m.data() - s.data()), end = start + m.size();
+            pos = end;
+            if (start >= 3 && s.compare(start - 3, 3, "://") == 0) continue;
+            result_.append(s, copied, start - copied);
+            result_ += r.replacement;
+            copied = end;
+            changed = true;
+        }
+        if (!changed) return false;
+        result_.append(s, copied, std::string::npos);
+        s.swap(result_);
+        return true;
     }
 
     bool replace_ips(const Rule& r, std::string& s) {
@@ -244,25 +432,29 @@ private:
     std::vector<int> hits_;
     std::vector<std::string> fields_;
     bool redact_keys_ = true;
-    std::unique_ptr<RE2> secret_field_;
     std::string hash_key_;
-    std::string out_, digits_;
+    std::string out_, digits_, result_, decoded_, words_;
 };
 
 const weir_option_def redact_options[] = {
-    weir::option::string_list("detectors", "",
-                              "Built-in detectors among credit_card, email, key_value, bearer, aws_key, ipv4, ipv6 "
-                              "(none: only patterns); default: all but the IP ones."),
-    weir::option::string_list("patterns", "", "Custom RE2 patterns, each 'regex=>replacement' (\\1 for groups)."),
+    weir::option::string_list(
+        "detectors", "",
+        "Built-in detectors among credit_card, email, key_value, url_credentials, basic_auth, "
+        "bearer, aws_key, ipv4, ipv6 (none: only patterns); default: all but the IP ones."),
+    weir::option::string_list("patterns", "",
+                              "Custom RE2 patterns, each 'regex=>replacement' (\\1 for groups)."),
     weir::option::string_list("fields", "", "Text fields redacted like the message (the message is always)."),
-    weir::option::boolean("redact_secret_fields", "true",
-                          "Replace whole the value of fields named like secrets (password, token, api_key ...)."),
-    weir::option::string("ip_action", "mask", "ipv4/ipv6 detectors: mask ([IPV4]) or hash (ip:<keyed hash>)."),
+    weir::option::boolean(
+        "redact_secret_fields", "true",
+        "Replace the whole value of fields named like secrets (db_password, apiKey, X-Auth-Token ...)."),
+    weir::option::string("ip_action", "mask",
+                         "ipv4/ipv6 detectors: mask ([IPV4]) or hash (ip:<keyed hash>)."),
     weir::option::string("hash_key", "", "Secret key of ip_action: hash (HMAC-SHA256)."),
 };
 
 }  // namespace
 
-WEIR_PLUGIN(RedactFilter, WEIR_KIND_FILTER, "redact", "0.1.0",
-            "Removes card numbers, e-mails, secrets, tokens, keys (and optionally IPs) from messages and fields.",
-            redact_options)
+WEIR_PLUGIN(
+    RedactFilter, WEIR_KIND_FILTER, "redact", "0.1.0",
+    "Removes card numbers, e-mails, secrets, tokens, keys (and optionally IPs) from messages and fields.",
+    redact_options)

@@ -1,14 +1,13 @@
 // The apache parser's work on one event, shared by the apache and auto parsers.
 #pragma once
 
-#include "log_format.hpp"
-
-#include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <weir/sdk.hpp>
+#include <weir/time.hpp>
+
+#include "log_format.hpp"
 
 namespace weir::apache {
 
@@ -39,13 +38,21 @@ public:
         const char* why = format_.scan(line, [&](const Raw& r) {
             if (!ok || r.value == "-") return;
             switch (r.step->field) {
-                case Field::Status: case Field::Port: case Field::Pid: case Field::Bytes: case Field::BytesSent:
-                case Field::BytesReceived: case Field::DurationUs: case Field::DurationS: case Field::DurationMs: {
+                case Field::Status:
+                case Field::Port:
+                case Field::Pid:
+                case Field::Bytes:
+                case Field::BytesSent:
+                case Field::BytesReceived:
+                case Field::DurationUs:
+                case Field::DurationS:
+                case Field::DurationMs: {
                     int64_t n;
                     ok = to_int(r.value, n);
                     break;
                 }
-                default: break;
+                default:
+                    break;
             }
         });
         return why ? why : ok ? nullptr : "a numeric field is not a number";
@@ -169,8 +176,8 @@ private:
             case Field::Ignored:
                 return true;
             default:
-                // Strings; "-" means "not there".
-                if (v == "-" || v.empty()) return true;
+                // Strings; "-" means "not there", an empty quoted field ("") is an empty string.
+                if (v == "-" || (v.empty() && !r.step->quoted)) return true;
                 if (r.escaped) v = unescape(b, v);
                 root.set(name, v, kBorrow);
                 return true;

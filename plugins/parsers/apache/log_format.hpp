@@ -3,13 +3,12 @@
 // the closing unescaped quote). No regex, no allocation per line.
 #pragma once
 
-#include <weir/time.hpp>
-
 #include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/time.hpp>
 
 namespace weir::apache {
 
@@ -49,6 +48,7 @@ struct Step {
     std::string name;  // output field name
     char stop = 0;     // first character after the field (0: end of line)
     bool quoted = false;
+    bool query_follows = false;  // %U directly followed by %q
     std::optional<weir::time::Format> time_format;
 };
 
@@ -62,9 +62,12 @@ struct Raw {
 inline std::string snake_case(std::string_view header) {
     std::string out;
     for (char c : header) {
-        if (c >= 'A' && c <= 'Z') out.push_back(static_cast<char>(c + 32));
-        else if (c == '-' || c == ' ') out.push_back('_');
-        else out.push_back(c);
+        if (c >= 'A' && c <= 'Z')
+            out.push_back(static_cast<char>(c + 32));
+        else if (c == '-' || c == ' ')
+            out.push_back('_');
+        else
+            out.push_back(c);
     }
     return out;
 }
@@ -114,8 +117,8 @@ public:
                 continue;
             }
             // Modifiers: status conditions (%400,501{..}i, %!200u) and </> (original/final).
-            while (i < format.size() && (format[i] == '<' || format[i] == '>' || format[i] == '!' || format[i] == ',' ||
-                                         (format[i] >= '0' && format[i] <= '9')))
+            while (i < format.size() && (format[i] == '<' || format[i] == '>' || format[i] == '!' ||
+                                         format[i] == ',' || (format[i] >= '0' && format[i] <= '9')))
                 ++i;
             std::string arg;
             if (i < format.size() && format[i] == '{') {
@@ -136,8 +139,14 @@ public:
             if (!directive(d, arg, s, error)) return std::nullopt;
             flush_literal();
             if (!f.steps_.empty() && !f.steps_.back().literal) {
-                error = std::string("directive '%") + d + "' follows another directive with nothing between them";
-                return std::nullopt;
+                // Apache's own "%U%q": the query string starts with its '?'.
+                if (f.steps_.back().field == Field::Path && s.field == Field::Query) {
+                    f.steps_.back().query_follows = true;
+                } else {
+                    error = std::string("directive '%") + d +
+                            "' follows another directive with nothing between them";
+                    return std::nullopt;
+                }
             }
             f.steps_.push_back(std::move(s));
         }
@@ -145,10 +154,13 @@ public:
         for (size_t k = 0; k < f.steps_.size(); ++k) {
             Step& s = f.steps_[k];
             if (s.literal) continue;
-            const bool before_quote = k > 0 && f.steps_[k - 1].text.back() == '"';
-            const bool after_quote = k + 1 < f.steps_.size() && f.steps_[k + 1].text.front() == '"';
-            s.quoted = before_quote && after_quote;
-            s.stop = k + 1 < f.steps_.size() ? f.steps_[k + 1].text.front() : 0;
+            const bool before_quote = k > 0 && f.steps_[k - 1].literal && f.steps_[k - 1].text.back() == '"';
+            size_t next = k + 1;
+            if (s.query_follows) ++next;  // %U ends at the '?' of %q or where %q ends
+            const bool after_quote =
+                next < f.steps_.size() && f.steps_[next].literal && f.steps_[next].text.front() == '"';
+            s.quoted = before_quote && after_quote && !s.query_follows;
+            s.stop = next < f.steps_.size() ? f.steps_[next].text.front() : 0;
         }
         if (f.steps_.empty()) {
             error = "the format is empty";
@@ -165,7 +177,8 @@ public:
         const size_t n = line.size();
         for (const Step& s : steps_) {
             if (s.literal) {
-                if (n - pos < s.text.size() || std::memcmp(line.data() + pos, s.text.data(), s.text.size()) != 0)
+                if (n - pos < s.text.size() ||
+                    std::memcmp(line.data() + pos, s.text.data(), s.text.size()) != 0)
                     return pos >= n ? "line cut short" : "line does not match the format";
                 pos += s.text.size();
                 continue;
@@ -174,7 +187,8 @@ public:
             bool escaped = false;
             if (s.field == Field::Time) {
                 // %t carries its own brackets.
-                if (pos >= n || line[pos] != '[') return pos >= n ? "line cut short" : "timestamp is not in [brackets]";
+                if (pos >= n || line[pos] != '[')
+                    return pos >= n ? "line cut short" : "timestamp is not in [brackets]";
                 const void* close = std::memchr(line.data() + pos, ']', n - pos);
                 if (!close) return "line cut short";
                 end = static_cast<size_t>(static_cast<const char*>(close) - line.data());
@@ -195,8 +209,14 @@ public:
                     ++end;
                 }
                 if (end >= n) return "line cut short inside a quoted field";
+            } else if (s.field == Field::Query && (pos >= n || line[pos] != '?')) {
+                end = pos;  // after %U: no query string
             } else if (s.stop == 0) {
                 end = n;
+            } else if (s.query_follows) {
+                end = pos;
+                while (end < n && line[end] != '?' && line[end] != s.stop) ++end;
+                if (end >= n && s.stop != 0) return "line cut short";
             } else {
                 if (pos >= n) return "line cut short";
                 const void* stop = std::memchr(line.data() + pos, s.stop, n - pos);
@@ -214,10 +234,23 @@ public:
 private:
     static bool directive(char d, const std::string& arg, Step& s, std::string& error) {
         switch (d) {
-            case 'h': case 'a': s.field = Field::ClientIp; s.name = "client_ip"; return true;
-            case 'A': s.field = Field::ServerIp; s.name = "server_ip"; return true;
-            case 'l': s.field = Field::Ident; s.name = "ident"; return true;
-            case 'u': s.field = Field::User; s.name = "user"; return true;
+            case 'h':
+            case 'a':
+                s.field = Field::ClientIp;
+                s.name = "client_ip";
+                return true;
+            case 'A':
+                s.field = Field::ServerIp;
+                s.name = "server_ip";
+                return true;
+            case 'l':
+                s.field = Field::Ident;
+                s.name = "ident";
+                return true;
+            case 'u':
+                s.field = Field::User;
+                s.name = "user";
+                return true;
             case 't':
                 if (arg.empty() || arg == "%d/%b/%Y:%H:%M:%S %z") {
                     s.field = Field::Time;
@@ -232,24 +265,70 @@ private:
                 }
                 s.name = "time";
                 return true;
-            case 'r': s.field = Field::Request; s.name = "request"; return true;
-            case 'm': s.field = Field::Method; s.name = "method"; return true;
-            case 'U': s.field = Field::Path; s.name = "path"; return true;
-            case 'q': s.field = Field::Query; s.name = "query"; return true;
-            case 'H': s.field = Field::Protocol; s.name = "protocol"; return true;
-            case 's': s.field = Field::Status; s.name = "status"; return true;
-            case 'b': case 'B': s.field = Field::Bytes; s.name = "bytes"; return true;
-            case 'O': s.field = Field::BytesSent; s.name = "bytes_sent"; return true;
-            case 'I': s.field = Field::BytesReceived; s.name = "bytes_received"; return true;
-            case 'D': s.field = Field::DurationUs; s.name = "duration_ms"; return true;
-            case 'T':
-                s.field = arg == "ms" ? Field::DurationMs : arg == "us" ? Field::DurationUs : Field::DurationS;
+            case 'r':
+                s.field = Field::Request;
+                s.name = "request";
+                return true;
+            case 'm':
+                s.field = Field::Method;
+                s.name = "method";
+                return true;
+            case 'U':
+                s.field = Field::Path;
+                s.name = "path";
+                return true;
+            case 'q':
+                s.field = Field::Query;
+                s.name = "query";
+                return true;
+            case 'H':
+                s.field = Field::Protocol;
+                s.name = "protocol";
+                return true;
+            case 's':
+                s.field = Field::Status;
+                s.name = "status";
+                return true;
+            case 'b':
+            case 'B':
+                s.field = Field::Bytes;
+                s.name = "bytes";
+                return true;
+            case 'O':
+                s.field = Field::BytesSent;
+                s.name = "bytes_sent";
+                return true;
+            case 'I':
+                s.field = Field::BytesReceived;
+                s.name = "bytes_received";
+                return true;
+            case 'D':
+                s.field = Field::DurationUs;
                 s.name = "duration_ms";
                 return true;
-            case 'v': case 'V': s.field = Field::VHost; s.name = "vhost"; return true;
-            case 'p': s.field = Field::Port; s.name = "port"; return true;
-            case 'P': s.field = Field::Pid; s.name = "pid"; return true;
-            case 'X': s.field = Field::ConnStatus; s.name = "connection_status"; return true;
+            case 'T':
+                s.field = arg == "ms"   ? Field::DurationMs
+                          : arg == "us" ? Field::DurationUs
+                                        : Field::DurationS;
+                s.name = "duration_ms";
+                return true;
+            case 'v':
+            case 'V':
+                s.field = Field::VHost;
+                s.name = "vhost";
+                return true;
+            case 'p':
+                s.field = Field::Port;
+                s.name = "port";
+                return true;
+            case 'P':
+                s.field = Field::Pid;
+                s.name = "pid";
+                return true;
+            case 'X':
+                s.field = Field::ConnStatus;
+                s.name = "connection_status";
+                return true;
             case 'i': {
                 if (arg.empty()) break;
                 s.field = Field::Header;
@@ -257,15 +336,25 @@ private:
                 s.name = n == "referer" ? "referrer" : n;
                 return true;
             }
-            case 'e': case 'n': case 'o': case 'C':
+            case 'e':
+            case 'n':
+            case 'o':
+            case 'C':
                 if (arg.empty()) break;
                 s.field = Field::Env;
                 s.name = snake_case(arg);
                 return true;
-            case 'k': case 'L': case 'R': case 'f': s.field = Field::Ignored; return true;
-            default: break;
+            case 'k':
+            case 'L':
+            case 'R':
+            case 'f':
+                s.field = Field::Ignored;
+                return true;
+            default:
+                break;
         }
-        error = std::string("unknown or incomplete directive '%") + (arg.empty() ? "" : "{" + arg + "}") + d + "'";
+        error = std::string("unknown or incomplete directive '%") + (arg.empty() ? "" : "{" + arg + "}") + d +
+                "'";
         return false;
     }
 

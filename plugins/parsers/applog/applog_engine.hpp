@@ -1,12 +1,11 @@
 // The applog parser's work on one event, shared by the applog and auto parsers.
 #pragma once
 
-#include "applog_scan.hpp"
-
+#include <string_view>
 #include <weir/level.hpp>
 #include <weir/sdk.hpp>
 
-#include <string_view>
+#include "applog_scan.hpp"
 
 namespace weir::applog {
 
@@ -35,7 +34,15 @@ private:
         if (!r_.logger.empty()) root.set("logger", r_.logger, kFlags);
         if (!r_.thread.empty()) root.set("thread", r_.thread, kFlags);
         if (!r_.caller.empty()) root.set("caller", r_.caller, kFlags);
+        if (!r_.module.empty()) root.set("module", r_.module, kFlags);
         if (r_.pid >= 0) root.set_int("pid", r_.pid, kFlags);
+        if (r_.tid >= 0) root.set_int("tid", r_.tid, kFlags);
+        if (r_.connection >= 0) root.set_int("connection", r_.connection, kFlags);
+        if (r_.event_id >= 0) root.set_int("event_id", r_.event_id, kFlags);
+        if (r_.elapsed_ms >= 0) root.set_int("elapsed_ms", r_.elapsed_ms, kFlags);
+        // Names of extras are literals or point into the body; a line may repeat one: looked up.
+        for (size_t k = 0; k < r_.extra_count; ++k)
+            root.set(r_.extras[k].name, r_.extras[k].value, WEIR_ADD_BORROW);
         h_->event_set_body(b, i, r_.msg.data(), r_.msg.size(), WEIR_ADD_BORROW);
     }
 

@@ -2,21 +2,44 @@
 // Spring Boot, zap): one scanner, no regex, no allocation.
 #pragma once
 
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string_view>
 #include <weir/level.hpp>
 #include <weir/time.hpp>
 
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
 namespace weir::applog {
+
+/// A named value of a layout's own (nginx's "client: …, server: …" tail,
+/// Apache's [client …]); the name is a literal or points into the line.
+struct Extra {
+    std::string_view name, value;
+};
 
 struct Record {
     std::optional<int64_t> time;
     level::Level level = level::Level::Unknown;
-    std::string_view logger, thread, caller, msg;
-    int64_t pid = -1;
+    std::string_view logger, thread, caller, module, msg;
+    int64_t pid = -1, tid = -1;
+    int64_t event_id = -1;    // .NET's [14]
+    int64_t elapsed_ms = -1;  // log4j's %r: milliseconds since the start
+    int64_t connection = -1;  // nginx's *N
+    Extra extras[8];
+    size_t extra_count = 0;
     const char* layout = "";  // which family matched, for tests and diagnostics
+    void add(std::string_view name, std::string_view value) {
+        if (extra_count < std::size(extras)) extras[extra_count++] = {name, value};
+    }
+    /// Back to empty; the extras' storage is left as it is (only extra_count says what holds).
+    void clear() {
+        time.reset();
+        level = level::Level::Unknown;
+        logger = thread = caller = module = msg = {};
+        pid = tid = event_id = elapsed_ms = connection = -1;
+        extra_count = 0;
+        layout = "";
+    }
 };
 
 namespace detail {
@@ -66,13 +89,28 @@ inline size_t zone_end(std::string_view s, size_t pos) {
 inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, std::optional<int64_t>& out) {
     if (digits_at(s, 0, 4) && s.size() >= 19 && (s[4] == '-' || s[4] == '/') && s[7] == s[4] &&
         digits_at(s, 5, 2) && digits_at(s, 8, 2) && (s[10] == 'T' || s[10] == ' ') && clock_at(s, 11)) {
-        size_t end = zone_end(s, fraction_end(s, 19));
-        if (s[4] == '-') {
+        const size_t frac_end = fraction_end(s, 19);
+        size_t end = zone_end(s, frac_end);
+        // An offset after a space, as Serilog ("… 22:14:36.789 +02:00 [WRN]")
+        // and gunicorn ("[… 22:14:36 +0000]") write it: part of the time.
+        size_t spaced_zone = 0;
+        if (end == frac_end && end + 3 < s.size() && s[end] == ' ' &&
+            (s[end + 1] == '+' || s[end + 1] == '-')) {
+            const size_t z = zone_end(s, end + 1);
+            if (z >= end + 5 && (z == s.size() || space(s[z]) || s[z] == ']')) {
+                spaced_zone = end;
+                end = z;
+            }
+        }
+        if (s[4] == '-' && !spaced_zone) {
             out = time::parse_iso8601(s.substr(0, end), offset_s);
         } else {
             char buf[48];
-            const size_t n = end < sizeof buf ? end : sizeof buf - 1;
-            for (size_t k = 0; k < n; ++k) buf[k] = s[k] == '/' ? '-' : s[k];
+            size_t n = 0;
+            for (size_t k = 0; k < end && n < sizeof buf - 1; ++k) {
+                if (k == spaced_zone && spaced_zone) continue;
+                buf[n++] = s[k] == '/' ? '-' : s[k];
+            }
             out = time::parse_iso8601(std::string_view(buf, n), offset_s);
         }
         return out ? end : 0;
@@ -104,7 +142,8 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
     if (s.size() >= 24 && alpha(s[0]) && alpha(s[1]) && alpha(s[2]) && s[3] == ' ' && s[7] == ' ' &&
         (digit(s[8]) || s[8] == ' ') && digit(s[9]) && s[10] == ' ' && clock_at(s, 11)) {
         const unsigned mo = time::month_from_abbrev(s.substr(4, 3));
-        unsigned d = static_cast<unsigned>(s[9] - '0') + (s[8] == ' ' ? 0 : static_cast<unsigned>(s[8] - '0') * 10);
+        unsigned d =
+            static_cast<unsigned>(s[9] - '0') + (s[8] == ' ' ? 0 : static_cast<unsigned>(s[8] - '0') * 10);
         unsigned h = 0, mi = 0, sec = 0, y = 0;
         time::detail::digits(s, 11, 2, h);
         time::detail::digits(s, 14, 2, mi);
@@ -118,6 +157,26 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
         if (mo == 0 || pos >= s.size() || s[pos] != ' ' || !time::detail::digits(s, pos + 1, 4, y)) return 0;
         out = time::make_time(y, mo, d, h, mi, sec, frac, offset_s);
         return out ? pos + 5 : 0;
+    }
+    // Tomcat's OneLineFormatter (JUL): "11-Oct-2023 22:14:36.789"
+    if (s.size() >= 20 && digits_at(s, 0, 2) && s[2] == '-' && alpha(s[3]) && s[6] == '-' &&
+        digits_at(s, 7, 4) && s[11] == ' ' && clock_at(s, 12)) {
+        const unsigned mo = time::month_from_abbrev(s.substr(3, 3));
+        unsigned d = 0, y = 0, h = 0, mi = 0, sec = 0;
+        time::detail::digits(s, 0, 2, d);
+        time::detail::digits(s, 7, 4, y);
+        time::detail::digits(s, 12, 2, h);
+        time::detail::digits(s, 15, 2, mi);
+        time::detail::digits(s, 18, 2, sec);
+        const size_t end = fraction_end(s, 20);
+        int64_t frac = 0;
+        if (end > 20) {
+            size_t fp = 21;
+            time::detail::fraction(s, fp, frac);
+        }
+        if (mo == 0) return 0;
+        out = time::make_time(y, mo, d, h, mi, sec, frac, offset_s);
+        return out ? end : 0;
     }
     if (clock_at(s, 0) && s.size() > 9 && (s[8] == '.' || s[8] == ',') && digit(s[9])) {
         const size_t end = fraction_end(s, 8);
@@ -142,7 +201,8 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
         for (size_t k = 0; k < len; ++k) buf[n++] = s[k];
         out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), offset_s);
         if (!out) return 0;
-        if (*out > now_ns + 3600 * time::kNsPerSec) *out -= 86400 * time::kNsPerSec;  // yesterday's, read after midnight
+        if (*out > now_ns + 3600 * time::kNsPerSec)
+            *out -= 86400 * time::kNsPerSec;  // yesterday's, read after midnight
         return end;
     }
     return 0;
@@ -171,6 +231,28 @@ inline level::Level level_word(std::string_view t) {
     for (auto w : kCommon)
         if (lc == w) return l;
     return level::Level::Unknown;
+}
+
+/// A level in brackets: any level_word, and the lower-case syslog words
+/// Apache and nginx print ([notice], [crit], [alert], [emerg], [err]).
+inline level::Level bracket_level(std::string_view t) {
+    const level::Level l = level_word(t);
+    if (l != level::Level::Unknown) return l;
+    static constexpr std::string_view kSyslog[] = {"notice", "crit", "alert", "emerg", "err"};
+    for (auto w : kSyslog)
+        if (t == w) return level::normalize(t);
+    return level::Level::Unknown;
+}
+
+inline bool parse_int(std::string_view t, int64_t& out) {
+    if (t.empty() || t.size() > 18) return false;
+    int64_t v = 0;
+    for (char c : t) {
+        if (!digit(c)) return false;
+        v = v * 10 + (c - '0');
+    }
+    out = v;
+    return true;
 }
 
 /// "main.go:42", "app/views.py:10", "Foo.java:123".
@@ -210,9 +292,12 @@ inline size_t token_end(std::string_view s, size_t pos) {
 inline size_t separator(std::string_view s, size_t pos) {
     pos = skip_space(s, pos);
     size_t e = pos;
-    if (e < s.size() && s[e] == '-' && e + 1 < s.size() && s[e + 1] == '-') e += 2;
-    else if (e < s.size() && (s[e] == '-' || s[e] == ':' || s[e] == '|')) e += 1;
-    else return std::string_view::npos;
+    if (e < s.size() && s[e] == '-' && e + 1 < s.size() && s[e + 1] == '-')
+        e += 2;
+    else if (e < s.size() && (s[e] == '-' || s[e] == ':' || s[e] == '|'))
+        e += 1;
+    else
+        return std::string_view::npos;
     if (e < s.size() && !space(s[e])) return std::string_view::npos;
     return e;
 }
@@ -235,8 +320,10 @@ inline std::string_view trim(std::string_view t) {
 inline size_t matching_bracket(std::string_view s, size_t pos) {
     int depth = 0;
     for (size_t k = pos; k < s.size() && k - pos <= 256; ++k) {
-        if (s[k] == '[') ++depth;
-        else if (s[k] == ']' && --depth == 0) return k;
+        if (s[k] == '[')
+            ++depth;
+        else if (s[k] == ']' && --depth == 0)
+            return k;
     }
     return std::string_view::npos;
 }
@@ -269,8 +356,10 @@ inline void header(std::string_view s, size_t pos, Record& r) {
             const std::string_view inside = trim(s.substr(pos + 1, close - pos - 1));
             if (inside.empty()) break;
             const size_t colon = inside.rfind(':');
-            if (r.level == level::Level::Unknown && level_word(inside) != level::Level::Unknown) {
-                r.level = level_word(inside);
+            if (r.level == level::Level::Unknown && bracket_level(inside) != level::Level::Unknown) {
+                r.level = bracket_level(inside);
+            } else if (r.pid < 0 && r.thread.empty() && parse_int(inside, r.pid)) {
+                // gunicorn's "[1234] [INFO]"
             } else if (r.level == level::Level::Unknown && colon != std::string_view::npos &&
                        level_word(inside.substr(colon + 1)) != level::Level::Unknown &&
                        logger_token(inside.substr(0, colon))) {
@@ -286,6 +375,15 @@ inline void header(std::string_view s, size_t pos, Record& r) {
             }
             pos = close + 1;
             continue;
+        }
+        if (r.level != level::Level::Unknown && r.logger.empty() && s.substr(pos, 3) == "in ") {
+            // Flask's "[%(asctime)s] %(levelname)s in %(module)s: %(message)s"
+            const size_t e = token_end(s, pos + 3);
+            if (e > pos + 4 && s[e - 1] == ':' && logger_token(s.substr(pos + 3, e - pos - 4))) {
+                r.logger = s.substr(pos + 3, e - pos - 4);
+                pos = e;
+                break;
+            }
         }
         if (r.level != level::Level::Unknown && s.substr(pos, 4) == "--- ") {  // Spring Boot
             pos += 3;
@@ -319,7 +417,8 @@ inline void header(std::string_view s, size_t pos, Record& r) {
             continue;
         }
         if (r.logger.empty() && logger_token(bare)) {
-            const bool sep = colon || separator(s, e) != std::string_view::npos || (e < s.size() && s[e] == '\t');
+            const bool sep =
+                colon || separator(s, e) != std::string_view::npos || (e < s.size() && s[e] == '\t');
             bool before_level = false;
             if (sep && r.level == level::Level::Unknown && !colon) {
                 // Python "%(name)s - %(levelname)s - %(message)s": a level must follow.
@@ -341,12 +440,236 @@ inline void header(std::string_view s, size_t pos, Record& r) {
     r.msg = rest(s, pos);
 }
 
+/// nginx's error log tail: ", client: 10.0.0.1, server: example.com,
+/// request: "GET / HTTP/1.1", host: "example.com"" — cut from the message
+/// into extras.
+[[gnu::noinline]] inline void nginx_tail(Record& r) {
+    const size_t at = r.msg.find(", client: ");
+    if (at == std::string_view::npos) return;
+    const std::string_view tail = r.msg.substr(at);
+    r.msg = r.msg.substr(0, at);
+    size_t pos = 0;
+    while (pos + 2 < tail.size() && tail[pos] == ',' && tail[pos + 1] == ' ') {
+        pos += 2;
+        const size_t k0 = pos;
+        while (pos < tail.size() && ((tail[pos] >= 'a' && tail[pos] <= 'z') || tail[pos] == '_')) ++pos;
+        if (pos == k0 || pos + 1 >= tail.size() || tail[pos] != ':' || tail[pos + 1] != ' ') break;
+        const std::string_view key = tail.substr(k0, pos - k0);
+        pos += 2;
+        std::string_view value;
+        if (pos < tail.size() && tail[pos] == '"') {
+            size_t e = pos + 1;
+            while (e < tail.size() && tail[e] != '"') e += tail[e] == '\\' ? 2 : 1;
+            if (e >= tail.size()) break;
+            value = tail.substr(pos + 1, e - pos - 1);
+            pos = e + 1;
+        } else {
+            size_t e = tail.find(", ", pos);
+            if (e == std::string_view::npos) e = tail.size();
+            value = tail.substr(pos, e - pos);
+            pos = e;
+        }
+        r.add(key, value);
+    }
+}
+
+/// Apache httpd's error log: "[Thu Apr 27 10:39:46.719636 2017] [php7:notice]
+/// [pid 17:tid 42] [client 10.255.0.3:49580] AH00124: message, referer: …"
+/// (2.4), "[Sun Dec 04 04:47:44 2005] [error] [client 1.2.3.4] message" (2.2).
+[[gnu::noinline]] inline bool apache_error(std::string_view s, size_t pos, Record& r) {
+    for (int groups = 0; groups < 6; ++groups) {
+        pos = skip_space(s, pos);
+        if (pos >= s.size() || s[pos] != '[') break;
+        const size_t close = s.find(']', pos);
+        if (close == std::string_view::npos) break;
+        const std::string_view inside = s.substr(pos + 1, close - pos - 1);
+        const size_t colon = inside.find(':');
+        if (r.level == level::Level::Unknown &&
+            bracket_level(inside.substr(colon + 1)) != level::Level::Unknown &&
+            (colon == std::string_view::npos || colon == 0 || logger_token(inside.substr(0, colon)))) {
+            r.level = bracket_level(inside.substr(colon + 1));
+            if (colon != std::string_view::npos) r.module = inside.substr(0, colon);
+        } else if (r.pid < 0 && inside.substr(0, 4) == "pid ") {
+            const size_t tid = inside.find(":tid ");
+            if (!parse_int(inside.substr(4, tid == std::string_view::npos ? std::string_view::npos : tid - 4),
+                           r.pid))
+                break;
+            if (tid != std::string_view::npos && !parse_int(inside.substr(tid + 5), r.tid)) break;
+        } else if (inside.substr(0, 7) == "client " || inside.substr(0, 7) == "remote ") {
+            r.add(inside.substr(0, 6), inside.substr(7));
+        } else {
+            break;
+        }
+        pos = close + 1;
+    }
+    if (r.level == level::Level::Unknown) {  // not Apache's: the general header reads it
+        r.pid = r.tid = -1;
+        r.module = {};
+        r.extra_count = 0;
+        return false;
+    }
+    r.msg = s.substr(skip_space(s, pos));
+    const size_t referer = r.msg.rfind(", referer: ");
+    if (referer != std::string_view::npos) {
+        r.add("referer", r.msg.substr(referer + 11));
+        r.msg = r.msg.substr(0, referer);
+    }
+    r.layout = "apache_error";
+    return true;
+}
+
+/// nginx's error log after its timestamp: " [emerg] 1#1: *5 message, client: …".
+[[gnu::noinline]] inline bool nginx_error(std::string_view s, size_t pos, Record& r) {
+    if (pos + 4 >= s.size() || s[pos] != ' ' || s[pos + 1] != '[') return false;
+    const size_t close = s.find(']', pos + 2);
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ' ') return false;
+    const level::Level l = bracket_level(s.substr(pos + 2, close - pos - 2));
+    if (l == level::Level::Unknown) return false;
+    size_t p = close + 2;
+    const size_t hash = s.find('#', p);
+    const size_t colon = s.find(": ", p);
+    if (hash == std::string_view::npos || colon == std::string_view::npos || hash > colon) return false;
+    int64_t pid = 0, tid = 0;
+    if (!parse_int(s.substr(p, hash - p), pid) || !parse_int(s.substr(hash + 1, colon - hash - 1), tid))
+        return false;
+    r.level = l;
+    r.pid = pid;
+    r.tid = tid;
+    p = colon + 2;
+    if (p < s.size() && s[p] == '*') {
+        size_t e = p + 1;
+        while (e < s.size() && digit(s[e])) ++e;
+        if (e < s.size() && s[e] == ' ' && parse_int(s.substr(p + 1, e - p - 1), r.connection)) p = e + 1;
+    }
+    r.msg = s.substr(p);
+    nginx_tail(r);
+    r.layout = "nginx_error";
+    return true;
+}
+
+/// .NET's console logger: "info: Microsoft.Hosting.Lifetime[14]" (the
+/// message on the next line) or, single-line, "… [14] Now listening on …".
+[[gnu::noinline]] inline bool dotnet_console(std::string_view s, Record& r) {
+    if (s.size() < 9 || s[4] != ':' || s[5] != ' ') return false;
+    struct Word {
+        std::string_view word;
+        level::Level level;
+    };
+    static constexpr Word kWords[] = {{"trce", level::Level::Trace}, {"dbug", level::Level::Debug},
+                                      {"info", level::Level::Info},  {"warn", level::Level::Warn},
+                                      {"fail", level::Level::Error}, {"crit", level::Level::Fatal}};
+    level::Level l = level::Level::Unknown;
+    for (const auto& w : kWords)
+        if (s.substr(0, 4) == w.word) l = w.level;
+    if (l == level::Level::Unknown) return false;
+    const size_t open = s.find('[', 6);
+    if (open == std::string_view::npos || open == 6) return false;
+    const size_t close = s.find(']', open);
+    if (close == std::string_view::npos || !logger_token(s.substr(6, open - 6)) ||
+        !parse_int(s.substr(open + 1, close - open - 1), r.event_id))
+        return false;
+    r.level = l;
+    r.logger = s.substr(6, open - 6);
+    r.msg = s.substr(skip_space(s, close + 1));
+    r.layout = "dotnet";
+    return true;
+}
+
+/// uvicorn's "INFO:     Started server process [1]": LEVEL, ':' and padding.
+[[gnu::noinline]] inline bool uvicorn(std::string_view s, Record& r) {
+    const size_t colon = s.find(':');
+    if (colon == std::string_view::npos || colon < 4 || colon > 8 || colon + 1 >= s.size() ||
+        s[colon + 1] != ' ')
+        return false;
+    for (size_t k = 0; k < colon; ++k)
+        if (s[k] < 'A' || s[k] > 'Z') return false;
+    const level::Level l = level_word(s.substr(0, colon));
+    if (l == level::Level::Unknown) return false;
+    r.level = l;
+    r.msg = s.substr(skip_space(s, colon + 1));
+    r.layout = "uvicorn";
+    return true;
+}
+
+/// Celery: "[2023-10-11 22:14:36,789: INFO/MainProcess] message" (pos at the ':').
+[[gnu::noinline]] inline const char* celery(std::string_view s, size_t pos, Record& r) {
+    // Celery: "[2023-10-11 22:14:36,789: INFO/MainProcess] message"
+    const size_t close = s.find(']', pos);
+    const size_t slash = s.find('/', pos);
+    if (close == std::string_view::npos) return "unterminated [timestamp: level/process]";
+    const std::string_view lv = s.substr(pos + 2, (slash < close ? slash : close) - pos - 2);
+    r.level = level_word(lv);
+    if (r.level == level::Level::Unknown) return "no level after the Celery timestamp";
+    if (slash < close) r.thread = s.substr(slash + 1, close - slash - 1);
+    r.msg = s.substr(skip_space(s, close + 1));
+    r.layout = "celery";
+    return nullptr;
+}
+
+/// NLog after its timestamp (pos at the first '|').
+[[gnu::noinline]] inline const char* nlog(std::string_view s, size_t pos, Record& r) {
+    // NLog's default "${longdate}|${level:uppercase=true}|${logger}|${message}"
+    const size_t l_end = s.find('|', pos + 1);
+    const size_t g_end = l_end == std::string_view::npos ? l_end : s.find('|', l_end + 1);
+    if (g_end == std::string_view::npos) return "an NLog line needs level|logger|message";
+    r.level = level_word(s.substr(pos + 1, l_end - pos - 1));
+    r.logger = s.substr(l_end + 1, g_end - l_end - 1);
+    r.msg = s.substr(g_end + 1);
+    r.layout = "nlog";
+    return nullptr;
+}
+
+/// Windows CBS/DISM after its timestamp (pos at the ',').
+[[gnu::noinline]] inline const char* cbs(std::string_view s, size_t pos, Record& r) {
+    // Windows CBS/DISM: "2016-09-28 04:30:30, Info                  CBS    message"
+    pos = skip_space(s, pos + 1);
+    size_t e = token_end(s, pos);
+    r.level = level_word(s.substr(pos, e - pos));
+    if (r.level == level::Level::Unknown) return "no level after the timestamp's comma";
+    pos = skip_space(s, e);
+    e = token_end(s, pos);
+    if (e > pos && logger_token(s.substr(pos, e - pos))) {
+        r.logger = s.substr(pos, e - pos);
+        pos = e;
+    }
+    r.msg = s.substr(skip_space(s, pos));
+    r.layout = "cbs";
+    return nullptr;
+}
+
+/// Tomcat's OneLineFormatter after its timestamp.
+[[gnu::noinline]] inline bool tomcat_layout(std::string_view s, size_t pos, Record& r) {
+    // Tomcat's OneLineFormatter: "… INFO [main] org.apache.catalina.startup.Catalina.start message"
+    pos = skip_space(s, pos);
+    size_t e = token_end(s, pos);
+    r.level = level_word(s.substr(pos, e - pos));
+    if (r.level != level::Level::Unknown) {
+        pos = skip_space(s, e);
+        if (pos < s.size() && s[pos] == '[') {
+            const size_t close = matching_bracket(s, pos);
+            if (close != std::string_view::npos) {
+                r.thread = s.substr(pos + 1, close - pos - 1);
+                pos = skip_space(s, close + 1);
+            }
+        }
+        e = token_end(s, pos);
+        if (e > pos && logger_token(s.substr(pos, e - pos))) {
+            r.logger = s.substr(pos, e - pos);
+            pos = e;
+        }
+        r.msg = s.substr(skip_space(s, pos));
+        r.layout = "tomcat";
+        return true;
+    }
+    return false;
+}
+
 }  // namespace detail
 
 /// Reads one line. Returns nullptr, or why the line is not an application log line.
 inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Record& r) {
     using namespace detail;
-    r = Record{};
+    r.clear();
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
     if (s.empty()) return "empty line";
     // Ruby Logger / Rails: "I, [2026-01-19T10:30:00.123456 #12345]  INFO -- app: message"
@@ -400,7 +723,8 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         time::detail::digits(s, 9, 2, mi);
         time::detail::digits(s, 12, 2, ss);
         if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
-            r.time = time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss, frac, offset_s);
+            r.time =
+                time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss, frac, offset_s);
         if (!r.time) return "bad glog timestamp";
         pos = skip_space(s, pos);
         size_t k = pos;
@@ -410,7 +734,8 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         r.thread = s.substr(pos, k - pos);
         pos = skip_space(s, k);
         const size_t close = s.find("] ", pos);
-        const size_t end = close == std::string_view::npos && !s.empty() && s.back() == ']' ? s.size() - 1 : close;
+        const size_t end =
+            close == std::string_view::npos && !s.empty() && s.back() == ']' ? s.size() - 1 : close;
         if (end == std::string_view::npos) return "no file:line] in the glog header";
         r.caller = s.substr(pos, end - pos);
         r.level = level::normalize(s.substr(0, 1));
@@ -419,8 +744,8 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         return nullptr;
     }
     // Android logcat "threadtime": "03-17 16:13:38.811  1702  2395 D WindowManager: message"
-    if (s.size() > 21 && digits_at(s, 0, 2) && s[2] == '-' && digits_at(s, 3, 2) && s[5] == ' ' && clock_at(s, 6) &&
-        s[14] == '.' && digits_at(s, 15, 3)) {
+    if (s.size() > 21 && digits_at(s, 0, 2) && s[2] == '-' && digits_at(s, 3, 2) && s[5] == ' ' &&
+        clock_at(s, 6) && s[14] == '.' && digits_at(s, 15, 3)) {
         unsigned mo = 0, d = 0, hh = 0, mi = 0, ss = 0, ms = 0;
         time::detail::digits(s, 0, 2, mo);
         time::detail::digits(s, 3, 2, d);
@@ -435,8 +760,9 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         e = token_end(s, pos);
         const std::string_view tid = s.substr(pos, e - pos);
         pos = skip_space(s, e);
-        if (!pid.empty() && pid.size() <= 10 && digits_at(pid, 0, pid.size()) && !tid.empty() && pos + 2 < s.size() &&
-            alpha(s[pos]) && s[pos + 1] == ' ' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+        if (!pid.empty() && pid.size() <= 10 && digits_at(pid, 0, pid.size()) && !tid.empty() &&
+            pos + 2 < s.size() && alpha(s[pos]) && s[pos + 1] == ' ' && mo >= 1 && mo <= 12 && d >= 1 &&
+            d <= 31) {
             r.level = level::normalize(s.substr(pos, 1));
             r.time = time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss,
                                      static_cast<int64_t>(ms) * 1'000'000, offset_s);
@@ -454,7 +780,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
             r.layout = "logcat";
             if (r.time) return nullptr;
         }
-        r = Record{};
+        r.clear();
     }
     // logrus on a terminal: "INFO[0000] message"
     if (s.size() > 6 && s[4] == '[' && level_word(s.substr(0, 4)) != level::Level::Unknown) {
@@ -484,6 +810,23 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
             }
         }
     }
+    // Layouts without a timestamp; a first look at the first byte keeps them cheap for the rest.
+    if ((s[0] >= 'a' && s[0] <= 'z' && dotnet_console(s, r)) || (s[0] >= 'A' && s[0] <= 'Z' && uvicorn(s, r)))
+        return nullptr;
+    // log4j's TTCC layout "%r [%t] %-5p %c - %m": milliseconds since the start, no date.
+    {
+        size_t k = 0;
+        while (k < s.size() && k < 12 && digit(s[k])) ++k;
+        if (k > 0 && k + 2 < s.size() && s[k] == ' ' && s[k + 1] == '[' &&
+            parse_int(s.substr(0, k), r.elapsed_ms)) {
+            header(s, k, r);
+            if (r.level != level::Level::Unknown) {
+                r.layout = "log4j_relative";
+                return nullptr;
+            }
+            r.clear();
+        }
+    }
     // The general family: a timestamp (possibly in brackets), then a header.
     size_t pos = 0;
     bool bracket = false;
@@ -493,12 +836,27 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
     }
     const size_t n = timestamp(s.substr(pos), now_ns, offset_s, r.time);
     if (!n) return "no timestamp at the start of the line";
+    const bool ctime = bracket && alpha(s[1]);
+    const bool tomcat = !bracket && s[2] == '-' && alpha(s[3]);
+    const bool slashed = !bracket && s[4] == '/';
     pos += n;
     if (bracket) {
+        if (pos + 1 < s.size() && s[pos] == ':' && s[pos + 1] == ' ') {
+            return celery(s, pos, r);
+        }
         if (pos >= s.size() || s[pos] != ']') return "unterminated [timestamp]";
         ++pos;
+        if (ctime && apache_error(s, pos, r)) return nullptr;
+    }
+    if (slashed && nginx_error(s, pos, r)) return nullptr;
+    if (pos < s.size() && s[pos] == '|') {
+        return nlog(s, pos, r);
+    }
+    if (pos + 1 < s.size() && s[pos] == ',' && s[pos + 1] == ' ') {
+        return cbs(s, pos, r);
     }
     if (pos < s.size() && !space(s[pos]) && s[pos] != ']') return "no space after the timestamp";
+    if (tomcat && tomcat_layout(s, pos, r)) return nullptr;
     header(s, pos, r);
     r.layout = "timestamped";
     return nullptr;

@@ -33,11 +33,21 @@ inline bool pri(std::string_view s) {
     return i > 1 && i < s.size() && s[i] == '>';
 }
 
-/// RFC 3164 without PRI: `Mmm dd hh:mm:ss ` or `Mmm  d hh:mm:ss `.
+/// RFC 3164 without PRI: `Mmm dd hh:mm:ss `, `Mmm  d hh:mm:ss `, `Mmm d hh:mm:ss `,
+/// or with a year after the day: `Mmm dd yyyy hh:mm:ss `.
 inline bool bsd_timestamp(std::string_view s) {
-    return s.size() > 16 && month(s) && s[3] == ' ' && (digit(s[4]) || s[4] == ' ') && digit(s[5]) &&
-           s[6] == ' ' && digit(s[7]) && digit(s[8]) && s[9] == ':' && digit(s[10]) && digit(s[11]) &&
-           s[12] == ':' && digit(s[13]) && digit(s[14]) && s[15] == ' ';
+    if (s.size() <= 15 || !month(s) || s[3] != ' ') return false;
+    size_t p = 4;
+    if (s[p] == ' ') ++p;
+    if (!digit(s[p])) return false;
+    p += digit(s[p + 1]) ? 2 : 1;
+    if (s[p++] != ' ') return false;
+    if (p + 5 < s.size() && digit(s[p]) && digit(s[p + 1]) && digit(s[p + 2]) && digit(s[p + 3]) &&
+        s[p + 4] == ' ')
+        p += 5;
+    return p + 8 < s.size() && digit(s[p]) && digit(s[p + 1]) && s[p + 2] == ':' && digit(s[p + 3]) &&
+           digit(s[p + 4]) && s[p + 5] == ':' && digit(s[p + 6]) && digit(s[p + 7]) &&
+           (s[p + 8] == ' ' || s[p + 8] == '.');
 }
 
 /// rsyslog's file format without PRI: `2026-01-19T10:30:00.123+01:00 host tag[pid]: msg`.
@@ -79,11 +89,13 @@ inline bool apache_time(std::string_view s) {
 
 /// The first token is `key=`: a logfmt key (letters, digits, _ . - @ /) and '='.
 inline bool logfmt_key(std::string_view s) {
-    if (s.empty() || !(alpha(s[0]) || s[0] == '_' || s[0] == '@')) return false;
+    auto utf8 = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };  // 名前=山田
+    if (s.empty() || !(alpha(s[0]) || s[0] == '_' || s[0] == '@' || utf8(s[0]))) return false;
     for (size_t i = 1; i < s.size() && i < 128; ++i) {
         const char c = s[i];
         if (c == '=') return true;
-        if (!(alpha(c) || digit(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '/')) return false;
+        if (!(alpha(c) || digit(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == '/' || utf8(c)))
+            return false;
     }
     return false;
 }

@@ -1,24 +1,28 @@
 // The logfmt parser's work on one event, shared by the logfmt and auto parsers.
 #pragma once
 
-#include "logfmt_scanner.hpp"
-
-#include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <weir/sdk.hpp>
+#include <weir/time.hpp>
+
+#include "logfmt_scanner.hpp"
 
 namespace weir::logfmt {
 
 class Engine {
 public:
     Engine(const weir_host_api* h, std::string message_key, std::string time_key, bool infer_types)
-        : h_(h), message_key_(std::move(message_key)), time_key_(std::move(time_key)), infer_types_(infer_types) {}
+        : h_(h),
+          message_key_(std::move(message_key)),
+          time_key_(std::move(time_key)),
+          infer_types_(infer_types) {}
 
     /// Whether the line is logfmt: nullptr, else the reason it is not.
-    static const char* check(std::string_view line) { return scan(line, [](const Pair&) {}); }
+    static const char* check(std::string_view line) {
+        return scan(line, [](const Pair&) {});
+    }
 
     /// Parses the body of event i. Returns nullptr on success, else the
     /// reason; on failure the event is untouched (the line is validated
@@ -78,6 +82,8 @@ private:
             auto [p, ec] = std::from_chars(v.data(), end, val.as.i);
             if (ec == std::errc() && p == end) {
                 val.type = WEIR_VAL_INT;
+            } else if (ec == std::errc::result_out_of_range && p == end) {
+                return false;  // an integer beyond int64 (a serial number): kept exactly, as text
             } else {
                 auto [p2, ec2] = std::from_chars(v.data(), end, val.as.f);
                 if (ec2 != std::errc() || p2 != end) return false;
@@ -90,13 +96,14 @@ private:
         return true;
     }
 
-    /// \" \\ \n \t \r inside quoted values.
+    /// \" \\ \n \t \r inside quoted values; any other backslash stays as written (C:\dir, \d).
     std::string_view unescape(weir_batch* b, std::string_view v) {
         char* out = h_->batch_alloc(b, v.size());
         size_t o = 0;
         for (size_t k = 0; k < v.size(); ++k) {
             if (v[k] == '\\' && k + 1 < v.size()) {
                 const char c = v[++k];
+                if (c != 'n' && c != 't' && c != 'r' && c != '"' && c != '\\') out[o++] = '\\';
                 out[o++] = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
             } else {
                 out[o++] = v[k];

@@ -10,8 +10,8 @@ struct Pair {
     std::string_view key;
     std::string_view value;  // raw: escapes not yet resolved
     bool quoted = false;
-    bool escaped = false;    // contains backslash escapes
-    bool bare = false;       // a key without '=' (a flag)
+    bool escaped = false;  // contains backslash escapes
+    bool bare = false;     // a key without '=' (a flag)
 };
 
 /// Calls out(const Pair&) per pair. Returns nullptr, or why the line is not logfmt.
@@ -24,7 +24,9 @@ const char* scan(std::string_view s, Out&& out) {
         while (i < n && (s[i] == ' ' || s[i] == '\t')) ++i;
         if (i >= n) break;
         const size_t k0 = i;
-        while (i < n && s[i] > ' ' && s[i] != '=' && s[i] != '"') ++i;
+        // Bytes above ASCII are key characters: UTF-8 keys (名前=山田) are whole,
+        // and a key only ends at an ASCII byte, never inside a sequence.
+        while (i<n&& static_cast<unsigned char>(s[i])> ' ' && s[i] != '=' && s[i] != '"') ++i;
         if (i == k0) return s[i] == '"' ? "a quote where a key should be" : "an '=' without a key";
         Pair p;
         p.key = s.substr(k0, i - k0);

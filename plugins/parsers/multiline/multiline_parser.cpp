@@ -2,10 +2,6 @@
 // per stream — per file, per connection — with a flush timeout for the last
 // event of a quiet stream. An ordered parser: it sees each stream's batches
 // in order and holds the event still growing at the end of a batch.
-#include "presets.hpp"
-
-#include <weir/sdk.hpp>
-
 #include <re2/re2.h>
 
 #include <chrono>
@@ -14,11 +10,15 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "presets.hpp"
 
 namespace {
 
 int64_t monotonic_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -37,19 +37,25 @@ public:
           timeout_ns_(opts.duration_ns("flush_timeout")),
           max_lines_(static_cast<size_t>(opts.integer("max_lines"))),
           max_bytes_(opts.size("max_bytes")) {
-        std::string cont(opts.str("continue"));
+        const std::string cont(opts.str("continue"));
         const std::string_view preset = opts.str("preset");
-        if (!preset.empty()) {
+        if (preset == "auto") {
+            // Every runtime's trace; which one a trace is follows from its lines.
+            for (const auto& p : weir::multiline::kPresets) add_language(p);
+        } else if (!preset.empty()) {
             const auto* p = weir::multiline::find_preset(preset);
-            if (!p) throw weir::ConfigError("preset must be java, python, go, node or ruby, found '" + std::string(preset) + "'");
-            cont = cont.empty() ? std::string(p->continue_pattern)
-                                : "(?:" + std::string(p->continue_pattern) + ")|(?:" + cont + ")";
+            if (!p)
+                throw weir::ConfigError(
+                    "preset must be java, python, go, node, ruby, dotnet, php, dart or auto, found '" +
+                    std::string(preset) + "'");
+            add_language(*p);
         }
+        if (!languages_.empty()) chain_ = compile(std::string(weir::multiline::kChainPattern), "preset");
         if (!cont.empty()) continue_ = compile(cont, "continue");
         if (!opts.str("start").empty()) start_ = compile(std::string(opts.str("start")), "start");
         // Nothing said: indented lines join the event before them, the most
         // common shape of continuation lines.
-        if (!continue_ && !start_) continue_ = compile(R"(^[ \t])", "continue");
+        if (!continue_ && !start_ && languages_.empty()) continue_ = compile(R"(^[ \t])", "continue");
         if (max_lines_ < 1) throw weir::ConfigError("max_lines must be at least 1");
     }
 
@@ -72,7 +78,7 @@ public:
         texts_.clear();
         bool held_from_earlier = p.active;  // an event carried over from the last batch
         for (const Line& l : lines_) {
-            const bool join = p.active && joins(l.text);
+            const bool join = p.active && joins(p, l.text);
             if (join && p.lines < max_lines_ && p.bytes + 1 + l.text.size() <= max_bytes_) {
                 append(p, l);
                 continue;
@@ -112,8 +118,15 @@ private:
         int64_t time_ns;
         uint32_t flags;
     };
+    struct Language {
+        std::unique_ptr<RE2> cont, start;  // start may be null
+    };
+
     struct Pending {
         bool active = false;
+        int language = -1;       // the runtime whose trace this event holds (-1: none yet)
+        bool in_trace = false;   // a trace has begun in this event
+        bool chained = false;    // the last lines chain one Python traceback to the next
         std::string_view first;  // the first line while it is the only one (no copy)
         std::string text;        // the joined lines once there are several, or once carried over
         bool joined = false;
@@ -129,13 +142,74 @@ private:
         bool borrowed;  // text lives in the batch
     };
 
-    bool joins(std::string_view line) const {
+    void add_language(const weir::multiline::Preset& p) {
+        Language l;
+        l.cont = compile(std::string(p.continue_pattern), "preset");
+        if (!p.start_pattern.empty()) l.start = compile(std::string(p.start_pattern), "preset");
+        languages_.push_back(std::move(l));
+    }
+
+    static bool blank(std::string_view line) {
+        for (char c : line)
+            if (c != ' ' && c != '\t' && c != '\r') return false;
+        return true;
+    }
+
+    /// Python's "During handling of the above exception…" (a cheap first look: most lines are frames).
+    bool chain(std::string_view line) const {
+        return line.size() > 30 && (line[0] == 'D' || line[0] == 'T') && RE2::PartialMatch(line, *chain_);
+    }
+
+    /// The runtime whose traces begin with `line` (at column 0), `prefer`'s
+    /// first, or -1.
+    int trace_start(std::string_view line, int prefer = -1) const {
+        if (line.empty() || line[0] == ' ' || line[0] == '\t') return -1;  // frames are indented: no look
+        if (prefer >= 0 && languages_[prefer].start && RE2::PartialMatch(line, *languages_[prefer].start))
+            return prefer;
+        for (size_t k = 0; k < languages_.size(); ++k)
+            if (static_cast<int>(k) != prefer && languages_[k].start &&
+                RE2::PartialMatch(line, *languages_[k].start))
+                return static_cast<int>(k);
+        return -1;
+    }
+
+    bool joins(Pending& p, std::string_view line) const {
+        if (!languages_.empty()) {
+            int lang = -1;
+            if (p.language >= 0 && RE2::PartialMatch(line, *languages_[p.language].cont)) {
+                lang = p.language;
+            } else if (!blank(line)) {  // a blank line only continues a runtime that prints them
+                for (size_t k = 0; k < languages_.size() && lang < 0; ++k)
+                    if (static_cast<int>(k) != p.language && RE2::PartialMatch(line, *languages_[k].cont))
+                        lang = static_cast<int>(k);
+            }
+            // A trace beginning after another trace's lines is an event of
+            // its own, unless the line goes on the trace under way (Python's
+            // final "ZeroDivisionError: …" also looks like a Dart trace's start).
+            if (lang >= 0 && p.in_trace && !p.chained) {
+                const int begins = trace_start(line, p.language);
+                if (begins >= 0 && (begins == p.language || lang != p.language)) return false;
+            }
+            if (lang >= 0) {
+                p.language = lang;
+                p.in_trace = true;
+                p.chained = chain(line) || (p.chained && blank(line));
+                return true;
+            }
+        }
         if (continue_ && RE2::PartialMatch(line, *continue_)) return true;
-        if (start_) return !continue_ && !RE2::PartialMatch(line, *start_);
+        // `start` alone: every other line joins; with a preset or `continue`, only what they match.
+        if (start_) return !continue_ && languages_.empty() && !RE2::PartialMatch(line, *start_);
         return false;
     }
 
-    static void begin(Pending& p, const Line& l) {
+    void begin(Pending& p, const Line& l) const {
+        // With one runtime its patterns apply from the start (Go's blank line
+        // after "panic:"); auto looks at the line for the runtime.
+        const int lang = languages_.size() > 1 ? trace_start(l.text) : -1;
+        p.in_trace = lang >= 0;
+        p.language = languages_.size() == 1 ? 0 : lang;
+        p.chained = false;
         p.active = true;
         p.first = l.text;
         p.text.clear();
@@ -195,6 +269,8 @@ private:
         return weir::Held::Nothing;
     }
 
+    std::vector<Language> languages_;  // the preset's runtimes (all of them for auto)
+    std::unique_ptr<RE2> chain_;
     std::unique_ptr<RE2> continue_, start_;
     int64_t timeout_ns_;
     size_t max_lines_;
@@ -207,19 +283,25 @@ private:
 };
 
 const weir_option_def multiline_options[] = {
-    weir::option::string("preset", "", "Stack traces of a runtime: java, python, go, node or ruby."),
-    weir::option::string("start", "", "RE2 pattern of a line that begins an event; other lines join the one before."),
-    weir::option::string("continue", "",
-                         "RE2 pattern of a line that joins the event before it (added to the preset's). With no "
-                         "preset, start or continue: lines beginning with a space or tab."),
-    weir::option::duration("flush_timeout", "1s",
-                           "A stream quiet this long releases the event it holds."),
-    weir::option::integer("max_lines", "1000", "An event of this many lines is released; the next line begins another."),
+    weir::option::string(
+        "preset", "",
+        "Stack traces of a runtime: java, python, go, node, ruby, dotnet, php, dart, or auto "
+        "(each trace's runtime recognised from its lines)."),
+    weir::option::string("start", "",
+                         "RE2 pattern of a line that begins an event; other lines join the one before."),
+    weir::option::string(
+        "continue", "",
+        "RE2 pattern of a line that joins the event before it (added to the preset's). With no "
+        "preset, start or continue: lines beginning with a space or tab."),
+    weir::option::duration("flush_timeout", "1s", "A stream quiet this long releases the event it holds."),
+    weir::option::integer("max_lines", "1000",
+                          "An event of this many lines is released; the next line begins another."),
     weir::option::size("max_bytes", "1MiB", "An event this large is released; the next line begins another."),
 };
 
 }  // namespace
 
-WEIR_ORDERED_PARSER(MultilineParser, "multiline", "0.1.0",
-                    "Joins the lines of one event (stack traces) per file or connection, with a flush timeout.",
-                    multiline_options)
+WEIR_ORDERED_PARSER(
+    MultilineParser, "multiline", "0.1.0",
+    "Joins the lines of one event (stack traces) per file or connection, with a flush timeout.",
+    multiline_options)

@@ -1,12 +1,11 @@
 // The syslog parser's work on one event, shared by the syslog and auto parsers.
 #pragma once
 
-#include "syslog_scan.hpp"
-
+#include <string_view>
 #include <weir/level.hpp>
 #include <weir/sdk.hpp>
 
-#include <string_view>
+#include "syslog_scan.hpp"
 
 namespace weir::syslog {
 
@@ -71,11 +70,16 @@ private:
         if (!m_.msgid.empty()) root.set("msgid", m_.msgid, kFlags);
         if (!m_.sd.empty()) {
             weir::Object sd = root.add_object("structured_data", WEIR_ADD_BORROW);
-            for (const auto& el : m_.sd) {
-                weir::Object e = sd.add_object(el.id, WEIR_ADD_BORROW);
-                for (size_t k = el.first_param; k < el.first_param + el.param_count; ++k) {
-                    const auto& p = m_.params[k];
-                    e.set(p.name, p.escaped ? unescape(b, p.value) : p.value, WEIR_ADD_BORROW);
+            for (size_t n = 0; n < m_.sd.size(); ++n) {
+                if (m_.sd[n].repeat_of >= 0) continue;  // lenient: merged into the first with its SD-ID
+                weir::Object e = sd.add_object(m_.sd[n].id, WEIR_ADD_BORROW);
+                for (size_t r = n; r < m_.sd.size(); ++r) {
+                    const auto& el = m_.sd[r];
+                    if (r != n && el.repeat_of != static_cast<int>(n)) continue;
+                    for (size_t k = el.first_param; k < el.first_param + el.param_count; ++k) {
+                        const auto& p = m_.params[k];
+                        e.set(p.name, p.escaped ? unescape(b, p.value) : p.value, WEIR_ADD_BORROW);
+                    }
                 }
             }
         }
@@ -87,7 +91,8 @@ private:
         char* out = h_->batch_alloc(b, v.size());
         size_t o = 0;
         for (size_t k = 0; k < v.size(); ++k) {
-            if (v[k] == '\\' && k + 1 < v.size() && (v[k + 1] == '"' || v[k + 1] == '\\' || v[k + 1] == ']')) ++k;
+            if (v[k] == '\\' && k + 1 < v.size() && (v[k + 1] == '"' || v[k + 1] == '\\' || v[k + 1] == ']'))
+                ++k;
             out[o++] = v[k];
         }
         return {out, o};

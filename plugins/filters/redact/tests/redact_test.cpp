@@ -1,9 +1,9 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -25,6 +25,9 @@ TEST(RedactFilter, CardsWithSpacesAndDashesKeepTheLastFour) {
     EXPECT_EQ(run(h, "card 4111 1111 1111 1111."), "card **** **** **** 1111.");
     EXPECT_EQ(run(h, "card=5500005555555559"), "card=************5559");
     EXPECT_EQ(run(h, "amex 3782 822463 10005"), "amex **** ****** *0005");
+    // Counted as outcomes, not errors: redacting is the filter working.
+    EXPECT_EQ(h.metrics().outcomes.get("redacted_message"), 4u);
+    EXPECT_TRUE(h.metrics().errors.snapshot().empty());
 }
 
 TEST(RedactFilter, LookalikesThatFailLuhnAreLeftAlone) {
@@ -53,10 +56,11 @@ TEST(RedactFilter, SecretsInEveryCaseAndQuoting) {
 
 TEST(RedactFilter, NeverLeaksWhatItCatches) {
     StageHarness h(WEIR_TEST_PLUGIN, "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4]}");
-    const char* secrets[] = {"hunter2", "4111111111111111", "jane@example.com", "AKIAIOSFODNN7EXAMPLE", "eyJtoken",
-                             "10.1.2.3"};
-    const std::string line = "password=hunter2 card=4111111111111111 mail=jane@example.com key=AKIAIOSFODNN7EXAMPLE "
-                             "Authorization: bearer eyJtoken from 10.1.2.3";
+    const char* secrets[] = {"hunter2",  "4111111111111111", "jane@example.com", "AKIAIOSFODNN7EXAMPLE",
+                             "eyJtoken", "10.1.2.3"};
+    const std::string line =
+        "password=hunter2 card=4111111111111111 mail=jane@example.com key=AKIAIOSFODNN7EXAMPLE "
+        "Authorization: bearer eyJtoken from 10.1.2.3";
     const std::string out = run(h, line);
     for (const char* s : secrets) {
         if (std::string(s) == "4111111111111111") {
@@ -127,7 +131,8 @@ TEST(RedactFilter, SecretFieldsCanBeLeftToTheDetectors) {
     s.as.s = weir_str{"not-a-secret-here", 17};
     b.put(b.event(i).root, "token", s, 0);
     h.process(b);
-    EXPECT_NE(std::string(b.to_json(0)).find(R"("token":"not-a-secret-here")"), std::string::npos) << b.to_json(0);
+    EXPECT_NE(std::string(b.to_json(0)).find(R"("token":"not-a-secret-here")"), std::string::npos)
+        << b.to_json(0);
 }
 
 TEST(RedactFilter, BadOptions) {
@@ -135,4 +140,54 @@ TEST(RedactFilter, BadOptions) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{patterns: ['(unclosed=>x']}"), std::runtime_error);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{ip_action: hash, detectors: [ipv4]}"), std::runtime_error);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{patterns: ['no arrow']}"), std::runtime_error);
+}
+
+// tests/data/secrets.txt: secrets in every shape the corpus has, and
+// lookalikes that must come out as they went in.
+TEST(RedactFilter, SecretsCorpus) {
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    std::ifstream in(WEIR_TEST_DATA "/secrets.txt");
+    ASSERT_TRUE(in) << WEIR_TEST_DATA "/secrets.txt";
+    std::string line, input;
+    int cases = 0, lineno = 0, input_line = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (line.size() < 2 || line[1] != ' ') continue;
+        const std::string text = line.substr(2);
+        if (line[0] == '>') {
+            input = text;
+            input_line = lineno;
+        } else if (line[0] == '<') {
+            EXPECT_EQ(run(h, input), text) << "secrets.txt:" << input_line;
+            ++cases;
+        } else if (line[0] == '=') {
+            EXPECT_EQ(run(h, text), text) << "secrets.txt:" << lineno << " is a lookalike";
+            ++cases;
+        }
+    }
+    EXPECT_GT(cases, 50);
+}
+
+TEST(RedactFilter, SecretFieldNamesInEverySeparatorStyle) {
+    StageHarness h(WEIR_TEST_PLUGIN, "");
+    const char* secret[] = {
+        "db_password",           "DB_PASSWORD", "dbPassword", "DbPassword", "db-password", "db.password",
+        "aws_secret_access_key", "X-Api-Key",   "APIKey",     "apikey",     "privateKey",  "client_secret",
+        "X-Auth-Token",          "authToken",   "passwd",     "pwd",        "credentials", "Authorization"};
+    const char* plain[] = {"password_policy", "token_type", "max_tokens",  "author",    "compass",
+                           "secretary",       "cache_key",  "secret_name", "tokenizer", "user"};
+    Batch b;
+    const size_t i = b.add("x", 0);
+    weir_value s{};
+    s.type = WEIR_VAL_STRING;
+    s.as.s = weir_str{"v4lue", 5};
+    for (const char* k : secret) b.put(b.event(i).root, k, s, 0);
+    for (const char* k : plain) b.put(b.event(i).root, k, s, 0);
+    h.process(b);
+    const std::string json(b.to_json(0));
+    for (const char* k : secret)
+        EXPECT_NE(json.find("\"" + std::string(k) + "\":\"[REDACTED]\""), std::string::npos)
+            << k << ": " << json;
+    for (const char* k : plain)
+        EXPECT_NE(json.find("\"" + std::string(k) + "\":\"v4lue\""), std::string::npos) << k << ": " << json;
 }

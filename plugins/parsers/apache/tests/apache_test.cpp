@@ -1,9 +1,9 @@
-#include "log_format.hpp"
+#include <gtest/gtest.h>
 
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
 
-#include <gtest/gtest.h>
+#include "log_format.hpp"
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -38,18 +38,21 @@ TEST(ApacheParser, CombinedGolden) {
     const std::string json = parse("", line, &flags);
     EXPECT_EQ(flags & WEIR_EVENT_PARSE_ERROR, 0u) << json;
     EXPECT_EQ(json.substr(0, 46), "{\"@timestamp\":\"2000-10-10T20:55:36.000000000Z\"");
-    EXPECT_EQ(fields_of(json),
-              R"(,"client_ip":"127.0.0.1","user":"frank","method":"GET","path":"/apache_pb.gif","query":"x=1&y=2",)"
-              R"("protocol":"HTTP/1.0","status":200,"bytes":2326,"referrer":"http://www.example.com/start.html",)"
-              R"x("user_agent":"Mozilla/4.08 [en] (Win98; I ;Nav)"})x");
+    EXPECT_EQ(
+        fields_of(json),
+        R"(,"client_ip":"127.0.0.1","user":"frank","method":"GET","path":"/apache_pb.gif","query":"x=1&y=2",)"
+        R"("protocol":"HTTP/1.0","status":200,"bytes":2326,"referrer":"http://www.example.com/start.html",)"
+        R"x("user_agent":"Mozilla/4.08 [en] (Win98; I ;Nav)"})x");
 }
 
 TEST(ApacheParser, CommonWithDashes) {
-    const std::string json = parse("{format: common}", R"(::1 - - [19/Jan/2026:10:30:00 +0000] "HEAD / HTTP/1.1" 304 -)");
-    EXPECT_EQ(fields_of(json),
-              R"(,"client_ip":"::1","method":"HEAD","path":"/","protocol":"HTTP/1.1","status":304,"bytes":0})");
-    const std::string absent =
-        parse("{format: common, dash_bytes: absent}", R"(::1 - - [19/Jan/2026:10:30:00 +0000] "HEAD / HTTP/1.1" 304 -)");
+    const std::string json =
+        parse("{format: common}", R"(::1 - - [19/Jan/2026:10:30:00 +0000] "HEAD / HTTP/1.1" 304 -)");
+    EXPECT_EQ(
+        fields_of(json),
+        R"(,"client_ip":"::1","method":"HEAD","path":"/","protocol":"HTTP/1.1","status":304,"bytes":0})");
+    const std::string absent = parse("{format: common, dash_bytes: absent}",
+                                     R"(::1 - - [19/Jan/2026:10:30:00 +0000] "HEAD / HTTP/1.1" 304 -)");
     EXPECT_EQ(absent.find("bytes"), std::string::npos);
 }
 
@@ -57,9 +60,10 @@ TEST(ApacheParser, VhostCombinedAndIpv6) {
     const std::string json = parse(
         "{format: vhost_combined}",
         R"(www.example.com:443 2001:db8::7 - - [19/Jan/2026:10:30:00 +0000] "POST /login HTTP/2.0" 302 512 "-" "curl/8.0")");
-    EXPECT_EQ(fields_of(json),
-              R"(,"vhost":"www.example.com","port":443,"client_ip":"2001:db8::7","method":"POST","path":"/login",)"
-              R"("protocol":"HTTP/2.0","status":302,"bytes_sent":512,"user_agent":"curl/8.0"})");
+    EXPECT_EQ(
+        fields_of(json),
+        R"(,"vhost":"www.example.com","port":443,"client_ip":"2001:db8::7","method":"POST","path":"/login",)"
+        R"("protocol":"HTTP/2.0","status":302,"bytes_sent":512,"user_agent":"curl/8.0"})");
 }
 
 TEST(ApacheParser, NginxCombined) {
@@ -80,7 +84,8 @@ TEST(ApacheParser, CustomFormatWithDurationAndHeader) {
 
 TEST(ApacheParser, EscapedQuotesInsideQuotedFields) {
     const std::string json = parse(
-        "", R"(10.0.0.1 - - [19/Jan/2026:10:30:00 +0000] "GET /a\"b HTTP/1.1" 200 1 "-" "Mozilla \"quoted\" \\ \x41")");
+        "",
+        R"(10.0.0.1 - - [19/Jan/2026:10:30:00 +0000] "GET /a\"b HTTP/1.1" 200 1 "-" "Mozilla \"quoted\" \\ \x41")");
     EXPECT_NE(json.find(R"("path":"/a\"b")"), std::string::npos) << json;
     EXPECT_NE(json.find(R"("user_agent":"Mozilla \"quoted\" \\ A")"), std::string::npos) << json;
 }
@@ -88,17 +93,19 @@ TEST(ApacheParser, EscapedQuotesInsideQuotedFields) {
 TEST(ApacheParser, MalformedRequestLineIsKeptWhole) {
     const std::string json =
         parse("", R"(10.0.0.1 - - [19/Jan/2026:10:30:00 +0000] "\x16\x03\x01" 400 226 "-" "-")");
-    EXPECT_EQ(fields_of(json), R"(,"client_ip":"10.0.0.1","request":"\u0016\u0003\u0001","status":400,"bytes":226})");
+    EXPECT_EQ(fields_of(json),
+              R"(,"client_ip":"10.0.0.1","request":"\u0016\u0003\u0001","status":400,"bytes":226})");
 }
 
 TEST(ApacheParser, CutShortAndGarbageAreParseErrorsWithRawKept) {
     const std::string lines[] = {
         R"(127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 20)",  // no bytes
-        R"(127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTT)",           // inside quotes
-        R"(127.0.0.1 - frank [10/Oct/2000:13:5)",                                             // inside time
+        R"(127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTT)",  // inside quotes
+        R"(127.0.0.1 - frank [10/Oct/2000:13:5)",                                     // inside time
         "",
         "binary \x01\x02\xff junk",
-        R"(127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" abc 12 "-" "-")",  // status not a number
+        R"(127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" abc 12 "-" "-")",  // status not a
+                                                                                          // number
     };
     StageHarness h(WEIR_TEST_PLUGIN, "");
     Batch b;
@@ -137,7 +144,8 @@ TEST(ApacheParser, BadFormatsAreRefused) {
     try {
         StageHarness h(WEIR_TEST_PLUGIN, "{format: '%h %Z'}");
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("invalid format: unknown or incomplete directive '%Z'"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("invalid format: unknown or incomplete directive '%Z'"),
+                  std::string::npos)
             << e.what();
     }
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{dash_bytes: maybe}"), std::exception);
@@ -155,4 +163,32 @@ TEST(LogFormat, CompilesPresetsIntoSteps) {
     }
     EXPECT_EQ(fields, 9u);
     EXPECT_EQ(quoted, 3u);  // request, referrer, user agent
+}
+
+// An empty quoted field is an empty string; "-" is no value.
+TEST(ApacheParser, EmptyQuotedFieldsAreEmptyStrings) {
+    const std::string json = parse(
+        "{format: combined}", R"(10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "" "")");
+    EXPECT_NE(json.find(R"("referrer":"","user_agent":"")"), std::string::npos) << json;
+    const std::string dashes = parse(
+        "{format: combined}", R"(10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "-")");
+    EXPECT_EQ(dashes.find("referrer"), std::string::npos) << dashes;
+}
+
+// Apache's own "%m %U%q %H" (mod_log_config's documentation): %q carries its '?'.
+TEST(ApacheParser, PathDirectlyFollowedByQuery) {
+    const std::string format = R"({format: '%h %t "%m %U%q %H" %>s'})";
+    const std::string with =
+        parse(format, R"(10.0.0.1 [10/Oct/2000:13:55:36 -0700] "GET /a/b?x=1&y=2 HTTP/1.1" 200)");
+    EXPECT_NE(
+        with.find(R"("method":"GET","path":"/a/b","query":"x=1&y=2","protocol":"HTTP/1.1","status":200)"),
+        std::string::npos)
+        << with;
+    const std::string without =
+        parse(format, R"(10.0.0.1 [10/Oct/2000:13:55:36 -0700] "GET /a/b HTTP/1.1" 200)");
+    EXPECT_NE(without.find(R"("method":"GET","path":"/a/b","protocol":"HTTP/1.1","status":200)"),
+              std::string::npos)
+        << without;
+    // Other directives still need something between them.
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{format: '%h%q'}"), std::exception);
 }

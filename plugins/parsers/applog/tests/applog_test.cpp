@@ -1,9 +1,9 @@
-#include "applog_scan.hpp"
+#include <gtest/gtest.h>
 
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
 
-#include <gtest/gtest.h>
+#include "applog_scan.hpp"
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -34,7 +34,8 @@ TEST(ApplogParser, GoldenLinesOfEachFamily) {
         {"2026-01-19 10:30:00,123 ERROR [Component] message",
          R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"message","level":"ERROR","logger":"Component"})j"},
         // log4j PatternLayout "%d %-5p [%t] %c - %m"
-        {"2026-01-19 10:30:00,123 WARN  [http-nio-8080-exec-1] com.example.web.Api - slow request took=1532ms",
+        {"2026-01-19 10:30:00,123 WARN  [http-nio-8080-exec-1] com.example.web.Api - slow request "
+         "took=1532ms",
          R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"slow request took=1532ms","level":"WARN",)j"
          R"j("logger":"com.example.web.Api","thread":"http-nio-8080-exec-1"})j"},
         // logback default "%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg"
@@ -70,7 +71,8 @@ TEST(ApplogParser, GoldenLinesOfEachFamily) {
          R"j({"@timestamp":"2026-01-19T10:30:00.500000000Z","message":"job failed: timeout","level":"ERROR",)j"
          R"j("logger":"sidekiq","pid":7})j"},
         // Spring Boot 2
-        {"2026-01-19 10:30:00.123  INFO 12345 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  : "
+        {"2026-01-19 10:30:00.123  INFO 12345 --- [           main] o.s.b.w.embedded.tomcat.TomcatWebServer  "
+         ": "
          "Tomcat started on port(s): 8080 (http)",
          R"j({"@timestamp":"2026-01-19T10:30:00.123000000Z","message":"Tomcat started on port(s): 8080 (http)",)j"
          R"j("level":"INFO","logger":"o.s.b.w.embedded.tomcat.TomcatWebServer","thread":"main","pid":12345})j"},
@@ -104,7 +106,7 @@ TEST(ApplogParser, GoldenLinesOfEachFamily) {
          R"j("level":"ERROR"})j"},
         {"[Mon Jan 19 10:30:00.123456 2026] [proxy:warn] [pid 42:tid 7] AH01144: No protocol handler",
          R"j({"@timestamp":"2026-01-19T10:30:00.123456000Z","message":"AH01144: No protocol handler",)j"
-         R"j("level":"WARN","logger":"proxy","thread":"pid 42:tid 7"})j"},
+         R"j("level":"WARN","module":"proxy","pid":42,"tid":7})j"},
         // Android logcat
         {"01-19 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
          R"j({"@timestamp":"2026-01-19T16:13:38.811000000Z","message":"printFreezingDisplayLogs","level":"DEBUG",)j"
@@ -116,9 +118,154 @@ TEST(ApplogParser, GoldenLinesOfEachFamily) {
     for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
 }
 
+// Error logs of web servers: module, level (syslog words included), pid,
+// tid, client and nginx's "client: …, server: …" tail become fields.
+TEST(ApplogParser, ApacheAndNginxErrorLogs) {
+    const Golden cases[] = {
+        {"[Thu Apr 27 10:39:46.719636 2017] [php7:notice] [pid 17] [client 10.255.0.3:49580] Test error log "
+         "record",
+         R"j({"@timestamp":"2017-04-27T10:39:46.719636000Z","message":"Test error log record","level":"INFO",)j"
+         R"j("module":"php7","pid":17,"client":"10.255.0.3:49580"})j"},
+        {"[Wed Oct 11 14:32:52.123456 2000] [core:crit] [pid 35708:tid 4328636416] [client "
+         "72.15.99.187:4321] "
+         "AH00124: Request exceeded the limit of 10 internal redirects, referer: http://example.com/a",
+         R"j({"@timestamp":"2000-10-11T14:32:52.123456000Z","message":"AH00124: Request exceeded the limit of 10 )j"
+         R"j(internal redirects","level":"FATAL","module":"core","pid":35708,"tid":4328636416,)j"
+         R"j("client":"72.15.99.187:4321","referer":"http://example.com/a"})j"},
+        {"[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties",
+         R"j({"@timestamp":"2005-12-04T04:47:44.000000000Z","message":"workerEnv.init() ok )j"
+         R"j(/etc/httpd/conf/workers2.properties","level":"INFO"})j"},
+        {"[Sun Dec 04 04:51:08 2005] [alert] [client 192.0.2.7] /var/www/.htaccess: Invalid command",
+         R"j({"@timestamp":"2005-12-04T04:51:08.000000000Z","message":"/var/www/.htaccess: Invalid command",)j"
+         R"j("level":"FATAL","client":"192.0.2.7"})j"},
+        {"2023/10/11 22:14:40 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+         R"j({"@timestamp":"2023-10-11T22:14:40.000000000Z","message":"bind() to 0.0.0.0:80 failed )j"
+         R"j((98: Address already in use)","level":"FATAL","pid":1,"tid":1})j"},
+        {"2023/10/11 22:14:41 [error] 31#31: *1 open() \"/usr/share/nginx/html/x\" failed (2: No such file "
+         "or "
+         "directory), client: 172.17.0.1, server: localhost, request: \"GET /x HTTP/1.1\", host: "
+         "\"localhost:8080\", "
+         "referrer: \"http://localhost:8080/\"",
+         R"j({"@timestamp":"2023-10-11T22:14:41.000000000Z","message":"open() \"/usr/share/nginx/html/x\" failed )j"
+         R"j((2: No such file or directory)","level":"ERROR","pid":31,"tid":31,"connection":1,"client":"172.17.0.1",)j"
+         R"j("server":"localhost","request":"GET /x HTTP/1.1","host":"localhost:8080",)j"
+         R"j("referrer":"http://localhost:8080/"})j"},
+        {"2023/10/11 22:14:42 [warn] 7#7: *9 an upstream response is buffered to a temporary file, client: "
+         "10.0.0.1, "
+         "server: _, request: \"POST /up HTTP/2.0\", upstream: \"http://127.0.0.1:9000/up\", host: "
+         "\"a.example\"",
+         R"j({"@timestamp":"2023-10-11T22:14:42.000000000Z","message":"an upstream response is buffered to a )j"
+         R"j(temporary file","level":"WARN","pid":7,"tid":7,"connection":9,"client":"10.0.0.1","server":"_",)j"
+         R"j("request":"POST /up HTTP/2.0","upstream":"http://127.0.0.1:9000/up","host":"a.example"})j"},
+    };
+    for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
+}
+
+// Layouts of .NET, Java servers and Python web stacks as they print by default.
+TEST(ApplogParser, MoreLayouts) {
+    const Golden cases[] = {
+        // Serilog: the offset after a space belongs to the time.
+        {"2023-10-11 22:14:36.789 +02:00 [WRN] Cache miss ratio 0.42",
+         R"j({"@timestamp":"2023-10-11T20:14:36.789000000Z","message":"Cache miss ratio 0.42","level":"WARN"})j"},
+        {"2023-10-11 22:14:36.789 -05:30 [INF] Starting web host",
+         R"j({"@timestamp":"2023-10-12T03:44:36.789000000Z","message":"Starting web host","level":"INFO"})j"},
+        // .NET console logger, both forms
+        {"info: Microsoft.Hosting.Lifetime[14]",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","level":"INFO",)j"
+         R"j("logger":"Microsoft.Hosting.Lifetime","event_id":14})j"},
+        {"fail: Microsoft.AspNetCore.Server.Kestrel[13] Connection id \"0HM\" failed",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"Connection id \"0HM\" failed",)j"
+         R"j("level":"ERROR","logger":"Microsoft.AspNetCore.Server.Kestrel","event_id":13})j"},
+        // NLog's default layout
+        {"2023-10-11 22:14:36.7890|INFO|MyApp.Program|Application started",
+         R"j({"@timestamp":"2023-10-11T22:14:36.789000000Z","message":"Application started","level":"INFO",)j"
+         R"j("logger":"MyApp.Program"})j"},
+        // Tomcat (JUL OneLineFormatter)
+        {"11-Oct-2023 22:14:36.789 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in "
+         "[1234] "
+         "milliseconds",
+         R"j({"@timestamp":"2023-10-11T22:14:36.789000000Z","message":"Server startup in [1234] milliseconds",)j"
+         R"j("level":"INFO","logger":"org.apache.catalina.startup.Catalina.start","thread":"main"})j"},
+        // gunicorn
+        {"[2023-10-11 22:14:36 +0000] [1234] [INFO] Starting gunicorn 21.2.0",
+         R"j({"@timestamp":"2023-10-11T22:14:36.000000000Z","message":"Starting gunicorn 21.2.0","level":"INFO",)j"
+         R"j("pid":1234})j"},
+        // uvicorn
+        {"INFO:     127.0.0.1:54321 - \"GET / HTTP/1.1\" 200 OK",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"127.0.0.1:54321 - \"GET / HTTP/1.1\" 200 OK",)j"
+         R"j("level":"INFO"})j"},
+        // Celery
+        {"[2023-10-11 22:14:36,789: WARNING/ForkPoolWorker-1] Task tasks.add[f3e1] retry: Retry in 5s",
+         R"j({"@timestamp":"2023-10-11T22:14:36.789000000Z","message":"Task tasks.add[f3e1] retry: Retry in 5s",)j"
+         R"j("level":"WARN","thread":"ForkPoolWorker-1"})j"},
+        // Flask's default handler
+        {"[2023-10-11 22:14:36,789] ERROR in views: Exception on /boom [GET]",
+         R"j({"@timestamp":"2023-10-11T22:14:36.789000000Z","message":"Exception on /boom [GET]","level":"ERROR",)j"
+         R"j("logger":"views"})j"},
+        // log4j's TTCC layout "%r [%t] %-5p %c %x - %m%n"
+        {"1234 [main] INFO com.example.App  - Application started",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"Application started","level":"INFO",)j"
+         R"j("logger":"com.example.App","thread":"main","elapsed_ms":1234})j"},
+        // Windows CBS: a comma after a readable time
+        {"2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505",
+         R"j({"@timestamp":"2016-09-28T04:30:30.000000000Z","message":"Loaded Servicing Stack v6.1.7601.23505",)j"
+         R"j("level":"INFO","logger":"CBS"})j"},
+    };
+    for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
+}
+
+// The examples of the README, as it shows them.
+TEST(ApplogParser, ReadmeExamples) {
+    EXPECT_EQ(parse("2026-01-19 10:30:00,123 WARN  [http-nio-8080-exec-1] com.example.web.Api - slow request",
+                    "{timezone: '+01:00'}"),
+              R"j({"@timestamp":"2026-01-19T09:30:00.123000000Z","message":"slow request","level":"WARN",)j"
+              R"j("logger":"com.example.web.Api","thread":"http-nio-8080-exec-1"})j");
+    const char* table[] = {
+        "2026-01-19 10:30:00,123 ERROR [main] com.example.App - message",
+        "10:30:00.123 [main] INFO  c.e.demo.Application - Started",
+        "2026-01-19 10:30:00.123  INFO 12345 --- [main] o.s.b.w.Tomcat : Started",
+        "2026-01-19 10:30:00,123 - myapp.db - WARNING - message",
+        "CRITICAL:root:message",
+        "2026/01/19 10:30:00.123456 server.go:87: message",
+        "2026-01-19T10:30:00.123Z\tERROR\tapi/handler.go:42\tmessage",
+        "WARN[0003] message",
+        "E, [2026-01-19T10:30:00.123456 #4242] ERROR -- sidekiq: message",
+        "E0119 10:30:00.123456   12345 reflector.go:138] message",
+        "081109 203615 148 INFO dfs.DataNode: message",
+        "17/06/09 20:10:40 INFO spark.SecurityManager: message",
+        "[Thu Apr 27 10:39:46.719636 2017] [php7:notice] [pid 17:tid 42] [client 10.255.0.3:49580] message, "
+        "referer: x",
+        "2023/10/11 22:14:40 [error] 31#31: *1 open() failed, client: 172.17.0.1, server: localhost, "
+        "request: \"GET /x "
+        "HTTP/1.1\", host: \"localhost\"",
+        "01-19 16:13:38.811  1702  2395 D WindowManager: message",
+        "2023-10-11 22:14:36.789 +02:00 [WRN] Cache miss ratio 0.42",
+        "info: Microsoft.Hosting.Lifetime[14]",
+        "2023-10-11 22:14:36.7890|INFO|MyApp.Program|message",
+        "11-Oct-2023 22:14:36.789 INFO [main] org.apache.catalina.startup.Catalina.start message",
+        "[2023-10-11 22:14:36 +0000] [1234] [INFO] Starting gunicorn 21.2.0",
+        "INFO:     127.0.0.1:54321 - \"GET / HTTP/1.1\" 200 OK",
+        "[2023-10-11 22:14:36,789: WARNING/ForkPoolWorker-1] message",
+        "[2023-10-11 22:14:36,789] ERROR in views: message",
+        "1234 [main] INFO com.example.App - message",
+        "2016-09-28 04:30:30, Info                  CBS    message",
+    };
+    for (const char* line : table) {
+        const std::string json = parse(line);
+        EXPECT_EQ(json.find("_parse_error"), std::string::npos) << line << " -> " << json;
+        // The header was read: the message is less than the line.
+        const size_t m = json.find("\"message\":\"") + 11;
+        EXPECT_LT(json.find('"', m) - m, std::string_view(line).size()) << line << " -> " << json;
+    }
+}
+
 TEST(ApplogParser, NotAnApplicationLogLineIsKeptAndMarked) {
-    const std::string lines[] = {"just words", "", "2026-13-45 10:30:00 INFO bad date", "[2026-01-19 10:30:00 INFO x",
-                                 "I, [garbage #1] INFO -- : x", "E0119 10:30:00.1 x"};
+    const std::string lines[] = {"just words",
+                                 "",
+                                 "2026-13-45 10:30:00 INFO bad date",
+                                 "[2026-01-19 10:30:00 INFO x",
+                                 "I, [garbage #1] INFO -- : x",
+                                 "E0119 10:30:00.1 x"};
     StageHarness h(WEIR_TEST_PLUGIN, "");
     Batch b;
     for (const auto& l : lines) b.add(l, kNow);
@@ -131,10 +278,12 @@ TEST(ApplogParser, NotAnApplicationLogLineIsKeptAndMarked) {
 }
 
 TEST(ApplogParser, RequireLevelAndTimezone) {
-    EXPECT_NE(parse("2026/01/19 10:30:00 no level here", "{require_level: true}").find(R"j("_parse_error":"no level")j"),
+    EXPECT_NE(parse("2026/01/19 10:30:00 no level here", "{require_level: true}")
+                  .find(R"j("_parse_error":"no level")j"),
               std::string::npos);
-    EXPECT_NE(parse("2026-01-19 10:30:00 INFO x", "{timezone: '-05:00'}").find("2026-01-19T15:30:00.000000000Z"),
-              std::string::npos);
+    EXPECT_NE(
+        parse("2026-01-19 10:30:00 INFO x", "{timezone: '-05:00'}").find("2026-01-19T15:30:00.000000000Z"),
+        std::string::npos);
 }
 
 TEST(ApplogScan, TimeOfDayAfterMidnightBelongsToYesterday) {

@@ -1,9 +1,9 @@
-#include "detect.hpp"
+#include <gtest/gtest.h>
 
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
 
-#include <gtest/gtest.h>
+#include "detect.hpp"
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -109,8 +109,13 @@ TEST(AutoParser, ARecognisedFormatThatFailsIsRawWithTheReasonAndNoPartialFields)
 TEST(AutoParser, UnrecognisedTextBinaryAndEmptyLinesStayRawWithoutError) {
     StageHarness h(WEIR_TEST_PLUGIN, "");
     Batch b;
-    const std::string lines[] = {"", "   ", std::string("\x00\x01\xff\xfe{", 5), "Traceback (most recent call last):",
-                                 "    at com.example.App.main(App.java:42)", "hello world", "[not a timestamp] x"};
+    const std::string lines[] = {"",
+                                 "   ",
+                                 std::string("\x00\x01\xff\xfe{", 5),
+                                 "Traceback (most recent call last):",
+                                 "    at com.example.App.main(App.java:42)",
+                                 "hello world",
+                                 "[not a timestamp] x"};
     for (const auto& l : lines) b.add(l, kNow);
     h.process(b);
     for (size_t i = 0; i < b.size(); ++i) {
@@ -128,12 +133,15 @@ TEST(AutoParser, FormatsAndParserFieldOptions) {
     EXPECT_EQ(s.find("facility"), std::string::npos) << s;
     // Another field name, and none at all.
     EXPECT_NE(parse(R"({"a":1})", "{parser_field: format}").find(R"("format":"json")"), std::string::npos);
-    EXPECT_EQ(parse(R"({"a":1})", "{parser_field: ''}"), R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","a":1})j");
+    EXPECT_EQ(parse(R"({"a":1})", "{parser_field: ''}"),
+              R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","a":1})j");
     // timezone: zone-less application and syslog timestamps.
-    EXPECT_NE(parse("2026-01-19 10:30:00 INFO x", "{timezone: '+01:00'}").find("2026-01-19T09:30:00.000000000Z"),
-              std::string::npos);
-    EXPECT_NE(parse("<13>Jan 19 10:30:00 h app: x", "{timezone: '-02:00'}").find("2026-01-19T12:30:00.000000000Z"),
-              std::string::npos);
+    EXPECT_NE(
+        parse("2026-01-19 10:30:00 INFO x", "{timezone: '+01:00'}").find("2026-01-19T09:30:00.000000000Z"),
+        std::string::npos);
+    EXPECT_NE(
+        parse("<13>Jan 19 10:30:00 h app: x", "{timezone: '-02:00'}").find("2026-01-19T12:30:00.000000000Z"),
+        std::string::npos);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{formats: [xml]}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Mars}"), std::exception);
 }
@@ -145,7 +153,9 @@ TEST(AutoDetect, ShapesFromTheFirstBytes) {
     EXPECT_EQ(detect("<0>x"), Shape::Syslog);
     EXPECT_EQ(detect("<1234>x"), Shape::Other);
     EXPECT_EQ(detect("Feb  3 04:05:06 host x: y"), Shape::Syslog);
-    EXPECT_EQ(detect("Feb 3 04:05:06 host x: y"), Shape::Other);
+    EXPECT_EQ(detect("Feb 3 04:05:06 host x: y"), Shape::Syslog);  // an unpadded day, as rsyslog reads it
+    EXPECT_EQ(detect("Oct 11 2023 22:14:15 fw01 x: y"), Shape::Syslog);  // a year after the day
+    EXPECT_EQ(detect("名前=山田 greeting=\"こんにちは\""), Shape::Logfmt);
     // ISO timestamp then an upper-case word: an application log's level, not a host.
     EXPECT_EQ(detect("2026-01-19T10:30:00Z INFO main: started"), Shape::Other);
     EXPECT_EQ(detect("2026-01-19T10:30:00Z web1 cron[12]: started"), Shape::Syslog);
@@ -155,4 +165,35 @@ TEST(AutoDetect, ShapesFromTheFirstBytes) {
     EXPECT_EQ(detect("a.b_c-d=1 x=2"), Shape::Logfmt);
     EXPECT_EQ(detect("a b=1"), Shape::Other);
     EXPECT_EQ(detect("=1"), Shape::Other);
+}
+
+// The layouts applog learned, and the syslog and logfmt forms detection now
+// recognises, are picked up per line.
+TEST(AutoParser, PicksUpErrorLogsAndMoreApplicationLayouts) {
+    const char* applog[] = {
+        "[Thu Apr 27 10:39:46.719636 2017] [php7:notice] [pid 17] [client 10.255.0.3:49580] Test error log "
+        "record",
+        "2023/10/11 22:14:40 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+        "2023-10-11 22:14:36.789 +02:00 [WRN] Cache miss ratio 0.42",
+        "info: Microsoft.Hosting.Lifetime[14] Now listening on: http://localhost:5000",
+        "2023-10-11 22:14:36.7890|INFO|MyApp.Program|Application started",
+        "11-Oct-2023 22:14:36.789 INFO [main] org.apache.catalina.startup.Catalina.start Server startup",
+        "[2023-10-11 22:14:36 +0000] [1234] [INFO] Starting gunicorn 21.2.0",
+        "INFO:     127.0.0.1:54321 - \"GET / HTTP/1.1\" 200 OK",
+        "[2023-10-11 22:14:36,789: INFO/MainProcess] Connected to redis://localhost:6379//",
+        "[2023-10-11 22:14:36,789] ERROR in views: boom",
+        "1234 [main] INFO com.example.App - Application started",
+        "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505",
+    };
+    for (const char* line : applog) {
+        const std::string json = parse(line);
+        EXPECT_NE(json.find(R"("_parser":"applog")"), std::string::npos) << json;
+        EXPECT_NE(json.find(R"("level":")"), std::string::npos) << json;
+    }
+    EXPECT_NE(parse("Jan 5 07:08:09 db-2 postgres[1501]: LOG: checkpoint").find(R"("_parser":"rfc3164")"),
+              std::string::npos);
+    EXPECT_NE(parse("名前=山田 greeting=\"こんにちは 世界\"")
+                  .find(R"("名前":"山田","greeting":"こんにちは 世界","_parser":"logfmt")"),
+              std::string::npos)
+        << parse("名前=山田 greeting=\"こんにちは 世界\"");
 }

@@ -1,11 +1,10 @@
-#include <weir/event/batch.hpp>
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 #include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -108,7 +107,8 @@ TEST(MultilineParser, StreamsDoNotMix) {
     std::vector<std::string> streams;
     auto rest = flush(h, WEIR_FLUSH_ALL, &streams);
     std::sort(rest.begin(), rest.end());
-    EXPECT_EQ(rest, (std::vector<std::string>{"a: first\njava.lang.Error: in a\n\tat a.A.run(A.java:1)", "b: second"}));
+    EXPECT_EQ(rest, (std::vector<std::string>{"a: first\njava.lang.Error: in a\n\tat a.A.run(A.java:1)",
+                                              "b: second"}));
     std::sort(streams.begin(), streams.end());
     EXPECT_EQ(streams, (std::vector<std::string>{"file-a", "file-b"}));
 }
@@ -131,20 +131,22 @@ TEST(MultilineParser, PresetsForPythonGoNodeAndRuby) {
     };
     const Case cases[] = {
         {"{preset: python}",
-         {"ERROR:root:job failed", "Traceback (most recent call last):", "  File \"/app/job.py\", line 3, in <module>",
-          "    run()", "  File \"/app/job.py\", line 2, in run", "    1 / 0", "ZeroDivisionError: division by zero",
+         {"ERROR:root:job failed",
+          "Traceback (most recent call last):", "  File \"/app/job.py\", line 3, in <module>", "    run()",
+          "  File \"/app/job.py\", line 2, in run", "    1 / 0", "ZeroDivisionError: division by zero",
           "INFO:root:next"},
          7},
         {"{preset: go}",
-         {"panic: runtime error: index out of range [5] with length 3", "", "goroutine 1 [running]:", "main.main()",
-          "\t/tmp/x.go:8 +0x1d", "exit status 2", "2026/01/19 10:30:00 restarted"},
+         {"panic: runtime error: index out of range [5] with length 3", "", "goroutine 1 [running]:",
+          "main.main()", "\t/tmp/x.go:8 +0x1d", "exit status 2", "2026/01/19 10:30:00 restarted"},
          6},
         {"{preset: node}",
          {"Error: boom", "    at Object.<anonymous> (/app/x.js:1:7)",
           "    at Module._compile (node:internal/modules/cjs/loader:1256:14)", "listening on 3000"},
          3},
         {"{preset: ruby}",
-         {"app.rb:3:in `foo': boom (RuntimeError)", "\tfrom app.rb:7:in `<main>'", "I, [2026-01-19T10:30:00] INFO -- : ok"},
+         {"app.rb:3:in `foo': boom (RuntimeError)", "\tfrom app.rb:7:in `<main>'",
+          "I, [2026-01-19T10:30:00] INFO -- : ok"},
          2},
     };
     for (const auto& c : cases) {
@@ -180,7 +182,8 @@ TEST(MultilineParser, CustomContinuePatternAloneAndAddedToAPreset) {
 TEST(MultilineParser, MaxBytesCutsAnEventAndCountsIt) {
     // "head" (4) + "\n  aaaa" (7) = 11 bytes fit; one more line would make 18.
     StageHarness h(WEIR_TEST_PLUGIN, "{max_bytes: 12}");
-    EXPECT_EQ(feed(h, {"head", "  aaaa", "  bbbb", "next"}), (std::vector<std::string>{"head\n  aaaa", "  bbbb"}));
+    EXPECT_EQ(feed(h, {"head", "  aaaa", "  bbbb", "next"}),
+              (std::vector<std::string>{"head\n  aaaa", "  bbbb"}));
     EXPECT_EQ(h.metrics().errors.get("multiline_limit"), 1u);
 }
 
@@ -194,4 +197,136 @@ TEST(MultilineParser, ConfigErrors) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{preset: cobol}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{start: '(unclosed'}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{preset: java, max_lines: 0}"), std::exception);
+}
+
+namespace {
+
+/// All events of `lines` fed as one batch and then flushed.
+std::vector<std::string> events(const std::string& options, const std::vector<std::string>& lines) {
+    StageHarness h(WEIR_TEST_PLUGIN, options);
+    auto out = feed(h, lines);
+    for (auto& s : flush(h, WEIR_FLUSH_ALL)) out.push_back(s);
+    return out;
+}
+
+}  // namespace
+
+TEST(MultilineParser, ATraceAfterAnotherTracesLinesBeginsAnEvent) {
+    const std::vector<std::string> java = {
+        "java.lang.IllegalStateException: first",
+        "\tat com.example.A.a(A.java:1)",
+        "java.lang.IllegalArgumentException: second",
+        "\tat com.example.B.b(B.java:2)",
+        "\t... 3 more",
+    };
+    EXPECT_EQ(events("{preset: java}", java), (std::vector<std::string>{join(java, 0, 2), join(java, 2, 5)}));
+    const std::vector<std::string> python = {
+        "Traceback (most recent call last):", "  File \"a.py\", line 1, in <module>", "KeyError: 'a'",
+        "Traceback (most recent call last):", "  File \"b.py\", line 2, in <module>", "ValueError: b",
+    };
+    EXPECT_EQ(events("{preset: python}", python),
+              (std::vector<std::string>{join(python, 0, 3), join(python, 3, 6)}));
+    // Chained tracebacks stay one event.
+    const std::vector<std::string> chained = {
+        "Traceback (most recent call last):",
+        "  File \"a.py\", line 2, in <module>",
+        "KeyError: 'x'",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        "  File \"a.py\", line 4, in <module>",
+        "Exception: lookup failed",
+        "next line",
+    };
+    EXPECT_EQ(events("{preset: python}", chained),
+              (std::vector<std::string>{join(chained, 0, 9), "next line"}));
+}
+
+TEST(MultilineParser, PythonsBareExceptionAndJavasCausedByInsideSuppressedStay) {
+    const std::vector<std::string> python = {
+        "ERROR:root:failed", "Traceback (most recent call last):", "  File \"x.py\", line 1, in <module>",
+        "Exception: boom", "INFO:root:ok"};
+    EXPECT_EQ(events("{preset: python}", python),
+              (std::vector<std::string>{join(python, 0, 4), "INFO:root:ok"}));
+    const std::vector<std::string> java = {
+        "java.lang.RuntimeException: outer",
+        "\tat com.example.A.a(A.java:1)",
+        "\tSuppressed: java.lang.IllegalStateException: on close",
+        "\t\tat com.example.R.close(R.java:9)",
+        "\t\tCaused by: java.io.IOException: disk",
+        "\t\t\tat com.example.D.w(D.java:3)",
+        "\t\t\t... 4 more",
+        "Caused by: java.lang.Error: root",
+        "\t... 2 more",
+        "2026-01-19 10:30:01,000 INFO  [main] com.example.App - recovered",
+    };
+    EXPECT_EQ(events("{preset: java}", java), (std::vector<std::string>{join(java, 0, 9), java.back()}));
+}
+
+TEST(MultilineParser, RailsGemFramesJoin) {
+    const std::vector<std::string> lines = {
+        "ActionController::RoutingError (No route matches [GET] \"/x\"):",
+        "  actionpack (5.1.4) lib/action_dispatch/middleware/debug_exceptions.rb:63:in `call'",
+        "  railties (5.1.4) lib/rails/rack/logger.rb:36:in `call_app'",
+        "  app/controllers/x_controller.rb:3:in `index'",
+        "Started GET \"/\" for 127.0.0.1",
+    };
+    EXPECT_EQ(events("{preset: ruby}", lines), (std::vector<std::string>{join(lines, 0, 4), lines.back()}));
+}
+
+TEST(MultilineParser, PresetsForDotnetPhpAndDart) {
+    const std::vector<std::string> dotnet = {
+        "fail: Microsoft.AspNetCore.Server.Kestrel[13]",
+        "System.InvalidOperationException: Sequence contains no elements",
+        "   at System.Linq.ThrowHelper.ThrowNoElementsException()",
+        " ---> System.Exception: inner",
+        "   --- End of inner exception stack trace ---",
+        "   at Program.Main(String[] args) in /app/Program.cs:line 10",
+        "--- End of stack trace from previous location ---",
+        "info: Microsoft.Hosting.Lifetime[0]",
+    };
+    EXPECT_EQ(events("{preset: dotnet}", dotnet),
+              (std::vector<std::string>{join(dotnet, 0, 7), dotnet.back()}));
+    const std::vector<std::string> php = {
+        "PHP Fatal error:  Uncaught Exception: boom in /var/www/x.php:3",
+        "Stack trace:",
+        "#0 /var/www/x.php(7): foo()",
+        "#1 {main}",
+        "  thrown in /var/www/x.php on line 3",
+        "PHP Warning:  next",
+    };
+    EXPECT_EQ(events("{preset: php}", php), (std::vector<std::string>{join(php, 0, 5), php.back()}));
+    const std::vector<std::string> dart = {
+        "Unhandled exception:",
+        "FormatException: Invalid radix-10 number (at character 1)",
+        "#0      int._throwFormatException (dart:core-patch/integers_patch.dart:131:5)",
+        "<asynchronous suspension>",
+        "#1      main (file:///tmp/x.dart:2:7)",
+        "done",
+    };
+    EXPECT_EQ(events("{preset: dart}", dart), (std::vector<std::string>{join(dart, 0, 5), dart.back()}));
+}
+
+TEST(MultilineParser, AutoRecognisesTheRuntimeOfEachTrace) {
+    const std::vector<std::string> lines = {
+        "2026-01-19 10:30:00,123 ERROR [main] com.example.App - request failed",
+        "java.lang.IllegalStateException: pool exhausted",
+        "\tat com.example.db.Pool.take(Pool.java:88)",
+        "ERROR:root:job failed",
+        "Traceback (most recent call last):",
+        "  File \"/app/job.py\", line 3, in <module>",
+        "ZeroDivisionError: division by zero",
+        "panic: boom",
+        "",
+        "goroutine 1 [running]:",
+        "main.main()",
+        "\t/tmp/x.go:8 +0x1d",
+        "plain line",
+        "",
+        "another plain line",
+    };
+    EXPECT_EQ(events("{preset: auto}", lines),
+              (std::vector<std::string>{join(lines, 0, 3), join(lines, 3, 7), join(lines, 7, 12),
+                                        "plain line", "", "another plain line"}));
 }
