@@ -23,6 +23,7 @@
 #include <set>
 #include <unordered_map>
 #include <vector>
+#include <weir/clock.hpp>
 #include <weir/sdk.hpp>
 
 #include "../line_splitter.hpp"
@@ -39,11 +40,7 @@ using weir::inputs::LineSplitter;
 using weir::inputs::Saved;
 using Clock = std::chrono::steady_clock;
 
-int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::wall_ns;
 
 /// FNV-1a over the first `len` bytes of the file; nullopt if it has fewer.
 std::optional<uint64_t> hash_prefix(int fd, uint32_t len) {
@@ -169,7 +166,7 @@ public:
         // Written at once, unless that was very recently with many files
         // (the whole file is rewritten: 50 µs per file tracked between
         // writes); the loop then writes it within a poll interval.
-        const int64_t now = now_ns();
+        const int64_t now = wall_ns();
         const auto min_gap = static_cast<int64_t>(tracker_.files()) * 50'000;
         if (now - last_persist_ns_.load() >= min_gap) {
             persist();
@@ -182,7 +179,7 @@ private:
     void persist() {
         if (!checkpoints_) return;
         std::lock_guard lock(persist_mu_);
-        last_persist_ns_.store(now_ns());
+        last_persist_ns_.store(wall_ns());
         if (!checkpoints_->write(tracker_.serialize()))
             ctx_.error("cannot write checkpoints to " + checkpoints_->path() + ": " + std::strerror(errno));
     }
@@ -614,7 +611,7 @@ private:
             const uint64_t chunk_start = r.offset;
             r.offset += static_cast<uint64_t>(n);
             total += static_cast<size_t>(n);
-            const int64_t t = now_ns();
+            const int64_t t = wall_ns();
             // Lines are copied into the batch, so a batch can be cut exactly at
             // its limits: at most one batch's lines are re-read after a crash.
             r.splitter.feed(std::string_view(buffer_.data(), static_cast<size_t>(n)),

@@ -10,17 +10,14 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#include <weir/clock.hpp>
 #include <weir/sdk.hpp>
 
 #include "presets.hpp"
 
 namespace {
 
-int64_t monotonic_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
+using weir::clock::steady_ns;
 
 std::unique_ptr<RE2> compile(const std::string& pattern, const char* option) {
     RE2::Options o;
@@ -65,7 +62,7 @@ public:
         const std::string key(batch.stream());
         Pending& p = pending_[key];
         const size_t n = batch.size();
-        const int64_t now = monotonic_ns();
+        const int64_t now = steady_ns();
 
         // The lines first (views into the batch, which only grows), then the
         // events they make, written back into the batch's slots in order.
@@ -255,7 +252,7 @@ private:
     /// Timer and shutdown: one stream's held event, if it has waited long
     /// enough (or at shutdown, always).
     weir::Held release_one(weir::Batch& batch, bool all) {
-        const int64_t now = monotonic_ns();
+        const int64_t now = steady_ns();
         for (auto it = pending_.begin(); it != pending_.end(); ++it) {
             Pending& p = it->second;
             if (!p.active) continue;
