@@ -470,6 +470,25 @@ class Parser : public PluginBase {
 public:
     using PluginBase::PluginBase;
     virtual void process(Batch& batch) = 0;
+
+protected:
+    /// The loop of a parser built on an engine whose
+    /// `const char* parse(weir_batch* raw, size_t i, size_t& bad_time)` returns
+    /// nullptr or why it refused event i: a refused event keeps its raw body
+    /// and is marked as a parse error (fields read before the refusal stay);
+    /// both counts go to weir_errors_total (`parse_error`, `bad_time`).
+    template <class Engine>
+    void parse_each(Batch& batch, Engine& engine) {
+        size_t errors = 0, bad_time = 0;
+        for (size_t i = 0, n = batch.size(); i < n; ++i) {
+            if (const char* why = engine.parse(batch.raw(), i, bad_time)) {
+                batch[i].mark_parse_error(why);
+                ++errors;
+            }
+        }
+        if (errors) ctx_.count_error("parse_error", errors);
+        if (bad_time) ctx_.count_error("bad_time", bad_time);
+    }
 };
 
 /// What an ordered parser holds back after a call (see WEIR_PLUGIN_ORDERED).

@@ -29,18 +29,8 @@ public:
           engine_(ctx.host(), compile(opts.str("format")), opts.boolean("keep_request"),
                   dash_bytes_zero(opts.str("dash_bytes"))) {}
 
-    void process(weir::Batch& batch) override {
-        size_t errors = 0, bad_time = 0;
-        for (size_t i = 0, n = batch.size(); i < n; ++i) {
-            if (const char* why = engine_.parse(batch.raw(), i, bad_time)) {
-                // Fields set before the mismatch stay; the raw line is the body.
-                batch[i].mark_parse_error(why);
-                ++errors;
-            }
-        }
-        if (errors) ctx_.count_error("parse_error", errors);
-        if (bad_time) ctx_.count_error("bad_time", bad_time);
-    }
+    // Fields set before a mismatch stay; the raw line is the body.
+    void process(weir::Batch& batch) override { parse_each(batch, engine_); }
 
 private:
     weir::apache::Engine engine_;

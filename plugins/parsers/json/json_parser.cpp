@@ -12,17 +12,7 @@ public:
           engine_(ctx.host(), std::string(opts.str("message_key")), std::string(opts.str("time_key")),
                   opts.boolean("keep_raw")) {}
 
-    void process(weir::Batch& batch) override {
-        size_t errors = 0, bad_time = 0;
-        for (size_t i = 0, n = batch.size(); i < n; ++i) {
-            if (const char* why = engine_.parse(batch.raw(), i, bad_time)) {
-                batch[i].mark_parse_error(why);
-                ++errors;
-            }
-        }
-        if (errors) ctx_.count_error("parse_error", errors);
-        if (bad_time) ctx_.count_error("bad_time", bad_time);
-    }
+    void process(weir::Batch& batch) override { parse_each(batch, engine_); }
 
 private:
     weir::json::Engine engine_;
