@@ -280,6 +280,11 @@ std::chrono::milliseconds Engine::shutdown_timeout() const {
     return std::chrono::milliseconds(ns / 1'000'000);
 }
 
+const config::ServiceConfig& Engine::service() const {
+    static const config::ServiceConfig kDefaults;
+    return service_ ? *service_ : kDefaults;
+}
+
 std::string Engine::admin_listen() const { return service_ ? service_->admin_listen : std::string(); }
 
 metrics::Registry& Engine::metrics() { return *metrics_; }

@@ -60,6 +60,8 @@ public:
 
     /// The admin listen address from the service file loaded at start.
     std::string admin_listen() const;
+    /// The service file as loaded at start (service.api and the rest).
+    const config::ServiceConfig& service() const;
     std::string status_json() const;
     std::string metrics_text() const;
     metrics::Registry& metrics();

@@ -1,4 +1,4 @@
-#include <weir/admin/client.hpp>
+#include <weir/http/client.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,9 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <strings.h>
 #include <stdexcept>
 
-namespace weir::admin {
+namespace weir::http {
 namespace {
 
 struct Fd {
@@ -30,7 +31,9 @@ void wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
 }  // namespace
 
 ClientResponse http_request(const std::string& host, uint16_t port, const std::string& method,
-                            const std::string& target, const std::string& body, std::chrono::milliseconds timeout) {
+                            const std::string& target, const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     Fd s;
     s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -42,7 +45,12 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
         throw std::runtime_error("bad IPv4 address '" + host + "'");
     if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " + std::strerror(errno));
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+    bool has_host = false;
+    for (const auto& [k, v] : headers) has_host |= (strcasecmp(k.c_str(), "host") == 0);
+    std::string req = method + " " + target + " HTTP/1.1\r\n";
+    if (!has_host) req += "Host: " + host + ":" + std::to_string(port) + "\r\n";
+    req += "Connection: close\r\n";
+    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
@@ -99,4 +107,4 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     return r;
 }
 
-}  // namespace weir::admin
+}  // namespace weir::http
