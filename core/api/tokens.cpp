@@ -9,7 +9,8 @@ void Tokens::reload() {
     try {
         store->reload();
         last_reload_ok.store(1);
-        runtime::Log::info("api", "reloaded " + std::to_string(store->size()) + " API tokens from " + store->path());
+        runtime::Log::info("api",
+                           "reloaded " + std::to_string(store->size()) + " API tokens from " + store->path());
     } catch (const std::exception& e) {
         reload_failures.fetch_add(1);
         last_reload_ok.store(0);

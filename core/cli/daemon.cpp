@@ -1,19 +1,8 @@
 // `weir run`: signals, the control thread, and the API server.
-#include "commands.hpp"
-
-#include <weir/api/context.hpp>
-#include <weir/config/model.hpp>
-#include <weir/http/access.hpp>
-#include <weir/http/server.hpp>
-#include <weir/keys/keys.hpp>
-#include <weir/runtime/engine.hpp>
-#include <weir/runtime/log.hpp>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-
-#include <sys/resource.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -22,6 +11,15 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <weir/api/context.hpp>
+#include <weir/config/model.hpp>
+#include <weir/http/access.hpp>
+#include <weir/http/server.hpp>
+#include <weir/keys/keys.hpp>
+#include <weir/runtime/engine.hpp>
+#include <weir/runtime/log.hpp>
+
+#include "commands.hpp"
 
 namespace weir::cli {
 namespace {
@@ -113,13 +111,15 @@ http::ServerOptions server_options(const config::ServiceConfig& svc, api::Tokens
     const std::string host = o.listen.substr(0, o.listen.rfind(':'));
     if (!tokens.store && !http::is_loopback_host(host)) {
         if (!a.allow_unauthenticated)
-            throw std::runtime_error("service.admin_listen " + o.listen +
-                                     " is not a loopback address and service.api has no tokens_file: anyone who "
-                                     "reaches it could reload the daemon. Set service.api.tokens_file, listen on "
-                                     "127.0.0.1, or set service.api.allow_unauthenticated: true");
-        runtime::Log::warn("api", "listening on " + o.listen +
-                                      " without tokens (service.api.allow_unauthenticated): every route is open to "
-                                      "anyone who reaches it");
+            throw std::runtime_error(
+                "service.admin_listen " + o.listen +
+                " is not a loopback address and service.api has no tokens_file: anyone who "
+                "reaches it could reload the daemon. Set service.api.tokens_file, listen on "
+                "127.0.0.1, or set service.api.allow_unauthenticated: true");
+        runtime::Log::warn("api",
+                           "listening on " + o.listen +
+                               " without tokens (service.api.allow_unauthenticated): every route is open to "
+                               "anyone who reaches it");
     }
     return o;
 }
@@ -164,9 +164,9 @@ int cmd_run(const GlobalOptions& g) {
         engine.shutdown(std::chrono::seconds(5));
         return 1;
     }
-    runtime::Log::info("admin", std::string("listening on ") + (server->tls() ? "https://" : "http://") +
-                                    server->address() +
-                                    (tokens.store ? " (" + std::to_string(tokens.store->size()) + " API tokens)" : ""));
+    runtime::Log::info(
+        "admin", std::string("listening on ") + (server->tls() ? "https://" : "http://") + server->address() +
+                     (tokens.store ? " (" + std::to_string(tokens.store->size()) + " API tokens)" : ""));
 
     bool terminating = false;
     std::function<void(const boost::system::error_code&, int)> on_signal;
@@ -197,8 +197,9 @@ int cmd_run(const GlobalOptions& g) {
                     // nobody reads) still runs: exit without waiting for it or
                     // running destructors under it. What it held was never
                     // acknowledged, so it is re-read or re-sent after restart.
-                    runtime::Log::warn("engine", "stopped with a blocked output left behind; undelivered "
-                                                 "batches will be read again after restart");
+                    runtime::Log::warn("engine",
+                                       "stopped with a blocked output left behind; undelivered "
+                                       "batches will be read again after restart");
                     std::_Exit(0);
                 }
                 server->stop();

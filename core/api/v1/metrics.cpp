@@ -14,8 +14,8 @@ constexpr size_t kInstancesPerChunk = 64;
 std::string instance_json(const metrics::InstanceMetrics& m) {
     using http::json_escape;
     std::string out = "{\"pipeline\":\"" + json_escape(m.pipeline) + "\",\"kind\":\"" + json_escape(m.kind) +
-                      "\",\"plugin\":\"" + json_escape(m.plugin) + "\",\"instance\":\"" + json_escape(m.instance) +
-                      "\",\"events_in\":" + std::to_string(m.events_in.load()) +
+                      "\",\"plugin\":\"" + json_escape(m.plugin) + "\",\"instance\":\"" +
+                      json_escape(m.instance) + "\",\"events_in\":" + std::to_string(m.events_in.load()) +
                       ",\"events_out\":" + std::to_string(m.events_out.load()) +
                       ",\"bytes_in\":" + std::to_string(m.bytes_in.load()) +
                       ",\"bytes_out\":" + std::to_string(m.bytes_out.load()) +
@@ -35,18 +35,20 @@ std::string instance_json(const metrics::InstanceMetrics& m) {
 }  // namespace
 
 void register_metrics(http::Router& r, Context& ctx) {
-    r.get("/metrics", "Prometheus text: every plugin instance's counters, the reloads and the API server's own.",
+    r.get("/metrics",
+          "Prometheus text: every plugin instance's counters, the reloads and the API server's own.",
           http::Scope::Read, [&ctx](const http::Request&) {
               std::string body = ctx.engine.metrics_text();
               if (ctx.server_metrics) body += ctx.server_metrics();
               if (ctx.tokens && ctx.tokens->store) {
-                  body += "# HELP weir_api_tokens API tokens loaded from service.api.tokens_file.\n"
-                          "# TYPE weir_api_tokens gauge\nweir_api_tokens " +
-                          std::to_string(ctx.tokens->store->size()) +
-                          "\n# HELP weir_api_tokens_reload_failures_total Re-reads of the tokens file that were "
-                          "refused (the previous tokens stayed).\n# TYPE weir_api_tokens_reload_failures_total "
-                          "counter\nweir_api_tokens_reload_failures_total " +
-                          std::to_string(ctx.tokens->reload_failures.load()) + "\n";
+                  body +=
+                      "# HELP weir_api_tokens API tokens loaded from service.api.tokens_file.\n"
+                      "# TYPE weir_api_tokens gauge\nweir_api_tokens " +
+                      std::to_string(ctx.tokens->store->size()) +
+                      "\n# HELP weir_api_tokens_reload_failures_total Re-reads of the tokens file that were "
+                      "refused (the previous tokens stayed).\n# TYPE weir_api_tokens_reload_failures_total "
+                      "counter\nweir_api_tokens_reload_failures_total " +
+                      std::to_string(ctx.tokens->reload_failures.load()) + "\n";
               }
               return http::Response::text(200, std::move(body), "text/plain; version=0.0.4; charset=utf-8");
           });

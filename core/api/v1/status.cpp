@@ -13,8 +13,10 @@ void register_status(http::Router& r, Context& ctx) {
         c->send(ctx.engine.status_json());
     };
     ws.on_message = [&ctx](const std::shared_ptr<http::WebSocket>& c, const std::string& msg) {
-        if (msg == "status") c->send(ctx.engine.status_json());
-        else c->send("{\"error\":\"send 'status' or nothing\"}");
+        if (msg == "status")
+            c->send(ctx.engine.status_json());
+        else
+            c->send("{\"error\":\"send 'status' or nothing\"}");
     };
     ws.tick = std::chrono::seconds(1);
     ws.on_tick = [&ctx](const std::shared_ptr<http::WebSocket>& c) { c->send(ctx.engine.status_json()); };

@@ -1,14 +1,14 @@
-#include <weir/http/access.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <weir/http/access.hpp>
 
 namespace weir::http {
 namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -22,8 +22,10 @@ bool is_loopback_host(std::string_view host) {
     if (h.rfind("127.", 0) != 0) return false;
     int dots = 0;
     for (char c : h) {
-        if (c == '.') ++dots;
-        else if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+        if (c == '.')
+            ++dots;
+        else if (!std::isdigit(static_cast<unsigned char>(c)))
+            return false;
     }
     return dots == 3;
 }
@@ -57,7 +59,8 @@ std::string origin_authority(std::string_view origin) {
     return {};
 }
 
-bool origin_allowed(std::string_view origin, std::string_view host_header, const std::vector<std::string>& allowed) {
+bool origin_allowed(std::string_view origin, std::string_view host_header,
+                    const std::vector<std::string>& allowed) {
     if (origin.empty()) return true;  // not a browser, or a same-origin GET
     const std::string o = lower(origin);
     for (const auto& a : allowed)

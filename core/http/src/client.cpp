@@ -1,15 +1,14 @@
-#include <weir/http/client.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <strings.h>
 #include <stdexcept>
+#include <weir/http/client.hpp>
 
 namespace weir::http {
 namespace {
@@ -22,10 +21,12 @@ struct Fd {
 };
 
 void wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw std::runtime_error("http request timed out");
     pollfd p{fd, events, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) throw std::runtime_error("http request timed out");
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        throw std::runtime_error("http request timed out");
 }
 
 }  // namespace
@@ -44,7 +45,8 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1)
         throw std::runtime_error("bad IPv4 address '" + host + "'");
     if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " + std::strerror(errno));
+        throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " +
+                                 std::strerror(errno));
     bool has_host = false;
     for (const auto& [k, v] : headers) has_host |= (strcasecmp(k.c_str(), "host") == 0);
     std::string req = method + " " + target + " HTTP/1.1\r\n";

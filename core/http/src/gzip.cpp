@@ -46,7 +46,8 @@ std::string gzip_all(std::string_view in) {
 
 bool accepts_gzip(std::string_view ae) {
     std::string s(ae);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     size_t i = 0;
     while (i < s.size()) {
         const size_t end = std::min(s.find(',', i), s.size());

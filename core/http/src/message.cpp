@@ -1,9 +1,8 @@
-#include <weir/http/message.hpp>
-#include <weir/http/static_files.hpp>
-
 #include <strings.h>
 
 #include <cstdio>
+#include <weir/http/message.hpp>
+#include <weir/http/static_files.hpp>
 
 namespace weir::http {
 
@@ -38,11 +37,21 @@ std::string json_escape(std::string_view s) {
     for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     char buf[8];
@@ -64,7 +73,8 @@ Response Response::json(int status, std::string body) {
 }
 
 Response Response::error(int status, std::string_view message) {
-    return json(status, "{\"error\":\"" + json_escape(message) + "\",\"status\":" + std::to_string(status) + "}");
+    return json(status,
+                "{\"error\":\"" + json_escape(message) + "\",\"status\":" + std::to_string(status) + "}");
 }
 
 Response Response::text(int status, std::string body, std::string content_type) {

@@ -1,15 +1,17 @@
-#include <weir/http/router.hpp>
-
 #include <algorithm>
 #include <stdexcept>
+#include <weir/http/router.hpp>
 
 namespace weir::http {
 
 const char* scope_name(Scope s) {
     switch (s) {
-        case Scope::None: return "none";
-        case Scope::Read: return "read";
-        case Scope::Admin: return "admin";
+        case Scope::None:
+            return "none";
+        case Scope::Read:
+            return "read";
+        case Scope::Admin:
+            return "admin";
     }
     return "none";
 }
@@ -37,7 +39,8 @@ std::vector<std::string_view> segments(std::string_view path) {
 
 }  // namespace
 
-bool match_pattern(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params) {
+bool match_pattern(std::string_view pattern, std::string_view path,
+                   std::map<std::string, std::string>& params) {
     if (path.empty() || path.front() != '/') return false;
     const auto ps = segments(pattern);
     const auto xs = segments(path);
@@ -65,16 +68,20 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::map<std
 }
 
 Route& Router::get(std::string pattern, std::string help, Scope scope, Handler h) {
-    return add(Route{"GET", std::move(pattern), std::move(help), scope, false, false, wrap(std::move(h)), {}});
+    return add(
+        Route{"GET", std::move(pattern), std::move(help), scope, false, false, wrap(std::move(h)), {}});
 }
 
 Route& Router::post(std::string pattern, std::string help, Scope scope, Handler h) {
-    return add(Route{"POST", std::move(pattern), std::move(help), scope, true, false, wrap(std::move(h)), {}});
+    return add(
+        Route{"POST", std::move(pattern), std::move(help), scope, true, false, wrap(std::move(h)), {}});
 }
 
-Route& Router::add_async(std::string method, std::string pattern, std::string help, Scope scope, AsyncHandler h) {
+Route& Router::add_async(std::string method, std::string pattern, std::string help, Scope scope,
+                         AsyncHandler h) {
     const bool mutates = method != "GET" && method != "HEAD";
-    return add(Route{std::move(method), std::move(pattern), std::move(help), scope, mutates, false, std::move(h), {}});
+    return add(Route{
+        std::move(method), std::move(pattern), std::move(help), scope, mutates, false, std::move(h), {}});
 }
 
 Route& Router::websocket(std::string pattern, std::string help, Scope scope, WebSocketRoute ws) {
@@ -87,7 +94,8 @@ Route& Router::add(Route r) {
     for (const auto& x : routes_)
         if (x.method == r.method && x.pattern == r.pattern)
             throw std::logic_error("route " + r.method + " " + r.pattern + " is registered twice");
-    if (!r.handler && !r.websocket) throw std::logic_error("route " + r.method + " " + r.pattern + " has no handler");
+    if (!r.handler && !r.websocket)
+        throw std::logic_error("route " + r.method + " " + r.pattern + " has no handler");
     routes_.push_back(std::move(r));
     return routes_.back();
 }
@@ -102,7 +110,8 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
         std::map<std::string, std::string> params;
         if (!match_pattern(r.pattern, path, params)) continue;
         const bool same = r.method == method || (method == "HEAD" && r.method == "GET" && !r.websocket);
-        if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) m.allowed.push_back(r.method);
+        if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end())
+            m.allowed.push_back(r.method);
         if (same && (!best || params.size() < best_params)) {
             best = &r;
             best_params = params.size();
@@ -126,8 +135,9 @@ std::string Router::describe_json() const {
         if (!first) out += ",";
         first = false;
         out += "{\"method\":\"" + json_escape(r->method) + "\",\"path\":\"" + json_escape(r->pattern) +
-               "\",\"scope\":\"" + scope_name(r->scope) + "\",\"websocket\":" + (r->websocket ? "true" : "false") +
-               ",\"help\":\"" + json_escape(r->help) + "\"}";
+               "\",\"scope\":\"" + scope_name(r->scope) +
+               "\",\"websocket\":" + (r->websocket ? "true" : "false") + ",\"help\":\"" +
+               json_escape(r->help) + "\"}";
     }
     return out + "]}";
 }

@@ -2,15 +2,7 @@
 // listener, HTTP sessions (plain or TLS), WebSocket sessions and the worker
 // pool. One network thread does all socket I/O; handlers run on workers and
 // hand their answers back to the network thread.
-#include <weir/http/access.hpp>
-#include <weir/http/server.hpp>
-#include <weir/http/static_files.hpp>
-#include <weir/keys/keys.hpp>
-#include <weir/metrics/registry.hpp>
-#include <weir/runtime/log.hpp>
-
-#include "gzip.hpp"
-
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
@@ -22,8 +14,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -32,6 +22,14 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <weir/http/access.hpp>
+#include <weir/http/server.hpp>
+#include <weir/http/static_files.hpp>
+#include <weir/keys/keys.hpp>
+#include <weir/metrics/registry.hpp>
+#include <weir/runtime/log.hpp>
+
+#include "gzip.hpp"
 
 namespace weir::http {
 
@@ -50,7 +48,8 @@ namespace {
 constexpr size_t kGzipMinBytes = 1024;
 
 int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -133,7 +132,9 @@ protected:
 // ---------------------------------------------------------------- WebSocket
 
 template <class Stream>
-class WsSession : public SessionBase, public WebSocket, public std::enable_shared_from_this<WsSession<Stream>> {
+class WsSession : public SessionBase,
+                  public WebSocket,
+                  public std::enable_shared_from_this<WsSession<Stream>> {
 public:
     WsSession(std::shared_ptr<Core> core, std::string addr, Stream stream, const Route& route, Request req)
         : SessionBase(core, std::move(addr)),
@@ -154,7 +155,8 @@ public:
             [](websocket::response_type& res) { res.set(bhttp::field::server, "weir"); }));
         ws_.read_message_max(core_.opt.max_body_bytes);
         auto req = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(upgrade));
-        ws_.async_accept(*req, [self = this->shared_from_this(), req](beast::error_code ec) { self->on_accept(ec); });
+        ws_.async_accept(
+            *req, [self = this->shared_from_this(), req](beast::error_code ec) { self->on_accept(ec); });
     }
 
     bool send(std::string text) override {
@@ -171,7 +173,9 @@ public:
             // later) rather than made to lose messages silently.
             if (open_.exchange(false)) {
                 core_.ws_closed_slow.fetch_add(1);
-                asio::post(core_.io, [self = this->shared_from_this()] { self->do_close(websocket::close_code::try_again_later); });
+                asio::post(core_.io, [self = this->shared_from_this()] {
+                    self->do_close(websocket::close_code::try_again_later);
+                });
             }
             return false;
         }
@@ -184,7 +188,8 @@ public:
 
     void close() override {
         if (!open_.exchange(false)) return;
-        asio::post(core_.io, [self = this->shared_from_this()] { self->do_close(websocket::close_code::normal); });
+        asio::post(core_.io,
+                   [self = this->shared_from_this()] { self->do_close(websocket::close_code::normal); });
     }
 
     bool open() const override { return open_.load(); }
@@ -274,16 +279,17 @@ private:
         if (writing_ || queue_.empty() || closing_) return;
         writing_ = true;
         ws_.text(true);
-        ws_.async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](beast::error_code ec, size_t) {
-            self->writing_ = false;
-            const size_t n = self->queue_.front().size();
-            self->queue_.pop_front();
-            self->queued_msgs_.fetch_sub(1);
-            self->queued_bytes_.fetch_sub(n);
-            if (ec) return self->finish();
-            if (self->pending_close_) return self->do_close(*self->pending_close_);
-            self->write_next();
-        });
+        ws_.async_write(asio::buffer(queue_.front()),
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                            self->writing_ = false;
+                            const size_t n = self->queue_.front().size();
+                            self->queue_.pop_front();
+                            self->queued_msgs_.fetch_sub(1);
+                            self->queued_bytes_.fetch_sub(n);
+                            if (ec) return self->finish();
+                            if (self->pending_close_) return self->do_close(*self->pending_close_);
+                            self->write_next();
+                        });
     }
 
     void do_close(websocket::close_code code) {
@@ -300,7 +306,8 @@ private:
         force_close_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
             if (!ec) self->cut();
         });
-        ws_.async_close(websocket::close_reason(code), [self = this->shared_from_this()](beast::error_code) {});
+        ws_.async_close(websocket::close_reason(code),
+                        [self = this->shared_from_this()](beast::error_code) {});
     }
 
     void finish() {
@@ -332,16 +339,19 @@ template <class Stream>
 class HttpSession : public SessionBase, public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
     HttpSession(std::shared_ptr<Core> core, std::string addr, Stream stream, bool priority_only)
-        : SessionBase(std::move(core), std::move(addr)), stream_(std::move(stream)), priority_only_(priority_only) {}
+        : SessionBase(std::move(core), std::move(addr)),
+          stream_(std::move(stream)),
+          priority_only_(priority_only) {}
 
     void run() {
         if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
             beast::get_lowest_layer(stream_).expires_after(core_.opt.read_timeout);
             set_idle(true);
-            stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-                if (ec) return;  // not TLS, a bad certificate, or a timeout
-                self->read();
-            });
+            stream_.async_handshake(asio::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        if (ec) return;  // not TLS, a bad certificate, or a timeout
+                                        self->read();
+                                    });
         } else {
             read();
         }
@@ -362,8 +372,9 @@ private:
         parser_->body_limit(core_.opt.max_body_bytes);
         parser_->header_limit(64 * 1024);
         beast::get_lowest_layer(stream_).expires_after(core_.opt.read_timeout);
-        bhttp::async_read(stream_, buffer_, *parser_,
-                          [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+        bhttp::async_read(
+            stream_, buffer_, *parser_,
+            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
@@ -387,7 +398,8 @@ private:
         const size_t q = req.target.find('?');
         req.path = req.target.substr(0, q);
         if (q != std::string::npos) req.query = req.target.substr(q + 1);
-        for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        for (const auto& f : msg)
+            req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
         req.body = std::move(msg.body());
         req.remote = addr_;
         method_ = req.method;
@@ -425,8 +437,8 @@ private:
             return send(std::move(r));
         }
         if (!m.route) {
-            if (m.allowed.empty() && (req.method == "GET" || req.method == "HEAD") && !core_.opt.static_dir.empty() &&
-                req.path.rfind("/api/", 0) != 0 && req.path != "/api") {
+            if (m.allowed.empty() && (req.method == "GET" || req.method == "HEAD") &&
+                !core_.opt.static_dir.empty() && req.path.rfind("/api/", 0) != 0 && req.path != "/api") {
                 route_label_ = "static";
                 return serve_static(req);
             }
@@ -464,15 +476,16 @@ private:
                 return send(std::move(r));
             }
             if (!key.has_scope(scope_name(route.scope)))
-                return send(Response::error(403, std::string("the token lacks the '") + scope_name(route.scope) +
-                                                     "' scope"));
+                return send(Response::error(
+                    403, std::string("the token lacks the '") + scope_name(route.scope) + "' scope"));
             req.tenant = key.tenant;
         }
         if (route.websocket) {
             if (!websocket::is_upgrade(parser_->get()))
                 return send(Response::error(426, "this route speaks WebSocket"));
             record(101);
-            auto ws = std::make_shared<WsSession<Stream>>(hold_, addr_, std::move(stream_), route, std::move(req));
+            auto ws =
+                std::make_shared<WsSession<Stream>>(hold_, addr_, std::move(stream_), route, std::move(req));
             core_.sessions.push_back(ws);
             release();  // the WebSocket session holds the slot from now on
             ws->run(parser_->release());
@@ -498,7 +511,8 @@ private:
     void serve_static(const Request& req) {
         auto f = resolve_static(core_.opt.static_dir, req.path);
         if (!f) return send(Response::error(404, "no file for " + req.path));
-        const char* cache = (f->fallback || f->content_type.rfind("text/html", 0) == 0) ? "no-cache" : "public, max-age=300";
+        const char* cache =
+            (f->fallback || f->content_type.rfind("text/html", 0) == 0) ? "no-cache" : "public, max-age=300";
         if (etag_matches(req.header("If-None-Match"), f->etag)) {
             Response r;
             r.status = 304;
@@ -570,10 +584,11 @@ private:
     template <class Message>
     void write_message(std::shared_ptr<Message> res) {
         beast::get_lowest_layer(stream_).expires_after(core_.opt.read_timeout);
-        bhttp::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
-            if (ec || !self->keep_alive_) return self->close();
-            self->read();
-        });
+        bhttp::async_write(stream_, *res,
+                           [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
+                               if (ec || !self->keep_alive_) return self->close();
+                               self->read();
+                           });
     }
 
     // Streaming: the header, then one chunk per call of the source, each
@@ -594,11 +609,12 @@ private:
         source_ = std::move(r.stream);
         auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
         beast::get_lowest_layer(stream_).expires_after(core_.opt.read_timeout);
-        bhttp::async_write_header(stream_, *sr, [self = this->shared_from_this(), res, sr](beast::error_code ec, size_t) {
-            if (ec) return self->close();
-            if (self->head_) return self->end_stream();
-            self->next_chunk();
-        });
+        bhttp::async_write_header(stream_, *sr,
+                                  [self = this->shared_from_this(), res, sr](beast::error_code ec, size_t) {
+                                      if (ec) return self->close();
+                                      if (self->head_) return self->end_stream();
+                                      self->next_chunk();
+                                  });
     }
 
     void next_chunk() {
@@ -637,10 +653,11 @@ private:
     void end_stream() {
         source_ = nullptr;
         gzip_.reset();
-        asio::async_write(stream_, bhttp::make_chunk_last(), [self = this->shared_from_this()](beast::error_code ec, size_t) {
-            if (ec || !self->keep_alive_) return self->close();
-            self->read();
-        });
+        asio::async_write(stream_, bhttp::make_chunk_last(),
+                          [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec || !self->keep_alive_) return self->close();
+                              self->read();
+                          });
     }
 
     void record(int status) {
@@ -652,8 +669,9 @@ private:
         if (Log::level() >= LogLevel::Debug) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(ns) / 1e6);
-            Log::debug("api", method_ + " " + parser_->get().target().to_string() + " " + std::to_string(status) +
-                                  " route=" + route_label_ + " client=" + addr_ + " ms=" + ms);
+            Log::debug("api", method_ + " " + parser_->get().target().to_string() + " " +
+                                  std::to_string(status) + " route=" + route_label_ + " client=" + addr_ +
+                                  " ms=" + ms);
         }
     }
 
@@ -699,7 +717,8 @@ struct Server::Impl {
                 it = core.sessions.erase(it);
                 continue;
             }
-            if (s->idle() && (!addr || s->addr() == *addr) && (!oldest || s->idle_since() < oldest->idle_since()))
+            if (s->idle() && (!addr || s->addr() == *addr) &&
+                (!oldest || s->idle_since() < oldest->idle_since()))
                 oldest = s;
             ++it;
         }
@@ -711,7 +730,9 @@ struct Server::Impl {
     void warn_limited(const std::string& msg) {
         uint64_t suppressed = 0;
         if (core.limit_log.allow(suppressed))
-            Log::warn("api", msg + (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
+            Log::warn(
+                "api",
+                msg + (suppressed ? " (" + std::to_string(suppressed) + " similar lines suppressed)" : ""));
     }
 
     void accept() {
@@ -732,7 +753,8 @@ struct Server::Impl {
         if (it != core.per_client.end() && it->second >= core.opt.max_connections_per_client) {
             if (cut_idle(&addr)) {
                 core.cut_client_limit.fetch_add(1);
-                warn_limited("client " + addr + " has " + std::to_string(core.opt.max_connections_per_client) +
+                warn_limited("client " + addr + " has " +
+                             std::to_string(core.opt.max_connections_per_client) +
                              " connections: its longest-idle one was closed");
             } else {
                 priority_only = true;
@@ -756,14 +778,15 @@ struct Server::Impl {
         std::shared_ptr<SessionBase> s;
         if (core.ssl) {
             auto h = std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(
-                core_ptr, addr, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *core.ssl),
+                core_ptr, addr,
+                beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *core.ssl),
                 priority_only);
             s = h;
             core.sessions.push_back(s);
             h->run();
         } else {
-            auto h = std::make_shared<HttpSession<beast::tcp_stream>>(core_ptr, addr, beast::tcp_stream(std::move(socket)),
-                                                                      priority_only);
+            auto h = std::make_shared<HttpSession<beast::tcp_stream>>(
+                core_ptr, addr, beast::tcp_stream(std::move(socket)), priority_only);
             s = h;
             core.sessions.push_back(s);
             h->run();
@@ -771,7 +794,8 @@ struct Server::Impl {
     }
 };
 
-Server::Server(ServerOptions options, std::shared_ptr<const Router> router) : impl_(std::make_unique<Impl>()) {
+Server::Server(ServerOptions options, std::shared_ptr<const Router> router)
+    : impl_(std::make_unique<Impl>()) {
     impl_->core.opt = std::move(options);
     impl_->core.router = std::move(router);
 }
@@ -783,7 +807,8 @@ void Server::start() {
     Core& c = s.core;
     const std::string& l = c.opt.listen;
     const size_t colon = l.rfind(':');
-    if (colon == std::string::npos || colon == 0) throw std::runtime_error("invalid listen address '" + l + "'");
+    if (colon == std::string::npos || colon == 0)
+        throw std::runtime_error("invalid listen address '" + l + "'");
     std::string host = l.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     unsigned long port = 0;
@@ -801,16 +826,23 @@ void Server::start() {
     if (!c.opt.tls_cert_file.empty()) {
         c.ssl.emplace(asio::ssl::context::tls_server);
         c.ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1);
         auto load = [&](const char* what, const std::string& file, auto&& fn) {
             beast::error_code e;
             fn(e);
-            if (e) throw std::runtime_error(std::string("cannot load the API's TLS ") + what + " '" + file + "': " + e.message());
+            if (e)
+                throw std::runtime_error(std::string("cannot load the API's TLS ") + what + " '" + file +
+                                         "': " + e.message());
         };
-        load("certificate", c.opt.tls_cert_file, [&](beast::error_code& e) { c.ssl->use_certificate_chain_file(c.opt.tls_cert_file, e); });
-        load("key", c.opt.tls_key_file, [&](beast::error_code& e) { c.ssl->use_private_key_file(c.opt.tls_key_file, asio::ssl::context::pem, e); });
+        load("certificate", c.opt.tls_cert_file,
+             [&](beast::error_code& e) { c.ssl->use_certificate_chain_file(c.opt.tls_cert_file, e); });
+        load("key", c.opt.tls_key_file, [&](beast::error_code& e) {
+            c.ssl->use_private_key_file(c.opt.tls_key_file, asio::ssl::context::pem, e);
+        });
         if (!c.opt.tls_ca_file.empty()) {
-            load("client CA", c.opt.tls_ca_file, [&](beast::error_code& e) { c.ssl->load_verify_file(c.opt.tls_ca_file, e); });
+            load("client CA", c.opt.tls_ca_file,
+                 [&](beast::error_code& e) { c.ssl->load_verify_file(c.opt.tls_ca_file, e); });
             c.ssl->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
         }
     }
@@ -877,42 +909,57 @@ std::string Server::metrics_text() const {
     {
         std::lock_guard lock(c.stats_mu);
         for (const auto& [key, st] : c.stats) {
-            const std::string labels = "method=\"" + json_escape(key.first) + "\",route=\"" + json_escape(key.second) + "\"";
+            const std::string labels =
+                "method=\"" + json_escape(key.first) + "\",route=\"" + json_escape(key.second) + "\"";
             for (size_t i = 0; i < st->by_class.size(); ++i) {
                 const uint64_t v = st->by_class[i].load();
-                if (v) out += "weir_api_requests_total{" + labels + ",code=\"" + std::to_string(i + 1) + "xx\"} " + std::to_string(v) + "\n";
+                if (v)
+                    out += "weir_api_requests_total{" + labels + ",code=\"" + std::to_string(i + 1) +
+                           "xx\"} " + std::to_string(v) + "\n";
             }
             hist.emplace_back(key, st->latency.snapshot());
         }
     }
-    out += "# HELP weir_api_request_duration_seconds Time from a complete request to its answer being queued.\n";
+    out +=
+        "# HELP weir_api_request_duration_seconds Time from a complete request to its answer being queued.\n";
     out += "# TYPE weir_api_request_duration_seconds histogram\n";
     for (const auto& [key, snap] : hist) {
-        const std::string labels = "method=\"" + json_escape(key.first) + "\",route=\"" + json_escape(key.second) + "\"";
+        const std::string labels =
+            "method=\"" + json_escape(key.first) + "\",route=\"" + json_escape(key.second) + "\"";
         uint64_t cum = 0;
         for (size_t i = 0; i < metrics::Histogram::kBounds.size(); ++i) {
             cum += snap.buckets[i];
             char le[32];
             std::snprintf(le, sizeof le, "%g", metrics::Histogram::kBounds[i]);
-            out += "weir_api_request_duration_seconds_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(cum) + "\n";
+            out += "weir_api_request_duration_seconds_bucket{" + labels + ",le=\"" + le + "\"} " +
+                   std::to_string(cum) + "\n";
         }
         cum += snap.buckets.back();
-        out += "weir_api_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(cum) + "\n";
+        out += "weir_api_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " + std::to_string(cum) +
+               "\n";
         char sum[64];
         std::snprintf(sum, sizeof sum, "%.9f", snap.sum_seconds);
         out += "weir_api_request_duration_seconds_sum{" + labels + "} " + sum + "\n";
         out += "weir_api_request_duration_seconds_count{" + labels + "} " + std::to_string(snap.count) + "\n";
     }
-    out += "# HELP weir_api_connections Open connections to the API server.\n# TYPE weir_api_connections gauge\n";
+    out +=
+        "# HELP weir_api_connections Open connections to the API server.\n# TYPE weir_api_connections "
+        "gauge\n";
     out += "weir_api_connections " + std::to_string(c.open_connections.load()) + "\n";
     out += "# HELP weir_api_connections_cut_total Idle connections closed to make room for a new one.\n";
     out += "# TYPE weir_api_connections_cut_total counter\n";
-    out += "weir_api_connections_cut_total{reason=\"client_limit\"} " + std::to_string(c.cut_client_limit.load()) + "\n";
-    out += "weir_api_connections_cut_total{reason=\"server_full\"} " + std::to_string(c.cut_server_full.load()) + "\n";
-    out += "# HELP weir_api_connections_limited_total Connections admitted for priority routes only (every slot busy).\n";
+    out += "weir_api_connections_cut_total{reason=\"client_limit\"} " +
+           std::to_string(c.cut_client_limit.load()) + "\n";
+    out += "weir_api_connections_cut_total{reason=\"server_full\"} " +
+           std::to_string(c.cut_server_full.load()) + "\n";
+    out +=
+        "# HELP weir_api_connections_limited_total Connections admitted for priority routes only (every slot "
+        "busy).\n";
     out += "# TYPE weir_api_connections_limited_total counter\n";
     out += "weir_api_connections_limited_total " + std::to_string(c.refused.load()) + "\n";
-    out += "# HELP weir_api_websocket_slow_closed_total WebSocket clients closed (1013) for not reading fast enough.\n";
+    out +=
+        "# HELP weir_api_websocket_slow_closed_total WebSocket clients closed (1013) for not reading fast "
+        "enough.\n";
     out += "# TYPE weir_api_websocket_slow_closed_total counter\n";
     out += "weir_api_websocket_slow_closed_total " + std::to_string(c.ws_closed_slow.load()) + "\n";
     return out;

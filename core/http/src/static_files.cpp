@@ -1,11 +1,10 @@
-#include <weir/http/static_files.hpp>
-
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <vector>
+#include <weir/http/static_files.hpp>
 
 namespace weir::http {
 namespace {
@@ -57,9 +56,11 @@ bool percent_decode(std::string_view in, std::string& out) {
 std::string mime_type(std::string_view name) {
     const size_t dot = name.rfind('.');
     const size_t slash = name.rfind('/');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return "application/octet-stream";
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
+        return "application/octet-stream";
     std::string ext(name.substr(dot + 1));
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     static const std::pair<const char*, const char*> kTypes[] = {
         {"html", "text/html; charset=utf-8"},
         {"htm", "text/html; charset=utf-8"},
@@ -90,7 +91,8 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
     if (root.empty() || url_path.empty() || url_path.front() != '/') return std::nullopt;
     std::string decoded;
     if (!percent_decode(url_path, decoded)) return std::nullopt;
-    if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) return std::nullopt;
+    if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos)
+        return std::nullopt;
     // Every segment must be a plain name: no "..", no ".", no dot files.
     std::vector<std::string> parts;
     size_t i = 0;

@@ -1,7 +1,3 @@
-#include <weir/keys/keys.hpp>
-
-#include <weir/time.hpp>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
@@ -10,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <weir/keys/keys.hpp>
+#include <weir/time.hpp>
 
 namespace weir::keys {
 
@@ -59,11 +57,16 @@ bool ApiKey::has_scope(std::string_view s) const {
 
 const char* to_string(AuthResult r) {
     switch (r) {
-        case AuthResult::Ok: return "ok";
-        case AuthResult::Missing: return "missing";
-        case AuthResult::Unknown: return "unknown";
-        case AuthResult::Expired: return "expired";
-        case AuthResult::Revoked: return "revoked";
+        case AuthResult::Ok:
+            return "ok";
+        case AuthResult::Missing:
+            return "missing";
+        case AuthResult::Unknown:
+            return "unknown";
+        case AuthResult::Expired:
+            return "expired";
+        case AuthResult::Revoked:
+            return "revoked";
     }
     return "unknown";
 }
@@ -99,7 +102,8 @@ std::shared_ptr<const KeySet> KeySet::load(const std::string& path, const LoadOp
                 std::transform(hash.begin(), hash.end(), hash.begin(),
                                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
                 if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
-                    fail(path, v, "sha256 must be 64 hex digits (the SHA-256 of the key, never the key itself)");
+                    fail(path, v,
+                         "sha256 must be 64 hex digits (the SHA-256 of the key, never the key itself)");
             } else if (name == "expires") {
                 const auto t = weir::time::parse_iso8601(v.IsScalar() ? v.as<std::string>() : "");
                 if (!t) fail(path, v, "expires must be an ISO 8601 time like 2027-06-30T00:00:00Z");
@@ -119,7 +123,9 @@ std::shared_ptr<const KeySet> KeySet::load(const std::string& path, const LoadOp
                     if (!known) {
                         std::string list;
                         for (const auto& k : opts.known_scopes) list += (list.empty() ? "" : ", ") + k;
-                        fail(path, sc, "unknown scope '" + text + "'" + (list.empty() ? "" : " (expected " + list + ")"));
+                        fail(path, sc,
+                             "unknown scope '" + text + "'" +
+                                 (list.empty() ? "" : " (expected " + list + ")"));
                     }
                     key.scopes.push_back(text);
                 }
@@ -128,7 +134,9 @@ std::shared_ptr<const KeySet> KeySet::load(const std::string& path, const LoadOp
             } else if (name == "burst") {
                 key.burst = positive(path, v, "burst");
             } else {
-                fail(path, kv.first, "unknown key field '" + name + "' (expected tenant, sha256, scopes, expires, revoked, rate, burst)");
+                fail(path, kv.first,
+                     "unknown key field '" + name +
+                         "' (expected tenant, sha256, scopes, expires, revoked, rate, burst)");
             }
         }
         if (key.tenant.empty() && opts.require_tenant) fail(path, k, "tenant is missing");

@@ -2,9 +2,9 @@
 // keep the input's code short.
 #pragma once
 
-#include "token_bucket.hpp"
-
 #include <weir/keys/keys.hpp>
+
+#include "token_bucket.hpp"
 
 namespace weir::http_input {
 using weir::keys::ApiKey;

@@ -9,7 +9,8 @@ namespace weir::http_input {
 /// Token bucket: `rate` events per second, holding at most `burst`.
 class TokenBucket {
 public:
-    TokenBucket(double rate, double burst, int64_t now_ns) : rate_(rate), burst_(burst), tokens_(burst), last_(now_ns) {}
+    TokenBucket(double rate, double burst, int64_t now_ns)
+        : rate_(rate), burst_(burst), tokens_(burst), last_(now_ns) {}
     /// Takes `n` tokens if there are that many; otherwise returns false and
     /// sets `retry_after_s` to when there will be.
     bool take(double n, int64_t now_ns, int64_t& retry_after_s);

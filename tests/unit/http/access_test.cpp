@@ -1,15 +1,15 @@
-#include <weir/http/access.hpp>
-
 #include <gtest/gtest.h>
+
+#include <weir/http/access.hpp>
 
 using namespace weir::http;
 
 TEST(Access, LoopbackHostNames) {
-    for (const char* h : {"localhost", "localhost:8686", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8686", "LOCALHOST",
-                          "127.1.2.3:9", ""})
+    for (const char* h : {"localhost", "localhost:8686", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8686",
+                          "LOCALHOST", "127.1.2.3:9", ""})
         EXPECT_TRUE(loopback_host_allowed(h)) << h;
-    for (const char* h : {"evil.example", "evil.example:8686", "localhost.evil.example", "127.0.0.1.evil.example",
-                          "10.0.0.1:8686", "[::2]:1", "0.0.0.0:8686"})
+    for (const char* h : {"evil.example", "evil.example:8686", "localhost.evil.example",
+                          "127.0.0.1.evil.example", "10.0.0.1:8686", "[::2]:1", "0.0.0.0:8686"})
         EXPECT_FALSE(loopback_host_allowed(h)) << h;
     EXPECT_EQ(host_of("[::1]:8686"), "[::1]");
     EXPECT_EQ(host_of("a.example:1"), "a.example");

@@ -1,11 +1,9 @@
-#include <weir/keys/keys.hpp>
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <weir/keys/keys.hpp>
 
 using namespace weir::keys;
 
@@ -24,8 +22,9 @@ const LoadOptions kApi{false, {"read", "admin"}};
 }  // namespace
 
 TEST(Tokens, ScopesAndOptionalTenant) {
-    const std::string path = write_temp("keys:\n  - {sha256: " + sha256_hex("reader") + ", scopes: [read]}\n" +
-                                        "  - {tenant: ops, sha256: " + sha256_hex("admin") + ", scopes: [read, admin]}\n");
+    const std::string path =
+        write_temp("keys:\n  - {sha256: " + sha256_hex("reader") + ", scopes: [read]}\n" +
+                   "  - {tenant: ops, sha256: " + sha256_hex("admin") + ", scopes: [read, admin]}\n");
     KeyStore store(path, kApi);
     ApiKey k;
     ASSERT_EQ(store.check("Bearer reader", 0, k), AuthResult::Ok);
@@ -42,7 +41,8 @@ TEST(Tokens, ScopesAndOptionalTenant) {
 }
 
 TEST(Tokens, UnknownScopeIsPositioned) {
-    const std::string path = write_temp("keys:\n  - sha256: " + sha256_hex("x") + "\n    scopes: [read, wrte]\n");
+    const std::string path =
+        write_temp("keys:\n  - sha256: " + sha256_hex("x") + "\n    scopes: [read, wrte]\n");
     try {
         KeyStore store(path, kApi);
         FAIL();

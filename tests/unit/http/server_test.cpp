@@ -1,16 +1,10 @@
-#include <weir/http/client.hpp>
-#include <weir/http/server.hpp>
-#include <weir/keys/keys.hpp>
-
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <strings.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -19,6 +13,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <weir/http/client.hpp>
+#include <weir/http/server.hpp>
+#include <weir/keys/keys.hpp>
 
 using namespace weir::http;
 using Limits = ServerOptions;
@@ -33,8 +30,14 @@ Response echo(const Request& r) {
 std::shared_ptr<Router> echo_router() {
     auto r = std::make_shared<Router>();
     r->get("/{rest*}", "echo", Scope::None, echo);
-    r->add(Route{"POST", "/{rest*}", "echo", Scope::None, false, false,
-                 [](const Request& q, Respond done) { done(echo(q)); }, {}});
+    r->add(Route{"POST",
+                 "/{rest*}",
+                 "echo",
+                 Scope::None,
+                 false,
+                 false,
+                 [](const Request& q, Respond done) { done(echo(q)); },
+                 {}});
     return r;
 }
 
@@ -44,7 +47,8 @@ ServerOptions at(std::string listen, ServerOptions o = {}) {
 }
 
 struct Echo : Server {
-    explicit Echo(std::string listen, ServerOptions o = {}) : Server(at(std::move(listen), o), echo_router()) {}
+    explicit Echo(std::string listen, ServerOptions o = {})
+        : Server(at(std::move(listen), o), echo_router()) {}
 };
 
 int connect_to(uint16_t port) {
@@ -98,7 +102,8 @@ TEST(Server, KeepAliveServesTwoRequestsOnOneConnection) {
     s.start();
     const int fd = connect_to(s.port());
     ASSERT_GE(fd, 0);
-    const std::string req = "GET /one HTTP/1.1\r\nHost: localhost\r\n\r\nGET /two HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const std::string req =
+        "GET /one HTTP/1.1\r\nHost: localhost\r\n\r\nGET /two HTTP/1.1\r\nHost: localhost\r\n\r\n";
     ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
     const std::string data = read_until(fd, "GET /two", 5000);
     EXPECT_NE(data.find("GET /one"), std::string::npos);
@@ -162,7 +167,8 @@ TEST(Server, StopIsIdempotentAndClosesThePort) {
     EXPECT_EQ(http_request("127.0.0.1", port, "GET", "/").status, 200);
     s.stop();
     s.stop();
-    EXPECT_THROW(http_request("127.0.0.1", port, "GET", "/", {}, {}, std::chrono::milliseconds(500)), std::runtime_error);
+    EXPECT_THROW(http_request("127.0.0.1", port, "GET", "/", {}, {}, std::chrono::milliseconds(500)),
+                 std::runtime_error);
 }
 
 namespace {
@@ -227,7 +233,8 @@ std::string write_tokens() {
     char name[] = "/tmp/weir-api-tokens-XXXXXX";
     const int fd = ::mkstemp(name);
     ::close(fd);
-    std::ofstream(name) << "keys:\n  - {sha256: " + weir::keys::sha256_hex("r") + ", scopes: [read], tenant: t1}\n" +
+    std::ofstream(name) << "keys:\n  - {sha256: " + weir::keys::sha256_hex("r") +
+                               ", scopes: [read], tenant: t1}\n" +
                                "  - {sha256: " + weir::keys::sha256_hex("a") + ", scopes: [read, admin]}\n";
     return name;
 }
@@ -236,7 +243,8 @@ std::string write_tokens() {
 
 TEST(Server, JsonErrorsFor404And405WithAllow) {
     auto r = std::make_shared<Router>();
-    r->post("/api/v1/reload", "reload", Scope::Admin, [](const Request&) { return Response::json(200, "{}"); });
+    r->post("/api/v1/reload", "reload", Scope::Admin,
+            [](const Request&) { return Response::json(200, "{}"); });
     Server s(at("127.0.0.1:0"), r);
     s.start();
     auto res = http_request("127.0.0.1", s.port(), "GET", "/nope");
@@ -270,7 +278,8 @@ TEST(Server, ASlowHandlerHoldsNeitherTheServerNorTheOtherWorkers) {
     std::thread slow([&] { http_request("127.0.0.1", s.port(), "GET", "/slow"); });
     std::vector<std::thread> parkers;
     for (int i = 0; i < 4; ++i)
-        parkers.emplace_back([&] { EXPECT_EQ(http_request("127.0.0.1", s.port(), "POST", "/parked").status, 202); });
+        parkers.emplace_back(
+            [&] { EXPECT_EQ(http_request("127.0.0.1", s.port(), "POST", "/parked").status, 202); });
     for (int i = 0; i < 20; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         EXPECT_EQ(http_request("127.0.0.1", s.port(), "GET", "/fast").status, 200);
@@ -322,7 +331,8 @@ TEST(Server, StreamsInChunksAskingOnlyAfterEachWriteAndGzips) {
 
 TEST(Server, GzipsLargeBodiesOnlyWhenAccepted) {
     auto r = std::make_shared<Router>();
-    r->get("/big", "big", Scope::None, [](const Request&) { return Response::text(200, std::string(100000, 'x')); });
+    r->get("/big", "big", Scope::None,
+           [](const Request&) { return Response::text(200, std::string(100000, 'x')); });
     Server s(at("127.0.0.1:0"), r);
     s.start();
     auto res = http_request("127.0.0.1", s.port(), "GET", "/big", {}, {{"Accept-Encoding", "gzip"}});
@@ -337,11 +347,13 @@ TEST(Server, GzipsLargeBodiesOnlyWhenAccepted) {
 TEST(Server, TokensScopesAndTenant) {
     auto r = std::make_shared<Router>();
     r->get("/open", "open", Scope::None, [](const Request&) { return Response::json(200, "{}"); });
-    r->get("/q", "query", Scope::Read, [](const Request& q) { return Response::json(200, "\"" + q.tenant + "\""); });
+    r->get("/q", "query", Scope::Read,
+           [](const Request& q) { return Response::json(200, "\"" + q.tenant + "\""); });
     r->post("/reload", "reload", Scope::Admin, [](const Request&) { return Response::json(200, "{}"); });
     const std::string path = write_tokens();
     ServerOptions o;
-    o.tokens = std::make_shared<weir::keys::KeyStore>(path, weir::keys::LoadOptions{false, {"read", "admin"}});
+    o.tokens =
+        std::make_shared<weir::keys::KeyStore>(path, weir::keys::LoadOptions{false, {"read", "admin"}});
     Server s(at("127.0.0.1:0", o), r);
     s.start();
     const auto p = s.port();
@@ -357,7 +369,8 @@ TEST(Server, TokensScopesAndTenant) {
     res = http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Authorization", "Bearer r"}});
     EXPECT_EQ(res.status, 403);
     EXPECT_NE(res.body.find("admin"), std::string::npos);
-    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Authorization", "Bearer a"}}).status, 200);
+    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Authorization", "Bearer a"}}).status,
+              200);
     std::remove(path.c_str());
 }
 
@@ -378,22 +391,28 @@ TEST(Server, LoopbackServesOnlyLoopbackHostsAndRefusesForeignOrigins) {
                            {{"Origin", "http://evil.example"}, {"Content-Type", "application/json"}})
                   .status,
               403);
-    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", "x", {{"Content-Type", "text/plain"}}).status, 415);
-    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Origin", "http://" + self}}).status, 200);
+    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", "x", {{"Content-Type", "text/plain"}}).status,
+              415);
+    EXPECT_EQ(http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Origin", "http://" + self}}).status,
+              200);
     auto res = http_request("127.0.0.1", p, "POST", "/reload", {}, {{"Origin", "https://dash.example"}});
     EXPECT_EQ(res.status, 200);
     EXPECT_EQ(header(res, "Access-Control-Allow-Origin"), "https://dash.example");
     res = http_request("127.0.0.1", p, "OPTIONS", "/reload", {}, {{"Origin", "https://dash.example"}});
     EXPECT_EQ(res.status, 204);
     EXPECT_NE(header(res, "Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
-    EXPECT_EQ(http_request("127.0.0.1", p, "OPTIONS", "/reload", {}, {{"Origin", "http://evil.example"}}).status, 403);
+    EXPECT_EQ(
+        http_request("127.0.0.1", p, "OPTIONS", "/reload", {}, {{"Origin", "http://evil.example"}}).status,
+        403);
     res = http_request("127.0.0.1", p, "GET", "/q", {}, {{"Origin", "http://evil.example"}});
     EXPECT_EQ(header(res, "Access-Control-Allow-Origin"), "");
 }
 
 TEST(Server, IdleConnectionsOfAFullClientAreCutAndCounted) {
     auto r = std::make_shared<Router>();
-    r->get("/health", "health", Scope::None, [](const Request&) { return Response::json(200, "{}"); }).priority = true;
+    r->get("/health", "health", Scope::None, [](const Request&) {
+         return Response::json(200, "{}");
+     }).priority = true;
     ServerOptions o;
     o.max_connections_per_client = 8;
     Server s(at("127.0.0.1:0", o), r);
@@ -404,7 +423,8 @@ TEST(Server, IdleConnectionsOfAFullClientAreCutAndCounted) {
     const std::string m = s.metrics_text();
     EXPECT_NE(m.find("weir_api_connections_cut_total{reason=\"client_limit\"} "), std::string::npos);
     EXPECT_EQ(m.find("weir_api_connections_cut_total{reason=\"client_limit\"} 0\n"), std::string::npos) << m;
-    EXPECT_NE(m.find("weir_api_requests_total{method=\"GET\",route=\"/health\",code=\"2xx\"} 20"), std::string::npos)
+    EXPECT_NE(m.find("weir_api_requests_total{method=\"GET\",route=\"/health\",code=\"2xx\"} 20"),
+              std::string::npos)
         << m;
     for (int fd : idle) ::close(fd);
 }

@@ -1,12 +1,10 @@
-#include <weir/http/static_files.hpp>
-
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <weir/http/static_files.hpp>
 
 using namespace weir::http;
 

@@ -3,12 +3,11 @@
 // files (core/api/v1/<topic>.cpp); register.cpp is the one list of them.
 #pragma once
 
-#include <weir/http/router.hpp>
-
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <weir/http/router.hpp>
 
 namespace weir::runtime {
 class Engine;

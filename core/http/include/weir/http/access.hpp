@@ -19,7 +19,8 @@ bool loopback_host_allowed(std::string_view host_header);
 std::string origin_authority(std::string_view origin);
 /// An Origin header is acceptable for a state-changing request when it is
 /// absent, names the same authority as the Host header, or is listed.
-bool origin_allowed(std::string_view origin, std::string_view host_header, const std::vector<std::string>& allowed);
+bool origin_allowed(std::string_view origin, std::string_view host_header,
+                    const std::vector<std::string>& allowed);
 /// The content types a browser sends cross-origin without a preflight
 /// (text/plain, application/x-www-form-urlencoded, multipart/form-data).
 bool is_simple_form_type(std::string_view content_type);

@@ -49,7 +49,8 @@ struct Response {
     static Response json(int status, std::string body);
     /// {"error": message, "status": status}
     static Response error(int status, std::string_view message);
-    static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+    static Response text(int status, std::string body,
+                         std::string content_type = "text/plain; charset=utf-8");
 };
 
 /// Answers a request; callable once, from any thread.

@@ -2,12 +2,11 @@
 // and the scope a token needs. Each API topic adds its own routes.
 #pragma once
 
-#include <weir/http/message.hpp>
-
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+#include <weir/http/message.hpp>
 
 namespace weir::http {
 
@@ -71,6 +70,7 @@ private:
 
 /// Does `pattern` match `path`? Fills `params`. Segments in braces match any
 /// one non-empty segment; a trailing "{name*}" matches the rest.
-bool match_pattern(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params);
+bool match_pattern(std::string_view pattern, std::string_view path,
+                   std::map<std::string, std::string>& params);
 
 }  // namespace weir::http

@@ -3,13 +3,12 @@
 // run on a small worker pool. All Beast and Asio code is in server.cpp.
 #pragma once
 
-#include <weir/http/router.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+#include <weir/http/router.hpp>
 
 namespace weir::keys {
 class KeyStore;
