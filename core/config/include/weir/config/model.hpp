@@ -80,8 +80,8 @@ struct ApiConfig {
     /// Folder of static files (the dashboard); empty: none.
     std::string static_dir;
     int64_t max_body_bytes = 1 << 20;
-    int64_t max_connections = 256;
-    int64_t max_connections_per_client = 32;
+    int64_t max_connections = 512;
+    int64_t max_connections_per_client = 128;
     int64_t workers = 4;
 };
 

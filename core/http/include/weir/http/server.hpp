@@ -22,8 +22,8 @@ struct ServerOptions {
     size_t workers = 4;
     size_t max_body_bytes = 1 << 20;
     std::chrono::milliseconds read_timeout{10'000};
-    size_t max_connections = 256;
-    size_t max_connections_per_client = 32;
+    size_t max_connections = 512;
+    size_t max_connections_per_client = 128;
     /// Null: no tokens (open API).
     std::shared_ptr<keys::KeyStore> tokens;
     /// Origins (scheme://host[:port]) allowed cross-origin (CORS); empty: none.
