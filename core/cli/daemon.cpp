@@ -1,24 +1,25 @@
-// `weir run`: signals, the control thread, and the admin endpoints.
-#include "commands.hpp"
-
-#include <weir/admin/server.hpp>
-#include <weir/runtime/engine.hpp>
-#include <weir/runtime/log.hpp>
+// `weir run`: signals, the control thread, and the API server.
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-
-#include <sys/resource.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <thread>
+#include <weir/api/context.hpp>
+#include <weir/config/model.hpp>
+#include <weir/http/access.hpp>
+#include <weir/http/server.hpp>
+#include <weir/keys/keys.hpp>
+#include <weir/runtime/engine.hpp>
+#include <weir/runtime/log.hpp>
+
+#include "commands.hpp"
 
 namespace weir::cli {
 namespace {
@@ -41,12 +42,6 @@ public:
         }
         cv_.notify_all();
         thread_.join();
-    }
-    std::future<runtime::ReloadResult> reload() {
-        auto p = std::make_shared<std::promise<runtime::ReloadResult>>();
-        auto f = p->get_future();
-        post([this, p] { p->set_value(engine_.reload()); });
-        return f;
     }
     void post(std::function<void()> fn) {
         {
@@ -94,12 +89,39 @@ void raise_fd_limit() {
                                           std::to_string(lim.rlim_cur));
 }
 
-admin::Response json(int status, std::string body) {
-    admin::Response r;
-    r.status = status;
-    r.content_type = "application/json";
-    r.body = std::move(body);
-    return r;
+/// The API server's options from service.api; refuses what must not start.
+http::ServerOptions server_options(const config::ServiceConfig& svc, api::Tokens& tokens) {
+    const config::ApiConfig& a = svc.api;
+    http::ServerOptions o;
+    o.listen = svc.admin_listen;
+    o.workers = static_cast<size_t>(a.workers);
+    o.max_body_bytes = static_cast<size_t>(a.max_body_bytes);
+    o.max_connections = static_cast<size_t>(a.max_connections);
+    o.max_connections_per_client = static_cast<size_t>(a.max_connections_per_client);
+    o.cors_origins = a.cors_origins;
+    o.static_dir = a.static_dir;
+    o.tls_cert_file = a.tls_cert_file;
+    o.tls_key_file = a.tls_key_file;
+    o.tls_ca_file = a.tls_ca_file;
+    if (!a.tokens_file.empty()) {
+        tokens.store = std::make_shared<keys::KeyStore>(
+            a.tokens_file, keys::LoadOptions{false, {"read", "admin"}});  // throws naming the file
+        o.tokens = tokens.store;
+    }
+    const std::string host = o.listen.substr(0, o.listen.rfind(':'));
+    if (!tokens.store && !http::is_loopback_host(host)) {
+        if (!a.allow_unauthenticated)
+            throw std::runtime_error(
+                "service.admin_listen " + o.listen +
+                " is not a loopback address and service.api has no tokens_file: anyone who "
+                "reaches it could reload the daemon. Set service.api.tokens_file, listen on "
+                "127.0.0.1, or set service.api.allow_unauthenticated: true");
+        runtime::Log::warn("api",
+                           "listening on " + o.listen +
+                               " without tokens (service.api.allow_unauthenticated): every route is open to "
+                               "anyone who reaches it");
+    }
+    return o;
 }
 
 }  // namespace
@@ -121,44 +143,40 @@ int cmd_run(const GlobalOptions& g) {
     }
 
     Control control(engine);
-    admin::Server server(engine.admin_listen(), [&](const admin::Request& req) -> admin::Response {
-        if (req.path == "/health") return json(200, "{\"status\":\"ok\"}");
-        if (req.path == "/metrics") {
-            admin::Response r;
-            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = engine.metrics_text();
-            return r;
-        }
-        if (req.path == "/api/v1/status") return json(200, engine.status_json());
-        if (req.path == "/api/v1/reload") {
-            if (req.method != "POST") {
-                auto r = json(405, "{\"error\":\"use POST\"}");
-                r.headers.emplace_back("Allow", "POST");
-                return r;
-            }
-            auto f = control.reload();
-            if (f.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
-                return json(504, "{\"error\":\"reload still running\"}");
-            const auto result = f.get();
-            return json(result.ok ? 200 : 422, result.to_json());
-        }
-        return json(404, "{\"error\":\"not found\"}");
-    });
+    api::Tokens tokens;
+    std::unique_ptr<http::Server> server;
+    api::Context ctx{engine, nullptr, nullptr, &tokens};
+    ctx.reload = [&](std::function<void(const runtime::ReloadResult&)> done) {
+        control.post([&, done = std::move(done)] {
+            const auto result = engine.reload();
+            tokens.reload();
+            done(result);
+        });
+    };
+    ctx.server_metrics = [&server] { return server ? server->metrics_text() : std::string(); };
     try {
-        server.start();
+        auto router = std::make_shared<http::Router>();
+        api::register_routes(*router, ctx);
+        server = std::make_unique<http::Server>(server_options(engine.service(), tokens), router);
+        server->start();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "weir: %s\n", e.what());
         engine.shutdown(std::chrono::seconds(5));
         return 1;
     }
-    runtime::Log::info("admin", "listening on http://" + server.address());
+    runtime::Log::info(
+        "admin", std::string("listening on ") + (server->tls() ? "https://" : "http://") + server->address() +
+                     (tokens.store ? " (" + std::to_string(tokens.store->size()) + " API tokens)" : ""));
 
     bool terminating = false;
     std::function<void(const boost::system::error_code&, int)> on_signal;
     on_signal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
-            control.post([&] { engine.reload(); });
+            control.post([&] {
+                engine.reload();
+                tokens.reload();
+            });
         } else if (sig == SIGTERM || sig == SIGINT) {
             if (terminating) {
                 runtime::Log::warn("engine", "second termination signal: exiting at once");
@@ -179,11 +197,12 @@ int cmd_run(const GlobalOptions& g) {
                     // nobody reads) still runs: exit without waiting for it or
                     // running destructors under it. What it held was never
                     // acknowledged, so it is re-read or re-sent after restart.
-                    runtime::Log::warn("engine", "stopped with a blocked output left behind; undelivered "
-                                                 "batches will be read again after restart");
+                    runtime::Log::warn("engine",
+                                       "stopped with a blocked output left behind; undelivered "
+                                       "batches will be read again after restart");
                     std::_Exit(0);
                 }
-                server.stop();
+                server->stop();
                 io.stop();
             });
         }

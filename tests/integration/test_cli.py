@@ -60,9 +60,14 @@ def test_plugins_list_and_describe():
     assert r.returncode == 0
     for name in ("stdin", "file", "json", "stdout", "null"):
         assert f" {name} " in r.stdout, r.stdout
-    r = weir("plugins", "--describe", "file")
+    r = weir("plugins", "--describe", "input/file")
     assert r.returncode == 0
     assert "paths" in r.stdout and "read_from_head" in r.stdout
+    # An input and an output are both called file: the bare name is refused.
+    r = weir("plugins", "--describe", "file")
+    assert r.returncode == 1 and "input/file" in r.stderr and "output/file" in r.stderr, r.stderr
+    r = weir("plugins", "--describe", "json")  # unique: the kind may be left out
+    assert r.returncode == 0 and "(parser)" in r.stdout
     r = weir("plugins", "--describe", "nosuch")
     assert r.returncode == 1
 

@@ -457,6 +457,87 @@ std::string resolve(const fs::path& base, const std::string& p) {
     return path.lexically_normal().string();
 }
 
+void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiConfig& api) {
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!walk_map(ctx, node, "'service.api'", entries)) return;
+    static const std::vector<std::string> kKeys = {"tokens_file",   "allow_unauthenticated", "tls_cert_file",
+                                                   "tls_key_file",  "tls_ca_file",           "cors_origins",
+                                                   "static_dir",    "max_body",              "max_connections",
+                                                   "max_connections_per_client", "workers"};
+    for (const auto& [k, v] : entries) {
+        const std::string name = k.Scalar();
+        const std::string full = "service.api." + name;
+        if (name == "cors_origins") {
+            weir_option_def def{sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "cors_origins", nullptr, 0, ""};
+            OptionValue list;
+            if (!option_value(ctx, def, v, "'service.api'", list)) continue;
+            for (const auto& o : list.list) {
+                if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) {
+                    ctx.error(v, full + " expects origins like https://dash.example:8443, found '" + o + "'");
+                    continue;
+                }
+                std::string origin = o;
+                while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
+                api.cors_origins.push_back(origin);
+            }
+            continue;
+        }
+        if (std::find(kKeys.begin(), kKeys.end(), name) == kKeys.end()) {
+            ctx.error(k, unknown_key(name, " in 'service.api'", kKeys));
+            continue;
+        }
+        std::string text;
+        if (!v.IsScalar()) {
+            ctx.error(v, full + " expects a single value");
+            continue;
+        }
+        if (!scalar_text(ctx, v, text)) continue;
+        auto positive = [&](int64_t& out, bool size) {
+            std::optional<int64_t> n;
+            if (size) {
+                n = parse_size_bytes(text);
+            } else {
+                OptionValue pv;
+                std::string why;
+                if (convert_option(WEIR_OPT_INT, text, pv, why)) n = pv.i;
+            }
+            if (!n || *n <= 0)
+                ctx.error(v, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") + ", found '" +
+                                 text + "'");
+            else
+                out = *n;
+        };
+        if (name == "tokens_file") {
+            api.tokens_file = resolve(base, text);
+        } else if (name == "allow_unauthenticated") {
+            if (text == "true") api.allow_unauthenticated = true;
+            else if (text == "false") api.allow_unauthenticated = false;
+            else ctx.error(v, full + " expects true or false, found '" + text + "'");
+        } else if (name == "tls_cert_file") {
+            api.tls_cert_file = resolve(base, text);
+        } else if (name == "tls_key_file") {
+            api.tls_key_file = resolve(base, text);
+        } else if (name == "tls_ca_file") {
+            api.tls_ca_file = resolve(base, text);
+        } else if (name == "static_dir") {
+            api.static_dir = resolve(base, text);
+        } else if (name == "max_body") {
+            positive(api.max_body_bytes, true);
+        } else if (name == "max_connections") {
+            positive(api.max_connections, false);
+        } else if (name == "max_connections_per_client") {
+            positive(api.max_connections_per_client, false);
+        } else if (name == "workers") {
+            positive(api.workers, false);
+            if (api.workers > 64) ctx.error(v, full + " expects at most 64 workers, found '" + text + "'");
+        }
+    }
+    if (api.tls_cert_file.empty() != api.tls_key_file.empty())
+        ctx.error(node, "service.api needs both tls_cert_file and tls_key_file (or neither)");
+    if (!api.tls_ca_file.empty() && api.tls_cert_file.empty())
+        ctx.error(node, "service.api.tls_ca_file needs tls_cert_file and tls_key_file");
+}
+
 }  // namespace
 
 ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
@@ -480,6 +561,10 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                 for (const auto& [sk, sv] : entries) {
                     const std::string name = sk.Scalar();
                     std::string text;
+                    if (name == "api") {
+                        load_api(ctx, sv, base, s.api);
+                        continue;
+                    }
                     if (!sv.IsScalar()) {
                         ctx.error(sv, "service." + name + " expects a single value");
                         continue;
@@ -519,7 +604,7 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                         }
                     } else {
                         ctx.error(sk, unknown_key(name, " in 'service'",
-                                                  {"admin_listen", "data_dir", "log_level", "pipelines_dir",
+                                                  {"admin_listen", "api", "data_dir", "log_level", "pipelines_dir",
                                                    "shutdown_timeout"}));
                     }
                 }

@@ -248,15 +248,13 @@ bool Engine::shutdown(std::chrono::milliseconds deadline) {
 bool Engine::trim_if_idle() {
     uint64_t seen = 0;
     for (auto& [name, p] : pipelines_) seen += p->events_seen();
-    // Quiet: fewer than a thousand events in the last interval.
-    const bool idle = seen - trim_last_seen_ < 1000;
+    // Quiet: fewer than a thousand events in the last interval. Trim when
+    // quiet and something arrived since the last trim, so a burst that ended
+    // during a quiet interval is still given back afterwards.
+    const bool quiet = seen - trim_last_seen_ < 1000;
     trim_last_seen_ = seen;
-    if (!idle) {
-        trimmed_ = false;
-        return false;
-    }
-    if (trimmed_) return false;  // once per idle period
-    trimmed_ = true;
+    if (!quiet || seen == trimmed_at_seen_) return false;
+    trimmed_at_seen_ = seen;
     size_t pooled = 0;
     for (auto& [name, p] : pipelines_) pooled += p->trim();
     // glibc keeps freed memory in its per-thread arenas; a burst of huge or
@@ -269,6 +267,11 @@ bool Engine::trim_if_idle() {
 std::chrono::milliseconds Engine::shutdown_timeout() const {
     const int64_t ns = service_ ? service_->shutdown_timeout_ns : 30'000'000'000;
     return std::chrono::milliseconds(ns / 1'000'000);
+}
+
+const config::ServiceConfig& Engine::service() const {
+    static const config::ServiceConfig kDefaults;
+    return service_ ? *service_ : kDefaults;
 }
 
 std::string Engine::admin_listen() const { return service_ ? service_->admin_listen : std::string(); }

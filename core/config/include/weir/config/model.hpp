@@ -68,6 +68,24 @@ struct PipelineConfig {
     std::string fingerprint;  // canonical text of everything above but tests, for change detection
 };
 
+/// service.api: the API server on service.admin_listen.
+struct ApiConfig {
+    /// Hashed tokens with scopes and tenants (the http input's keys format);
+    /// empty: no tokens, the API is open (on loopback only, unless allowed).
+    std::string tokens_file;
+    /// Lets a non-loopback listener run without tokens (warned at start).
+    bool allow_unauthenticated = false;
+    std::string tls_cert_file, tls_key_file, tls_ca_file;
+    /// Origins allowed cross-origin (CORS), e.g. https://grafana.example:3000.
+    std::vector<std::string> cors_origins;
+    /// Folder of static files (the dashboard); empty: none.
+    std::string static_dir;
+    int64_t max_body_bytes = 1 << 20;
+    int64_t max_connections = 512;
+    int64_t max_connections_per_client = 128;
+    int64_t workers = 4;
+};
+
 struct ServiceConfig {
     std::string config_file;
     std::string admin_listen = "127.0.0.1:8686";
@@ -78,6 +96,7 @@ struct ServiceConfig {
     /// up on undelivered batches (they are re-read or re-sent after restart).
     int64_t shutdown_timeout_ns = 30'000'000'000;
     std::vector<std::string> plugin_dirs;
+    ApiConfig api;
 };
 
 /// "input", "parser", "filter", "output".

@@ -51,8 +51,9 @@ public:
     /// then exit without running static destructors (see Pipeline::stop).
     bool shutdown(std::chrono::milliseconds deadline);
     /// Called every few seconds from the control thread: when the inputs
-    /// emitted fewer than a thousand events since the previous call, frees pooled batches and
-    /// returns free heap memory to the system (once per idle period).
+    /// emitted fewer than a thousand events since the previous call (and any
+    /// since the last trim), frees pooled batches and returns free heap
+    /// memory to the system.
     /// Returns true when it trimmed.
     bool trim_if_idle();
     /// service.shutdown_timeout (30 s unless configured).
@@ -60,6 +61,8 @@ public:
 
     /// The admin listen address from the service file loaded at start.
     std::string admin_listen() const;
+    /// The service file as loaded at start (service.api and the rest).
+    const config::ServiceConfig& service() const;
     std::string status_json() const;
     std::string metrics_text() const;
     metrics::Registry& metrics();
@@ -86,7 +89,7 @@ private:
     int64_t last_reload_at_ns_ = 0;
     int64_t started_at_ns_ = 0;
     uint64_t trim_last_seen_ = 0;
-    bool trimmed_ = false;
+    uint64_t trimmed_at_seen_ = ~uint64_t{0};
 };
 
 }  // namespace weir::runtime

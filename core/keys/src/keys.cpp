@@ -1,15 +1,15 @@
-#include "keys.hpp"
-
-#include <weir/time.hpp>
-
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <weir/keys/keys.hpp>
+#include <weir/time.hpp>
 
-namespace weir::http_input {
+namespace weir::keys {
 
 std::string sha256_hex(std::string_view text) {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -49,7 +49,29 @@ double positive(const std::string& path, const YAML::Node& n, const char* name) 
 
 }  // namespace
 
-std::shared_ptr<const KeySet> KeySet::load(const std::string& path) {
+bool ApiKey::has_scope(std::string_view s) const {
+    for (const auto& x : scopes)
+        if (x == s) return true;
+    return false;
+}
+
+const char* to_string(AuthResult r) {
+    switch (r) {
+        case AuthResult::Ok:
+            return "ok";
+        case AuthResult::Missing:
+            return "missing";
+        case AuthResult::Unknown:
+            return "unknown";
+        case AuthResult::Expired:
+            return "expired";
+        case AuthResult::Revoked:
+            return "revoked";
+    }
+    return "unknown";
+}
+
+std::shared_ptr<const KeySet> KeySet::load(const std::string& path, const LoadOptions& opts) {
     YAML::Node root;
     try {
         root = YAML::LoadFile(path);
@@ -80,7 +102,8 @@ std::shared_ptr<const KeySet> KeySet::load(const std::string& path) {
                 std::transform(hash.begin(), hash.end(), hash.begin(),
                                [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
                 if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos)
-                    fail(path, v, "sha256 must be 64 hex digits (the SHA-256 of the key, never the key itself)");
+                    fail(path, v,
+                         "sha256 must be 64 hex digits (the SHA-256 of the key, never the key itself)");
             } else if (name == "expires") {
                 const auto t = weir::time::parse_iso8601(v.IsScalar() ? v.as<std::string>() : "");
                 if (!t) fail(path, v, "expires must be an ISO 8601 time like 2027-06-30T00:00:00Z");
@@ -91,30 +114,56 @@ std::shared_ptr<const KeySet> KeySet::load(const std::string& path) {
                 } catch (const YAML::Exception&) {
                     fail(path, v, "revoked must be true or false");
                 }
+            } else if (name == "scopes") {
+                if (!v.IsSequence()) fail(path, v, "scopes must be a list, e.g. [read, admin]");
+                for (const auto& sc : v) {
+                    const std::string text = sc.IsScalar() ? sc.as<std::string>() : "";
+                    bool known = opts.known_scopes.empty() && !text.empty();
+                    for (const auto& k : opts.known_scopes) known |= (k == text);
+                    if (!known) {
+                        std::string list;
+                        for (const auto& k : opts.known_scopes) list += (list.empty() ? "" : ", ") + k;
+                        fail(path, sc,
+                             "unknown scope '" + text + "'" +
+                                 (list.empty() ? "" : " (expected " + list + ")"));
+                    }
+                    key.scopes.push_back(text);
+                }
             } else if (name == "rate") {
                 key.rate = positive(path, v, "rate");
             } else if (name == "burst") {
                 key.burst = positive(path, v, "burst");
             } else {
-                fail(path, kv.first, "unknown key field '" + name + "' (expected tenant, sha256, expires, revoked, rate, burst)");
+                fail(path, kv.first,
+                     "unknown key field '" + name +
+                         "' (expected tenant, sha256, scopes, expires, revoked, rate, burst)");
             }
         }
-        if (key.tenant.empty()) fail(path, k, "tenant is missing");
+        if (key.tenant.empty() && opts.require_tenant) fail(path, k, "tenant is missing");
         if (hash.empty()) fail(path, k, "sha256 is missing");
-        if (!set->keys_.emplace(hash, std::move(key)).second) fail(path, k, "the same sha256 appears twice");
+        for (const auto& [h, _] : set->keys_)
+            if (h == hash) fail(path, k, "the same sha256 appears twice");
+        set->keys_.emplace_back(std::move(hash), std::move(key));
     }
     return set;
 }
 
 const ApiKey* KeySet::find_hash(const std::string& hash) const {
-    auto it = keys_.find(hash);
-    return it == keys_.end() ? nullptr : &it->second;
+    const ApiKey* found = nullptr;
+    if (hash.size() != 64) return nullptr;
+    for (const auto& [h, key] : keys_) {
+        // Every entry is compared in full, whether an earlier one matched or not.
+        const bool same = CRYPTO_memcmp(h.data(), hash.data(), 64) == 0;
+        if (same) found = &key;
+    }
+    return found;
 }
 
-KeyStore::KeyStore(std::string path) : path_(std::move(path)), keys_(KeySet::load(path_)) {}
+KeyStore::KeyStore(std::string path, LoadOptions opts)
+    : path_(std::move(path)), opts_(std::move(opts)), keys_(KeySet::load(path_, opts_)) {}
 
 void KeyStore::reload() {
-    auto fresh = KeySet::load(path_);
+    auto fresh = KeySet::load(path_, opts_);
     std::lock_guard lock(mu_);
     keys_ = std::move(fresh);
 }
@@ -149,23 +198,4 @@ AuthResult KeyStore::check(std::string_view authorization, int64_t now_ns, ApiKe
     return AuthResult::Ok;
 }
 
-bool TokenBucket::take(double n, int64_t now_ns, int64_t& retry_after_s) {
-    if (now_ns > last_) {
-        tokens_ = std::min(burst_, tokens_ + rate_ * static_cast<double>(now_ns - last_) / 1e9);
-        last_ = now_ns;
-    }
-    if (tokens_ >= n) {
-        tokens_ -= n;
-        return true;
-    }
-    retry_after_s = std::max<int64_t>(1, static_cast<int64_t>(std::ceil((n - tokens_) / rate_)));
-    return false;
-}
-
-void TokenBucket::configure(double rate, double burst) {
-    rate_ = rate;
-    burst_ = burst;
-    tokens_ = std::min(tokens_, burst_);
-}
-
-}  // namespace weir::http_input
+}  // namespace weir::keys

@@ -1,16 +1,16 @@
-#include <weir/admin/client.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <weir/http/client.hpp>
 
-namespace weir::admin {
+namespace weir::http {
 namespace {
 
 struct Fd {
@@ -21,16 +21,20 @@ struct Fd {
 };
 
 void wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw std::runtime_error("http request timed out");
     pollfd p{fd, events, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) throw std::runtime_error("http request timed out");
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        throw std::runtime_error("http request timed out");
 }
 
 }  // namespace
 
 ClientResponse http_request(const std::string& host, uint16_t port, const std::string& method,
-                            const std::string& target, const std::string& body, std::chrono::milliseconds timeout) {
+                            const std::string& target, const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     Fd s;
     s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -41,8 +45,14 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1)
         throw std::runtime_error("bad IPv4 address '" + host + "'");
     if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " + std::strerror(errno));
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+        throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " +
+                                 std::strerror(errno));
+    bool has_host = false;
+    for (const auto& [k, v] : headers) has_host |= (strcasecmp(k.c_str(), "host") == 0);
+    std::string req = method + " " + target + " HTTP/1.1\r\n";
+    if (!has_host) req += "Host: " + host + ":" + std::to_string(port) + "\r\n";
+    req += "Connection: close\r\n";
+    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
@@ -99,4 +109,4 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     return r;
 }
 
-}  // namespace weir::admin
+}  // namespace weir::http

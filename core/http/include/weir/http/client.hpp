@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace weir::admin {
+namespace weir::http {
 
 struct ClientResponse {
     int status = 0;
@@ -18,6 +18,7 @@ struct ClientResponse {
 /// on connection failure or timeout. For tests and tools.
 ClientResponse http_request(const std::string& host, uint16_t port, const std::string& method,
                             const std::string& target, const std::string& body = {},
+                            const std::vector<std::pair<std::string, std::string>>& headers = {},
                             std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-}  // namespace weir::admin
+}  // namespace weir::http

@@ -1,0 +1,14 @@
+// The one list of API topics.
+#include <weir/api/topics.hpp>
+
+namespace weir::api {
+
+void register_routes(http::Router& router, Context& ctx) {
+    v1::register_health(router, ctx);
+    v1::register_metrics(router, ctx);
+    v1::register_status(router, ctx);
+    v1::register_reload(router, ctx);
+    v1::register_routes_listing(router, ctx);
+}
+
+}  // namespace weir::api

@@ -1,0 +1,36 @@
+// Static files from one folder (the dashboard): safe paths, MIME types,
+// validators and the single-page-app fallback. No Beast here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace weir::http {
+
+struct StaticFile {
+    std::string path;  // on disk
+    std::string content_type;
+    std::string etag;  // "\"<size hex>-<mtime ns hex>\""
+    uint64_t size = 0;
+    bool fallback = false;  // index.html served for an unknown app route
+};
+
+/// MIME type from the file name's extension (application/octet-stream when unknown).
+std::string mime_type(std::string_view filename);
+
+/// Maps a URL path to a file under `root`. Refuses (nullopt) paths that
+/// leave the folder (.., encoded or not, NUL, backslashes) and dot files. A
+/// directory serves its index.html; a path with no extension that names
+/// nothing serves root/index.html (the app's own router takes it from there);
+/// a missing file with an extension is nullopt (404).
+std::optional<StaticFile> resolve_static(const std::string& root, std::string_view url_path);
+
+/// Does an If-None-Match header value match `etag`?
+bool etag_matches(std::string_view if_none_match, std::string_view etag);
+
+/// Percent-decodes; false on a malformed escape.
+bool percent_decode(std::string_view in, std::string& out);
+
+}  // namespace weir::http
