@@ -492,6 +492,7 @@ void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiC
             continue;
         }
         if (!scalar_text(ctx, v, text)) continue;
+        const YAML::Node& value = v;  // a lambda may not capture a structured binding (clang)
         auto positive = [&](int64_t& out, bool size) {
             std::optional<int64_t> n;
             if (size) {
@@ -502,7 +503,7 @@ void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiC
                 if (convert_option(WEIR_OPT_INT, text, pv, why)) n = pv.i;
             }
             if (!n || *n <= 0)
-                ctx.error(v, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") + ", found '" +
+                ctx.error(value, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") + ", found '" +
                                  text + "'");
             else
                 out = *n;
