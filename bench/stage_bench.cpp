@@ -21,14 +21,15 @@ std::vector<std::string> make_lines(size_t n) {
     std::vector<std::string> out;
     for (size_t i = 0; i < n; ++i) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "{\"timestamp\":\"2025-11-24T13:20:%02zu.%03zuZ\",\"level\":\"%s\",\"service\":\"%s\","
-                      "\"message\":\"request completed id=%08x\",\"user_id\":\"u-%06u\",\"client_ip\":\"10.%u.%u.%u\","
-                      "\"latency_ms\":%u.%03u}",
-                      i % 60, i % 1000, levels[rnd() % 4], services[rnd() % 4], static_cast<unsigned>(rnd()),
-                      static_cast<unsigned>(rnd() % 1000000), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 2000), static_cast<unsigned>(rnd() % 1000));
+        std::snprintf(
+            buf, sizeof buf,
+            "{\"timestamp\":\"2025-11-24T13:20:%02zu.%03zuZ\",\"level\":\"%s\",\"service\":\"%s\","
+            "\"message\":\"request completed id=%08x\",\"user_id\":\"u-%06u\",\"client_ip\":\"10.%u.%u.%u\","
+            "\"latency_ms\":%u.%03u}",
+            i % 60, i % 1000, levels[rnd() % 4], services[rnd() % 4], static_cast<unsigned>(rnd()),
+            static_cast<unsigned>(rnd() % 1000000), static_cast<unsigned>(rnd() % 256),
+            static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+            static_cast<unsigned>(rnd() % 2000), static_cast<unsigned>(rnd() % 1000));
         out.emplace_back(buf);
     }
     return out;
@@ -67,9 +68,11 @@ BENCHMARK(BM_JsonParserStage);
 
 std::vector<std::string> make_apache_lines(size_t n) {
     std::mt19937 rnd(7);
-    const char* paths[] = {"/", "/index.html", "/api/v1/items?id=42", "/static/app.js", "/search?q=weir&page=2"};
+    const char* paths[] = {"/", "/index.html", "/api/v1/items?id=42", "/static/app.js",
+                           "/search?q=weir&page=2"};
     const char* agents[] = {
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+        "Safari/537.36",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "curl/8.4.0"};
     std::vector<std::string> out;
     for (size_t i = 0; i < n; ++i) {
@@ -78,8 +81,9 @@ std::vector<std::string> make_apache_lines(size_t n) {
                       "%u.%u.%u.%u - - [24/Nov/2025:%02zu:%02zu:%02zu +0000] \"GET %s HTTP/1.1\" 200 %u "
                       "\"https://www.example.com/\" \"%s\"",
                       static_cast<unsigned>(rnd() % 223 + 1), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 254 + 1), i / 3600 % 24,
-                      i / 60 % 60, i % 60, paths[rnd() % 5], static_cast<unsigned>(rnd() % 60000), agents[rnd() % 3]);
+                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 254 + 1),
+                      i / 3600 % 24, i / 60 % 60, i % 60, paths[rnd() % 5],
+                      static_cast<unsigned>(rnd() % 60000), agents[rnd() % 3]);
         out.emplace_back(buf);
     }
     return out;
@@ -137,13 +141,14 @@ std::vector<std::string> make_logfmt_lines(size_t n) {
     const char* levels[] = {"info", "debug", "warn", "error"};
     for (size_t i = 0; i < n; ++i) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "time=2025-11-24T13:20:%02zu.%03zuZ level=%s msg=\"request completed\" service=checkout "
-                      "user_id=u-%06u client_ip=10.%u.%u.%u latency_ms=%u.%03u status=200",
-                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 1000000),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 2000),
-                      static_cast<unsigned>(rnd() % 1000));
+        std::snprintf(
+            buf, sizeof buf,
+            "time=2025-11-24T13:20:%02zu.%03zuZ level=%s msg=\"request completed\" service=checkout "
+            "user_id=u-%06u client_ip=10.%u.%u.%u latency_ms=%u.%03u status=200",
+            i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 1000000),
+            static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
+            static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 2000),
+            static_cast<unsigned>(rnd() % 1000));
         lf.emplace_back(buf);
     }
     return lf;
@@ -157,18 +162,21 @@ std::vector<std::string> make_syslog5424_lines(size_t n) {
     std::vector<std::string> ls;
     for (size_t i = 0; i < n; ++i) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "<%u>1 2025-11-24T13:20:%02zu.%03zuZ web-%02u.example.com nginx %u - "
-                      "[meta@32473 region=\"eu-west\" req=\"%08x\"] upstream response time %u.%03u s for GET /api",
-                      static_cast<unsigned>(rnd() % 192), i % 60, i % 1000, static_cast<unsigned>(rnd() % 40),
-                      static_cast<unsigned>(rnd() % 30000), static_cast<unsigned>(rnd()),
-                      static_cast<unsigned>(rnd() % 5), static_cast<unsigned>(rnd() % 1000));
+        std::snprintf(
+            buf, sizeof buf,
+            "<%u>1 2025-11-24T13:20:%02zu.%03zuZ web-%02u.example.com nginx %u - "
+            "[meta@32473 region=\"eu-west\" req=\"%08x\"] upstream response time %u.%03u s for GET /api",
+            static_cast<unsigned>(rnd() % 192), i % 60, i % 1000, static_cast<unsigned>(rnd() % 40),
+            static_cast<unsigned>(rnd() % 30000), static_cast<unsigned>(rnd()),
+            static_cast<unsigned>(rnd() % 5), static_cast<unsigned>(rnd() % 1000));
         ls.emplace_back(buf);
     }
     return ls;
 }
 
-void BM_Syslog5424Stage(benchmark::State& state) { run_lines(state, "syslog.so", make_syslog5424_lines(2048)); }
+void BM_Syslog5424Stage(benchmark::State& state) {
+    run_lines(state, "syslog.so", make_syslog5424_lines(2048));
+}
 BENCHMARK(BM_Syslog5424Stage);
 
 std::vector<std::string> make_syslog3164_lines(size_t n) {
@@ -181,15 +189,18 @@ std::vector<std::string> make_syslog3164_lines(size_t n) {
                       "<%u>Nov %2zu %02zu:%02zu:%02zu host-%02u %s[%u]: Accepted publickey for deploy from "
                       "10.%u.%u.%u port %u ssh2",
                       static_cast<unsigned>(rnd() % 192), i % 28 + 1, i % 24, i % 60, i % 60,
-                      static_cast<unsigned>(rnd() % 40), apps[rnd() % 5], static_cast<unsigned>(rnd() % 30000),
+                      static_cast<unsigned>(rnd() % 40), apps[rnd() % 5],
+                      static_cast<unsigned>(rnd() % 30000), static_cast<unsigned>(rnd() % 256),
                       static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 256),
-                      static_cast<unsigned>(rnd() % 256), static_cast<unsigned>(rnd() % 60000));
+                      static_cast<unsigned>(rnd() % 60000));
         ls.emplace_back(buf);
     }
     return ls;
 }
 
-void BM_Syslog3164Stage(benchmark::State& state) { run_lines(state, "syslog.so", make_syslog3164_lines(2048)); }
+void BM_Syslog3164Stage(benchmark::State& state) {
+    run_lines(state, "syslog.so", make_syslog3164_lines(2048));
+}
 BENCHMARK(BM_Syslog3164Stage);
 
 // The Apache combined format as an RE2 pattern with named captures, typed
@@ -197,23 +208,26 @@ BENCHMARK(BM_Syslog3164Stage);
 // a regex parser.
 void BM_RegexCombinedStage(benchmark::State& state) {
     static const auto apache = make_apache_lines(2048);
-    run_lines(state, "regex.so", apache,
-              R"x({patterns: ['^(?P<client_ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>[^ "]*)(?: (?P<protocol>[^"]*))?" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" "(?P<user_agent>[^"]*)"'], )x"
-              R"x(types: [status:int, bytes:int], time_key: time, time_format: '%d/%b/%Y:%H:%M:%S %z'})x");
+    run_lines(
+        state, "regex.so", apache,
+        R"x({patterns: ['^(?P<client_ip>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>\S+) (?P<path>[^ "]*)(?: (?P<protocol>[^"]*))?" (?P<status>\d{3}) (?P<bytes>\d+|-) "(?P<referrer>[^"]*)" "(?P<user_agent>[^"]*)"'], )x"
+        R"x(types: [status:int, bytes:int], time_key: time, time_format: '%d/%b/%Y:%H:%M:%S %z'})x");
 }
 BENCHMARK(BM_RegexCombinedStage);
 
 std::vector<std::string> make_applog_lines(size_t n) {
     std::mt19937 rnd(8);
     const char* levels[] = {"INFO ", "DEBUG", "WARN ", "ERROR"};
-    const char* loggers[] = {"com.example.checkout.OrderService", "org.hibernate.SQL", "c.e.web.ApiController"};
+    const char* loggers[] = {"com.example.checkout.OrderService", "org.hibernate.SQL",
+                             "c.e.web.ApiController"};
     std::vector<std::string> out;
     for (size_t i = 0; i < n; ++i) {
         char buf[256];
-        std::snprintf(buf, sizeof buf,
-                      "2025-11-24 13:20:%02zu,%03zu %s [http-nio-8080-exec-%u] %s - order %08x processed in %u ms",
-                      i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 200), loggers[rnd() % 3],
-                      static_cast<unsigned>(rnd()), static_cast<unsigned>(rnd() % 2000));
+        std::snprintf(
+            buf, sizeof buf,
+            "2025-11-24 13:20:%02zu,%03zu %s [http-nio-8080-exec-%u] %s - order %08x processed in %u ms",
+            i % 60, i % 1000, levels[rnd() % 4], static_cast<unsigned>(rnd() % 200), loggers[rnd() % 3],
+            static_cast<unsigned>(rnd()), static_cast<unsigned>(rnd() % 2000));
         out.emplace_back(buf);
     }
     return out;
@@ -234,7 +248,8 @@ void BM_AutoMixedStage(benchmark::State& state) {
     std::vector<std::string> mixed;
     for (size_t i = 0; i < 2048; ++i) {
         if (i % 7 == 6) {
-            mixed.push_back("\tat com.example.checkout.OrderService.place(OrderService.java:" + std::to_string(i) + ")");
+            mixed.push_back(
+                "\tat com.example.checkout.OrderService.place(OrderService.java:" + std::to_string(i) + ")");
             continue;
         }
         mixed.push_back(kinds[i % 7 % 6][i]);
@@ -253,8 +268,8 @@ void BM_MultilineJavaStage(benchmark::State& state) {
         if (i % 10 != 9) continue;
         ls.push_back("java.lang.IllegalStateException: connection pool exhausted after 30000 ms");
         for (int f = 0; f < 8; ++f)
-            ls.push_back("\tat com.example.checkout.OrderService.place" + std::to_string(f) + "(OrderService.java:" +
-                         std::to_string(100 + f) + ")");
+            ls.push_back("\tat com.example.checkout.OrderService.place" + std::to_string(f) +
+                         "(OrderService.java:" + std::to_string(100 + f) + ")");
         ls.push_back("\t... 42 more");
     }
     size_t bytes = 0;
@@ -271,12 +286,12 @@ void BM_MultilineJavaStage(benchmark::State& state) {
         h.process(b);
         events += b.size();
     }
-    state.counters["events_per_round"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+    state.counters["events_per_round"] =
+        static_cast<double>(events) / static_cast<double>(state.iterations());
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(ls.size()));
     state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
 }
 BENCHMARK(BM_MultilineJavaStage);
-
 
 // Filters on parsed events (~190-byte JSON lines parsed by json.so, then
 // the filter alone is timed): a three-clause condition.
@@ -307,7 +322,9 @@ void BM_KeepFilterStage(benchmark::State& state) {
 BENCHMARK(BM_KeepFilterStage);
 void BM_SampleFilterStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10}"); }
 BENCHMARK(BM_SampleFilterStage);
-void BM_SampleByKeyStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10, key: user_id}"); }
+void BM_SampleByKeyStage(benchmark::State& state) {
+    run_filter(state, "sample.so", "{rate: 10, key: user_id}");
+}
 BENCHMARK(BM_SampleByKeyStage);
 void BM_ThrottleFilterStage(benchmark::State& state) {
     run_filter(state, "throttle.so", "{limit: 1000, window: 1s, key: service}");
@@ -318,14 +335,16 @@ void BM_ThrottleTemplateStage(benchmark::State& state) {
 }
 BENCHMARK(BM_ThrottleTemplateStage);
 void BM_RedactStage(benchmark::State& state) {
-    run_filter(state, "redact.so",
-               "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6], fields: [user_id]}");
+    run_filter(
+        state, "redact.so",
+        "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6], fields: [user_id]}");
 }
 BENCHMARK(BM_RedactStage);
 // The same detectors on whole ~190-byte lines (the body is the raw line).
 void BM_RedactRawLineStage(benchmark::State& state) {
-    weir::runtime::testing::StageHarness filter(std::string(WEIR_PLUGIN_DIR) + "/redact.so",
-                                                "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6]}");
+    weir::runtime::testing::StageHarness filter(
+        std::string(WEIR_PLUGIN_DIR) + "/redact.so",
+        "{detectors: [credit_card, email, key_value, bearer, aws_key, ipv4, ipv6]}");
     weir::event::Batch b;
     for (auto _ : state) {
         state.PauseTiming();
@@ -344,10 +363,10 @@ BENCHMARK(BM_RedactRawLineStage);
 void run_geoip(benchmark::State& state, const char* cache) {
     const std::string data = WEIR_SOURCE_DIR "/plugins/filters/geoip/tests/data/";
     weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/json.so", "");
-    weir::runtime::testing::StageHarness filter(
-        std::string(WEIR_PLUGIN_DIR) + "/geoip.so",
-        "{city_database: \"" + data + "GeoIP2-City-Test.mmdb\", asn_database: \"" + data +
-            "GeoLite2-ASN-Test.mmdb\", cache_size: " + cache + "}");
+    weir::runtime::testing::StageHarness filter(std::string(WEIR_PLUGIN_DIR) + "/geoip.so",
+                                                "{city_database: \"" + data +
+                                                    "GeoIP2-City-Test.mmdb\", asn_database: \"" + data +
+                                                    "GeoLite2-ASN-Test.mmdb\", cache_size: " + cache + "}");
     static const char* ips[] = {"81.2.69.142", "89.160.20.112", "216.160.83.56", "2001:480:10::1"};
     weir::event::Batch b;
     size_t events = 0;
@@ -477,7 +496,8 @@ void BM_EncodeDecode(benchmark::State& state) {
         benchmark::DoNotOptimize(d.size());
     }
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
-    state.counters["encoded_bytes_per_event"] = static_cast<double>(bytes.size()) / static_cast<double>(b.size());
+    state.counters["encoded_bytes_per_event"] =
+        static_cast<double>(bytes.size()) / static_cast<double>(b.size());
 }
 BENCHMARK(BM_EncodeDecode);
 

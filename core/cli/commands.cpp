@@ -1,20 +1,19 @@
 #include "commands.hpp"
 
-#include <weir/config/loader.hpp>
-#include <weir/kind.hpp>
-#include <weir/config/model.hpp>
-#include <weir/config/pipeline_tests.hpp>
-#include <weir/loader/registry.hpp>
-#include <weir/runtime/catalog.hpp>
-#include <weir/runtime/engine.hpp>
-#include <weir/runtime/pipeline_tests.hpp>
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <weir/config/loader.hpp>
+#include <weir/config/model.hpp>
+#include <weir/config/pipeline_tests.hpp>
+#include <weir/kind.hpp>
+#include <weir/loader/registry.hpp>
+#include <weir/runtime/catalog.hpp>
+#include <weir/runtime/engine.hpp>
+#include <weir/runtime/pipeline_tests.hpp>
 
 namespace fs = std::filesystem;
 
@@ -23,14 +22,22 @@ namespace {
 
 const char* type_name(int32_t type) {
     switch (type) {
-        case WEIR_OPT_STRING: return "string";
-        case WEIR_OPT_INT: return "integer";
-        case WEIR_OPT_FLOAT: return "number";
-        case WEIR_OPT_BOOL: return "boolean";
-        case WEIR_OPT_DURATION: return "duration";
-        case WEIR_OPT_SIZE: return "size";
-        case WEIR_OPT_STRING_LIST: return "list of strings";
-        default: return "?";
+        case WEIR_OPT_STRING:
+            return "string";
+        case WEIR_OPT_INT:
+            return "integer";
+        case WEIR_OPT_FLOAT:
+            return "number";
+        case WEIR_OPT_BOOL:
+            return "boolean";
+        case WEIR_OPT_DURATION:
+            return "duration";
+        case WEIR_OPT_SIZE:
+            return "size";
+        case WEIR_OPT_STRING_LIST:
+            return "list of strings";
+        default:
+            return "?";
     }
 }
 
@@ -107,7 +114,8 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
     }
     if (found.size() > 1) {
         std::string all;
-        for (const auto* p : found) all += std::string(all.empty() ? "" : ", ") + kind_name(p->descriptor->kind) + "/" + want_name;
+        for (const auto* p : found)
+            all += std::string(all.empty() ? "" : ", ") + kind_name(p->descriptor->kind) + "/" + want_name;
         std::fprintf(stderr, "weir: '%s' names more than one plugin (%s); say which, e.g. --describe %s\n",
                      describe.c_str(), all.c_str(), all.substr(0, all.find(',')).c_str());
         return 1;
@@ -121,8 +129,10 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
             const auto& o = d->options[i];
             if (!o.name) continue;
             std::string def = "—";
-            if (o.default_value && *o.default_value) def = std::string("`") + o.default_value + "`";
-            else if (o.default_value) def = o.type == WEIR_OPT_STRING_LIST ? "`[]`" : "`\"\"`";
+            if (o.default_value && *o.default_value)
+                def = std::string("`") + o.default_value + "`";
+            else if (o.default_value)
+                def = o.type == WEIR_OPT_STRING_LIST ? "`[]`" : "`\"\"`";
             std::printf("| `%s` | %s | %s | %s | %s |\n", o.name, type_name(o.type), def.c_str(),
                         o.required ? "yes" : "no", o.help ? o.help : "");
         }
@@ -138,7 +148,11 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
     for (size_t i = 0; i < d->option_count; ++i) {
         const auto& o = d->options[i];
         if (!o.name) continue;
-        std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type), !o.default_value ? "-" : *o.default_value ? o.default_value : o.type == WEIR_OPT_STRING_LIST ? "[]" : "\"\"",
+        std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type),
+                    !o.default_value                 ? "-"
+                    : *o.default_value               ? o.default_value
+                    : o.type == WEIR_OPT_STRING_LIST ? "[]"
+                                                     : "\"\"",
                     o.required ? "yes" : "no", o.help ? o.help : "");
     }
     return 0;

@@ -1,10 +1,10 @@
 // weir — the command line: run, validate, plugins, version.
-#include "commands.hpp"
-
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "commands.hpp"
 
 namespace {
 

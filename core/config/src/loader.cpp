@@ -1,12 +1,6 @@
 // YAML → validated configuration. yaml-cpp 0.7 keeps duplicate keys and
 // returns the first, reads an empty value as null and marks are 0-based, so
 // maps are walked by hand and positions get +1.
-#include <weir/config/env.hpp>
-#include <weir/config/loader.hpp>
-#include <weir/config/model.hpp>
-#include <weir/config/suggest.hpp>
-#include <weir/config/units.hpp>
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,6 +9,11 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <weir/config/env.hpp>
+#include <weir/config/loader.hpp>
+#include <weir/config/model.hpp>
+#include <weir/config/suggest.hpp>
+#include <weir/config/units.hpp>
 
 namespace fs = std::filesystem;
 
@@ -36,7 +35,8 @@ std::string join_errors(const std::vector<Error>& errs) {
 }
 }  // namespace
 
-ConfigErrors::ConfigErrors(std::vector<Error> errs) : std::runtime_error(join_errors(errs)), errors(std::move(errs)) {}
+ConfigErrors::ConfigErrors(std::vector<Error> errs)
+    : std::runtime_error(join_errors(errs)), errors(std::move(errs)) {}
 
 namespace {
 
@@ -51,7 +51,9 @@ struct Ctx {
         if (m.line < 0) return Position{file, 0, 0};
         return Position{file, m.line + 1, m.column + 1};
     }
-    void error(const YAML::Node& n, std::string msg) const { errors->push_back(Error{pos(n), std::move(msg)}); }
+    void error(const YAML::Node& n, std::string msg) const {
+        errors->push_back(Error{pos(n), std::move(msg)});
+    }
     void error(const Position& p, std::string msg) const { errors->push_back(Error{p, std::move(msg)}); }
 };
 
@@ -94,7 +96,8 @@ std::optional<std::string> literal_null_text(const Ctx& ctx, const YAML::Node& v
     const std::string rest = line.substr(std::min<size_t>(line.size(), static_cast<size_t>(m.column)));
     for (const char* word : {"null", "Null", "NULL", "~"}) {
         const size_t n = std::strlen(word);
-        if (rest.compare(0, n, word) == 0 && (rest.size() == n || rest[n] == ' ' || rest[n] == '#' || rest[n] == ','))
+        if (rest.compare(0, n, word) == 0 &&
+            (rest.size() == n || rest[n] == ' ' || rest[n] == '#' || rest[n] == ','))
             return std::string(word);
     }
     return std::nullopt;
@@ -109,7 +112,8 @@ bool scalar_text(const Ctx& ctx, const YAML::Node& v, std::string& out) {
     return true;
 }
 
-std::string unknown_key(const std::string& key, const std::string& where, const std::vector<std::string>& known) {
+std::string unknown_key(const std::string& key, const std::string& where,
+                        const std::vector<std::string>& known) {
     std::string msg = "unknown option '" + key + "'" + where;
     const std::string s = did_you_mean(key, known);
     if (!s.empty()) msg += "; did you mean '" + s + "'?";
@@ -223,7 +227,9 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
 
 bool valid_name(const std::string& s) {
     if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
 }
 
 std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, int32_t kind,
@@ -278,7 +284,8 @@ std::optional<StageConfig> load_stage(const Ctx& ctx, const YAML::Node& item, in
         return std::nullopt;
     }
     stage.descriptor = d;
-    stage.options = stage_options(ctx, entries, *d, kn + " '" + stage.type + "'", stage.pos, {"type", "name"});
+    stage.options =
+        stage_options(ctx, entries, *d, kn + " '" + stage.type + "'", stage.pos, {"type", "name"});
     return stage;
 }
 
@@ -293,8 +300,9 @@ int64_t int_field(const Ctx& ctx, const YAML::Node& v, const std::string& what, 
     std::string why;
     if (!convert_option(type, text, out, why) || out.i < lo || out.i > hi) {
         ctx.error(v, what + " expects " +
-                         (type == WEIR_OPT_SIZE ? std::string("a size") : std::string("an integer")) + " from " +
-                         std::to_string(lo) + " to " + std::to_string(hi) + ", found '" + text + "'");
+                         (type == WEIR_OPT_SIZE ? std::string("a size") : std::string("an integer")) +
+                         " from " + std::to_string(lo) + " to " + std::to_string(hi) + ", found '" + text +
+                         "'");
         return -1;
     }
     return out.i;
@@ -342,8 +350,9 @@ void name_stages(std::vector<StageConfig*> stages, const Ctx& ctx) {
     for (auto* s : stages) {
         auto [it, fresh] = seen.emplace(s->name, s->pos);
         if (!fresh)
-            ctx.error(s->pos, "duplicate instance name '" + s->name + "' (first at " + std::to_string(it->second.line) +
-                                  ":" + std::to_string(it->second.column) + ")");
+            ctx.error(s->pos, "duplicate instance name '" + s->name + "' (first at " +
+                                  std::to_string(it->second.line) + ":" + std::to_string(it->second.column) +
+                                  ")");
     }
 }
 
@@ -353,7 +362,8 @@ std::optional<YAML::Node> load_yaml(const std::string& path, std::vector<Error>&
     } catch (const YAML::BadFile&) {
         errors.push_back(Error{Position{path, 0, 0}, "cannot read the file"});
     } catch (const YAML::ParserException& e) {
-        errors.push_back(Error{Position{path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
+        errors.push_back(
+            Error{Position{path, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg});
     } catch (const YAML::Exception& e) {
         errors.push_back(Error{Position{path, 0, 0}, std::string("YAML error: ") + e.what()});
     }
@@ -389,7 +399,8 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
                 ctx.error(v, "'" + key + "' must be a list of " + kind_name(kind) + "s, each with a 'type:'");
                 return;
             }
-            if (v.size() == 0 && required) ctx.error(v, "'" + key + "' needs at least one " + kind_name(kind));
+            if (v.size() == 0 && required)
+                ctx.error(v, "'" + key + "' needs at least one " + kind_name(kind));
             for (const auto& item : v)
                 if (auto s = load_stage(ctx, item, kind, catalog)) out.push_back(std::move(*s));
         };
@@ -444,8 +455,9 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
     if (errors.size() != before) return std::nullopt;
 
     std::string fp = "name=" + p.name + ";workers=" + std::to_string(p.workers) +
-                     ";queue=" + std::to_string(p.queue_max_events) + "/" + std::to_string(p.queue_max_bytes) +
-                     ";batch=" + std::to_string(p.batch_max_events) + "/" + std::to_string(p.batch_max_bytes) + ";";
+                     ";queue=" + std::to_string(p.queue_max_events) + "/" +
+                     std::to_string(p.queue_max_bytes) + ";batch=" + std::to_string(p.batch_max_events) +
+                     "/" + std::to_string(p.batch_max_bytes) + ";";
     for (auto* s : all) fp += stage_fingerprint(*s) + ";";
     p.fingerprint = fp;
     return p;
@@ -460,15 +472,18 @@ std::string resolve(const fs::path& base, const std::string& p) {
 void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiConfig& api) {
     std::vector<std::pair<YAML::Node, YAML::Node>> entries;
     if (!walk_map(ctx, node, "'service.api'", entries)) return;
-    static const std::vector<std::string> kKeys = {"tokens_file",   "allow_unauthenticated", "tls_cert_file",
-                                                   "tls_key_file",  "tls_ca_file",           "cors_origins",
-                                                   "static_dir",    "max_body",              "max_connections",
-                                                   "max_connections_per_client", "workers"};
+    static const std::vector<std::string> kKeys = {"tokens_file",     "allow_unauthenticated",
+                                                   "tls_cert_file",   "tls_key_file",
+                                                   "tls_ca_file",     "cors_origins",
+                                                   "static_dir",      "max_body",
+                                                   "max_connections", "max_connections_per_client",
+                                                   "workers"};
     for (const auto& [k, v] : entries) {
         const std::string name = k.Scalar();
         const std::string full = "service.api." + name;
         if (name == "cors_origins") {
-            weir_option_def def{sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "cors_origins", nullptr, 0, ""};
+            weir_option_def def{
+                sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "cors_origins", nullptr, 0, ""};
             OptionValue list;
             if (!option_value(ctx, def, v, "'service.api'", list)) continue;
             for (const auto& o : list.list) {
@@ -503,17 +518,20 @@ void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiC
                 if (convert_option(WEIR_OPT_INT, text, pv, why)) n = pv.i;
             }
             if (!n || *n <= 0)
-                ctx.error(value, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") + ", found '" +
-                                 text + "'");
+                ctx.error(value, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") +
+                                     ", found '" + text + "'");
             else
                 out = *n;
         };
         if (name == "tokens_file") {
             api.tokens_file = resolve(base, text);
         } else if (name == "allow_unauthenticated") {
-            if (text == "true") api.allow_unauthenticated = true;
-            else if (text == "false") api.allow_unauthenticated = false;
-            else ctx.error(v, full + " expects true or false, found '" + text + "'");
+            if (text == "true")
+                api.allow_unauthenticated = true;
+            else if (text == "false")
+                api.allow_unauthenticated = false;
+            else
+                ctx.error(v, full + " expects true or false, found '" + text + "'");
         } else if (name == "tls_cert_file") {
             api.tls_cert_file = resolve(base, text);
         } else if (name == "tls_key_file") {
@@ -580,8 +598,9 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                             if (convert_option(WEIR_OPT_INT, text.substr(colon + 1), pv, why)) port = pv.i;
                         }
                         if (port < 0 || port > 65535) {
-                            ctx.error(sv, "service.admin_listen expects host:port (e.g. 127.0.0.1:8686), found '" +
-                                              text + "'");
+                            ctx.error(
+                                sv, "service.admin_listen expects host:port (e.g. 127.0.0.1:8686), found '" +
+                                        text + "'");
                         } else {
                             s.admin_listen = text;
                         }
@@ -591,22 +610,25 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                         s.pipelines_dir = resolve(base, text);
                     } else if (name == "log_level") {
                         if (text != "error" && text != "warn" && text != "info" && text != "debug") {
-                            ctx.error(sv, "service.log_level expects error, warn, info or debug, found '" + text + "'");
+                            ctx.error(sv, "service.log_level expects error, warn, info or debug, found '" +
+                                              text + "'");
                         } else {
                             s.log_level = text;
                         }
                     } else if (name == "shutdown_timeout") {
                         const auto ns = parse_duration_ns(text);
                         if (!ns || *ns <= 0) {
-                            ctx.error(sv, "service.shutdown_timeout expects a positive duration (e.g. 30s), found '" +
-                                              text + "'");
+                            ctx.error(
+                                sv,
+                                "service.shutdown_timeout expects a positive duration (e.g. 30s), found '" +
+                                    text + "'");
                         } else {
                             s.shutdown_timeout_ns = *ns;
                         }
                     } else {
                         ctx.error(sk, unknown_key(name, " in 'service'",
-                                                  {"admin_listen", "api", "data_dir", "log_level", "pipelines_dir",
-                                                   "shutdown_timeout"}));
+                                                  {"admin_listen", "api", "data_dir", "log_level",
+                                                   "pipelines_dir", "shutdown_timeout"}));
                     }
                 }
             } else if (key == "plugins") {
@@ -617,7 +639,8 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                         ctx.error(pk, unknown_key(pk.Scalar(), " in 'plugins'", {"dirs"}));
                         continue;
                     }
-                    weir_option_def def{sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "dirs", nullptr, 0, ""};
+                    weir_option_def def{
+                        sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "dirs", nullptr, 0, ""};
                     OptionValue dirs;
                     if (pv.IsNull()) continue;
                     if (option_value(ctx, def, pv, "'plugins'", dirs))
@@ -635,7 +658,8 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
     return s;
 }
 
-PipelineConfig load_pipeline_file(const std::string& path, const PluginCatalog& catalog, const EnvLookup& env) {
+PipelineConfig load_pipeline_file(const std::string& path, const PluginCatalog& catalog,
+                                  const EnvLookup& env) {
     std::vector<Error> errors;
     auto root = load_yaml(path, errors);
     if (root) {
@@ -669,7 +693,8 @@ std::vector<PipelineConfig> load_pipelines(const ServiceConfig& service, const P
         if (!p) continue;
         auto [it, fresh] = names.emplace(p->name, f);
         if (!fresh) {
-            errors.push_back(Error{Position{f, 1, 1}, "pipeline name '" + p->name + "' is already used by " + it->second});
+            errors.push_back(
+                Error{Position{f, 1, 1}, "pipeline name '" + p->name + "' is already used by " + it->second});
             continue;
         }
         out.push_back(std::move(*p));
@@ -678,13 +703,15 @@ std::vector<PipelineConfig> load_pipelines(const ServiceConfig& service, const P
     return out;
 }
 
-OptionSet parse_options(const std::string& yaml_text, const weir_plugin_descriptor& d, const std::string& origin) {
+OptionSet parse_options(const std::string& yaml_text, const weir_plugin_descriptor& d,
+                        const std::string& origin) {
     std::vector<Error> errors;
     YAML::Node root;
     try {
         root = YAML::Load(yaml_text.empty() ? "{}" : yaml_text);
     } catch (const YAML::ParserException& e) {
-        throw ConfigErrors({Error{Position{origin, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg}});
+        throw ConfigErrors(
+            {Error{Position{origin, e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg}});
     }
     if (root.IsNull()) root = YAML::Load("{}");
     Ctx ctx{origin, {}, &errors};

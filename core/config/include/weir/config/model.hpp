@@ -1,14 +1,13 @@
 #pragma once
 
-#include <weir/config/options.hpp>
-#include <weir/kind.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/config/options.hpp>
+#include <weir/kind.hpp>
 
 namespace weir::config {
 
