@@ -84,7 +84,7 @@ def test_agent_ships_to_aggregator(tmp_path):
     ag = agent(port, str(log_dir))
     try:
         agg.start()
-        agg.listen_port("api", scheme="http")
+        agg.listen_port("api", scheme="http", timeout=90)
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 3000)
         wait_until(lambda: len(delivered(agg)) >= 3000, message="3000 lines at the aggregator")
@@ -110,7 +110,7 @@ def test_aggregator_killed_twice_and_agent_restarted_once(tmp_path):
     writer = threading.Thread(target=write_lines, args=(log, 0, total, 100, 0.01))
     try:
         agg.start()
-        agg.listen_port("api", scheme="http")
+        agg.listen_port("api", scheme="http", timeout=90)
         ag.start()
         writer.start()
         for round_ in range(2):
@@ -188,7 +188,7 @@ def test_spool_survives_an_agent_restart(tmp_path):
         ag.kill9()
         assert len(spool_files(ag)) > 0
         agg.start()
-        agg.listen_port("api", scheme="http")
+        agg.listen_port("api", scheme="http", timeout=90)
         ag.start()
         wait_until(lambda: set(range(1000)) <= set(delivered(agg)), timeout=60, message="everything delivered")
         wait_until(lambda: spool_files(ag) == [], message="spool emptied")
@@ -234,7 +234,7 @@ def test_refused_requests_are_dropped_and_counted(tmp_path):
     ag = agent(port, str(log_dir), "    api_key: wrong\n")
     try:
         agg.start()
-        agg.listen_port("api", scheme="http")
+        agg.listen_port("api", scheme="http", timeout=90)
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 100)
         wait_until(lambda: metric(ag.metrics(), "weir_events_dropped_total", reason="rejected_by_endpoint") == 100,
@@ -296,7 +296,7 @@ def test_json_array_bodies_without_compression_and_extra_headers(tmp_path):
                "    format: json_array\n    compression: none\n    headers: ['Authorization: Bearer hdr-key']\n")
     try:
         agg.start()
-        agg.listen_port("api", scheme="http")
+        agg.listen_port("api", scheme="http", timeout=90)
         ag.start()
         write_lines(str(log_dir / "app.log"), 0, 300)
         wait_until(lambda: len(delivered(agg)) >= 300, message="300 lines as JSON arrays")

@@ -129,7 +129,11 @@ class Daemon:
                 raise AssertionError(f"weir exited with {self.proc.returncode}:\n{self.stderr()}")
             found = pattern.findall(self.stderr(from_offset=self._stderr_offset))
             return int(found[-1]) if found else None
-        return wait_until(find, timeout=timeout, message=f"input {instance} listening on {scheme}")
+        try:
+            return wait_until(find, timeout=timeout, message=f"input {instance} listening on {scheme}")
+        except AssertionError as e:
+            tail = "\n".join(self.stderr(from_offset=self._stderr_offset).splitlines()[-10:])
+            raise AssertionError(f"{e}\nlast lines of its log:\n{tail}") from None
 
     def stderr(self, from_offset=0):
         with open(self.stderr_path, "rb") as f:
