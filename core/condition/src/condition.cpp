@@ -497,4 +497,7 @@ bool Condition::matches(const event::Batch& b, size_t i) const { return root_ &&
 
 std::string Condition::describe() const { return root_ ? weir::condition::describe(*root_) : ""; }
 
+// Words and field values the tree requires; for now nothing, so nothing is pruned.
+IndexHint Condition::index_hint() const { return {}; }
+
 }  // namespace weir::condition

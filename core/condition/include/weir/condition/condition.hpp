@@ -13,12 +13,12 @@
 //                                       NOT binds tighter than AND, AND than OR
 #pragma once
 
-#include <weir/event/batch.hpp>
-
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <weir/condition/index_hint.hpp>
+#include <weir/event/batch.hpp>
 
 namespace weir::condition {
 
@@ -43,6 +43,9 @@ public:
     const std::string& text() const { return text_; }
     /// The compiled tree, as a normalised expression (for tests and logs).
     std::string describe() const;
+    /// What an index may use to skip events this condition cannot match
+    /// (see index_hint.hpp). Conservative: an empty hint prunes nothing.
+    IndexHint index_hint() const;
 
 private:
     std::shared_ptr<const Node> root_;
