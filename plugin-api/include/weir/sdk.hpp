@@ -106,6 +106,16 @@ public:
         if (const auto offset = time::parse_timezone(tz)) return *offset;
         throw ConfigError(std::string(name) + " must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
     }
+    /// A timezone option: UTC, a fixed offset like +02:00 or an IANA name like
+    /// Europe/Berlin, read from the system zoneinfo (include <weir/zone.hpp>
+    /// to use it). Load it once, in the constructor; anything else is a
+    /// ConfigError naming the option.
+    template <class Zone = time::Zone>
+    Zone timezone(const char* name) const {
+        std::string error;
+        if (auto zone = Zone::parse(str(name), &error)) return std::move(*zone);
+        throw ConfigError(std::string(name) + ": " + error);
+    }
     /// Nanoseconds.
     int64_t duration_ns(const char* name) const { return h_->opt_int(o_, name); }
     /// Bytes.

@@ -1,8 +1,9 @@
 // Weir time parsing for plugins: header-only, locale-free, allocation-free.
 //
 // Every function returns nanoseconds since the Unix epoch (UTC), or nullopt
-// when the text is not a valid time of that form. Zone-less forms take an
-// offset (seconds east of UTC) from the caller.
+// when the text is not a valid time of that form. Zone-less forms take a
+// LocalZone from the caller: a fixed offset (seconds east of UTC) or the rules
+// of a named zone loaded with <weir/zone.hpp>.
 #pragma once
 
 #include <climits>
@@ -55,12 +56,51 @@ inline std::optional<int64_t> from_seconds(int64_t secs, int64_t frac_ns) {
     return secs * kNsPerSec + frac_ns;
 }
 
-/// Nanoseconds of a civil date and time at `offset_s` east of UTC; nullopt if out of range.
-inline std::optional<int64_t> make_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
-                                        int64_t frac_ns, int64_t offset_s) {
-    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
+/// The rules of a named time zone (implemented by weir::time::Zone in
+/// <weir/zone.hpp>). Times are seconds since 1970; a local time is the wall
+/// clock written as if it were UTC.
+class ZoneRules {
+public:
+    virtual ~ZoneRules() = default;
+    /// Seconds east of UTC in effect at `utc_s`.
+    virtual int64_t offset_at(int64_t utc_s) const = 0;
+    /// The offset that turns the wall time `local_s` into UTC. A wall time
+    /// skipped by a change to summer time takes the offset before the change
+    /// (it moves forward by the gap: 02:30 on a spring-forward day reads as
+    /// 03:30); one that occurs twice takes the earlier occurrence.
+    virtual int64_t offset_for_local(int64_t local_s) const = 0;
+};
+
+class Zone;  // <weir/zone.hpp>
+
+/// The zone that zone-less times are read in: a fixed offset (converts from
+/// seconds east of UTC) or a named zone's rules, which must outlive it. Cheap
+/// to copy; the rules it points to are used by one thread at a time.
+class LocalZone {
+public:
+    constexpr LocalZone(int64_t offset_s = 0) noexcept : offset_(offset_s) {}  // NOLINT: implicit on purpose
+    explicit constexpr LocalZone(const ZoneRules* rules) noexcept : rules_(rules) {}
+    bool fixed() const { return rules_ == nullptr; }
+    int64_t offset_at(int64_t utc_s) const { return rules_ ? rules_->offset_at(utc_s) : offset_; }
+    int64_t offset_for_local(int64_t local_s) const {
+        return rules_ ? rules_->offset_for_local(local_s) : offset_;
+    }
+    /// UTC seconds of the wall time `local_s`.
+    int64_t to_utc(int64_t local_s) const { return local_s - offset_for_local(local_s); }
+
+private:
+    const ZoneRules* rules_ = nullptr;
+    int64_t offset_ = 0;
+};
+
+/// Nanoseconds of a civil date and time in `zone` (a fixed offset east of
+/// UTC or a named zone); nullopt if out of range.
+inline std::optional<int64_t> make_time(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                                        unsigned s, int64_t frac_ns, LocalZone zone) {
+    if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        s > 60)
         return std::nullopt;
-    return from_seconds(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_s, frac_ns);
+    return from_seconds(zone.to_utc(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s), frac_ns);
 }
 
 namespace detail {
@@ -132,8 +172,9 @@ inline unsigned month_from_abbrev(std::string_view s) {
     return 0;
 }
 
-/// A configured time zone: "UTC", "Z" or a fixed offset ("+02:00", "-0530",
-/// "+01"). Returns the offset in seconds; named zones are not supported.
+/// A configured fixed zone: "UTC", "Z" or an offset ("+02:00", "-0530",
+/// "+01"). Returns the offset in seconds; named zones are read by
+/// weir::time::Zone::parse (<weir/zone.hpp>).
 inline std::optional<int64_t> parse_timezone(std::string_view tz) {
     if (tz == "UTC" || tz == "utc" || tz == "Z" || tz == "z") return 0;
     size_t pos = 0;
@@ -143,8 +184,8 @@ inline std::optional<int64_t> parse_timezone(std::string_view tz) {
 }
 
 /// ISO 8601 / RFC 3339: "2026-01-19T10:30:00Z", "2026-01-19 10:30:00.123456+02:00",
-/// "2026-01-19T10:30:00,5-0530". Without a zone, `default_offset_s` applies.
-inline std::optional<int64_t> parse_iso8601(std::string_view s, int64_t default_offset_s = 0) {
+/// "2026-01-19T10:30:00,5-0530". Without a zone, `local` applies.
+inline std::optional<int64_t> parse_iso8601(std::string_view s, LocalZone local = {}) {
     using detail::digits;
     unsigned y, mo, d, h, mi, sec;
     if (s.size() < 19 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
@@ -157,9 +198,9 @@ inline std::optional<int64_t> parse_iso8601(std::string_view s, int64_t default_
         ++pos;
         if (!detail::fraction(s, pos, frac)) return std::nullopt;
     }
-    int64_t offset = default_offset_s;
-    if (pos < s.size() && !detail::zone(s, pos, offset)) return std::nullopt;
-    if (pos != s.size()) return std::nullopt;
+    if (pos == s.size()) return make_time(y, mo, d, h, mi, sec, frac, local);
+    int64_t offset = 0;
+    if (!detail::zone(s, pos, offset) || pos != s.size()) return std::nullopt;
     return make_time(y, mo, d, h, mi, sec, frac, offset);
 }
 
@@ -167,9 +208,9 @@ inline std::optional<int64_t> parse_iso8601(std::string_view s, int64_t default_
 inline std::optional<int64_t> parse_apache(std::string_view s) {
     using detail::digits;
     unsigned d, y, h, mi, sec;
-    if (s.size() < 26 || !digits(s, 0, 2, d) || s[2] != '/' || s[6] != '/' || !digits(s, 7, 4, y) || s[11] != ':' ||
-        !digits(s, 12, 2, h) || s[14] != ':' || !digits(s, 15, 2, mi) || s[17] != ':' || !digits(s, 18, 2, sec) ||
-        s[20] != ' ')
+    if (s.size() < 26 || !digits(s, 0, 2, d) || s[2] != '/' || s[6] != '/' || !digits(s, 7, 4, y) ||
+        s[11] != ':' || !digits(s, 12, 2, h) || s[14] != ':' || !digits(s, 15, 2, mi) || s[17] != ':' ||
+        !digits(s, 18, 2, sec) || s[20] != ' ')
         return std::nullopt;
     const unsigned mo = month_from_abbrev(s.substr(3, 3));
     if (mo == 0) return std::nullopt;
@@ -184,10 +225,11 @@ inline std::optional<int64_t> parse_apache(std::string_view s) {
 /// future (then last year: logs do not come from the future), or more than
 /// 358 days in the past (then next year: a clock slightly ahead of ours
 /// around New Year).
-inline int64_t infer_year(unsigned month, unsigned day, int64_t now_ns, int64_t offset_s) {
+inline int64_t infer_year(unsigned month, unsigned day, int64_t now_ns, LocalZone local) {
     int64_t y;
     unsigned m, d;
-    const int64_t today = (now_ns / kNsPerSec + offset_s) / 86400;
+    const int64_t now_s = now_ns / kNsPerSec;
+    const int64_t today = (now_s + local.offset_at(now_s)) / 86400;
     civil_from_days(today, y, m, d);
     if (day > days_in_month(y, month)) day = days_in_month(y, month);
     const int64_t candidate = days_from_civil(y, month, day);
@@ -199,7 +241,7 @@ inline int64_t infer_year(unsigned month, unsigned day, int64_t now_ns, int64_t 
 /// RFC 3164 "Mmm dd hh:mm:ss" (day space-padded: "Oct  1 02:03:04"), with an
 /// optional fraction ("...:04.123"). The year is inferred from `now_ns`.
 /// Sets `consumed` to the characters used.
-inline std::optional<int64_t> parse_rfc3164(std::string_view s, int64_t now_ns, int64_t offset_s,
+inline std::optional<int64_t> parse_rfc3164(std::string_view s, int64_t now_ns, LocalZone local,
                                             size_t* consumed = nullptr) {
     using detail::digits;
     if (s.size() < 15 || s[3] != ' ') return std::nullopt;
@@ -221,7 +263,7 @@ inline std::optional<int64_t> parse_rfc3164(std::string_view s, int64_t now_ns, 
         detail::fraction(s, pos, frac);
     }
     if (consumed) *consumed = pos;
-    return make_time(infer_year(mo, d, now_ns, offset_s), mo, d, h, mi, sec, frac, offset_s);
+    return make_time(infer_year(mo, d, now_ns, local), mo, d, h, mi, sec, frac, local);
 }
 
 enum class EpochUnit { Seconds, Milliseconds, Microseconds, Nanoseconds, Auto };
@@ -248,10 +290,10 @@ inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = E
     }
     if (pos != s.size()) return std::nullopt;
     if (unit == EpochUnit::Auto) {
-        unit = whole < 100'000'000'000LL              ? EpochUnit::Seconds
-               : whole < 100'000'000'000'000LL        ? EpochUnit::Milliseconds
-               : whole < 100'000'000'000'000'000LL    ? EpochUnit::Microseconds
-                                                      : EpochUnit::Nanoseconds;
+        unit = whole < 100'000'000'000LL           ? EpochUnit::Seconds
+               : whole < 100'000'000'000'000LL     ? EpochUnit::Milliseconds
+               : whole < 100'000'000'000'000'000LL ? EpochUnit::Microseconds
+                                                   : EpochUnit::Nanoseconds;
     }
     // Nanoseconds since 1970 in 64 bits end in 2262: later times are refused.
     int64_t ns = 0;
@@ -279,9 +321,10 @@ inline std::optional<int64_t> parse_epoch(std::string_view s, EpochUnit unit = E
 /// magnitude as in parse_epoch's Auto mode. Exact.
 inline std::optional<int64_t> from_epoch_integer(int64_t v) {
     if (v <= 0) return std::nullopt;
-    const int64_t unit = v < 100'000'000'000LL ? kNsPerSec
-                         : v < 100'000'000'000'000LL ? 1'000'000
-                         : v < 100'000'000'000'000'000LL ? 1'000 : 1;
+    const int64_t unit = v < 100'000'000'000LL           ? kNsPerSec
+                         : v < 100'000'000'000'000LL     ? 1'000'000
+                         : v < 100'000'000'000'000'000LL ? 1'000
+                                                         : 1;
     int64_t ns;
     if (__builtin_mul_overflow(v, unit, &ns)) return std::nullopt;  // after 2262
     return ns;
@@ -297,7 +340,8 @@ inline std::optional<int64_t> from_epoch_double(double v) {
     const int64_t unit = ms ? 1'000'000 : kNsPerSec;
     const double frac = (v - static_cast<double>(whole)) * static_cast<double>(unit);
     int64_t ns;
-    if (__builtin_mul_overflow(whole, unit, &ns) || __builtin_add_overflow(ns, static_cast<int64_t>(frac + 0.5), &ns))
+    if (__builtin_mul_overflow(whole, unit, &ns) ||
+        __builtin_add_overflow(ns, static_cast<int64_t>(frac + 0.5), &ns))
         return std::nullopt;  // after 2262
     return ns;
 }
@@ -324,14 +368,33 @@ public:
             const char d = layout[i];
             switch (d) {
                 case 'T':
-                    for (char x : std::string_view("H:M:S")) f.ops_.push_back(x == ':' ? Step{Op::Literal, ':'} : step(x));
+                    for (char x : std::string_view("H:M:S"))
+                        f.ops_.push_back(x == ':' ? Step{Op::Literal, ':'} : step(x));
                     break;
                 case 'F':
-                    for (char x : std::string_view("Y-m-d")) f.ops_.push_back(x == '-' ? Step{Op::Literal, '-'} : step(x));
+                    for (char x : std::string_view("Y-m-d"))
+                        f.ops_.push_back(x == '-' ? Step{Op::Literal, '-'} : step(x));
                     break;
-                case '%': f.ops_.push_back({Op::Literal, '%'}); break;
-                case 'Y': case 'y': case 'm': case 'd': case 'e': case 'H': case 'M': case 'S': case 'f':
-                case 'z': case 'b': case 'B': case 'h': case 'j': case 'p': case 'I': case 's':
+                case '%':
+                    f.ops_.push_back({Op::Literal, '%'});
+                    break;
+                case 'Y':
+                case 'y':
+                case 'm':
+                case 'd':
+                case 'e':
+                case 'H':
+                case 'M':
+                case 'S':
+                case 'f':
+                case 'z':
+                case 'b':
+                case 'B':
+                case 'h':
+                case 'j':
+                case 'p':
+                case 'I':
+                case 's':
                     f.ops_.push_back(step(d));
                     break;
                 default:
@@ -342,14 +405,15 @@ public:
         return f;
     }
 
-    /// Parses the whole of `s`. Zone-less times use `offset_s`; a layout
+    /// Parses the whole of `s`. Zone-less times are read in `local`; a layout
     /// without a year takes it from `now_ns` (see infer_year).
-    std::optional<int64_t> parse(std::string_view s, int64_t offset_s = 0, int64_t now_ns = 0) const {
+    std::optional<int64_t> parse(std::string_view s, LocalZone local = {}, int64_t now_ns = 0) const {
         using detail::digits;
         int64_t year = -1;
         unsigned mo = 1, d = 1, h = 0, mi = 0, sec = 0, yday = 0, hour12 = 0;
         int pm = -1;
-        int64_t frac = 0, offset = offset_s, epoch = -1;
+        int64_t frac = 0, offset = 0, epoch = -1;
+        bool has_zone = false;
         bool has_month = false;
         size_t pos = 0;
         auto number = [&](size_t max, unsigned& out) {  // 1..max digits
@@ -382,39 +446,61 @@ public:
                             pos += 2;
                             year = v < 69 ? 2000 + v : 1900 + v;
                             break;
-                        case 'm': if (!number(2, mo)) return std::nullopt; has_month = true; break;
-                        case 'd': if (!number(2, d)) return std::nullopt; break;
+                        case 'm':
+                            if (!number(2, mo)) return std::nullopt;
+                            has_month = true;
+                            break;
+                        case 'd':
+                            if (!number(2, d)) return std::nullopt;
+                            break;
                         case 'e':
                             if (pos < s.size() && s[pos] == ' ') ++pos;
                             if (!number(2, d)) return std::nullopt;
                             break;
-                        case 'H': if (!number(2, h)) return std::nullopt; break;
-                        case 'I': if (!number(2, hour12)) return std::nullopt; break;
-                        case 'M': if (!number(2, mi)) return std::nullopt; break;
-                        case 'S': if (!number(2, sec)) return std::nullopt; break;
-                        case 'j': if (!number(3, yday)) return std::nullopt; break;
+                        case 'H':
+                            if (!number(2, h)) return std::nullopt;
+                            break;
+                        case 'I':
+                            if (!number(2, hour12)) return std::nullopt;
+                            break;
+                        case 'M':
+                            if (!number(2, mi)) return std::nullopt;
+                            break;
+                        case 'S':
+                            if (!number(2, sec)) return std::nullopt;
+                            break;
+                        case 'j':
+                            if (!number(3, yday)) return std::nullopt;
+                            break;
                         case 'f':
                             if (!detail::fraction(s, pos, frac)) return std::nullopt;
                             break;
                         case 'z':
                             if (!detail::zone(s, pos, offset)) return std::nullopt;
+                            has_zone = true;
                             break;
-                        case 'b': case 'B': case 'h': {
+                        case 'b':
+                        case 'B':
+                        case 'h': {
                             mo = month_from_abbrev(s.substr(pos, 3));
                             if (mo == 0) return std::nullopt;
                             has_month = true;
                             pos += 3;
                             if (st.c == 'B') {  // the rest of a full month name
-                                while (pos < s.size() && ((s[pos] >= 'a' && s[pos] <= 'z') || (s[pos] >= 'A' && s[pos] <= 'Z')))
+                                while (pos < s.size() &&
+                                       ((s[pos] >= 'a' && s[pos] <= 'z') || (s[pos] >= 'A' && s[pos] <= 'Z')))
                                     ++pos;
                             }
                             break;
                         }
                         case 'p':
                             if (pos + 2 > s.size()) return std::nullopt;
-                            if (detail::lower(s[pos]) == 'a') pm = 0;
-                            else if (detail::lower(s[pos]) == 'p') pm = 1;
-                            else return std::nullopt;
+                            if (detail::lower(s[pos]) == 'a')
+                                pm = 0;
+                            else if (detail::lower(s[pos]) == 'p')
+                                pm = 1;
+                            else
+                                return std::nullopt;
                             if (detail::lower(s[pos + 1]) != 'm') return std::nullopt;
                             pos += 2;
                             break;
@@ -441,14 +527,15 @@ public:
             h = hour12 % 12 + (pm ? 12 : 0);
         }
         if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-        if (year < 0) year = infer_year(has_month ? mo : 1, yday > 0 ? 1 : d, now_ns, offset);
+        const LocalZone zone = has_zone ? LocalZone(offset) : local;
+        if (year < 0) year = infer_year(has_month ? mo : 1, yday > 0 ? 1 : d, now_ns, zone);
         if (yday > 0) {
             if (year < 1 || year > 9999 || yday > (is_leap(year) ? 366u : 365u)) return std::nullopt;
             const int64_t days = days_from_civil(year, 1, 1) + yday - 1;
             if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-            return from_seconds(days * 86400 + h * 3600 + mi * 60 + sec - offset, frac);
+            return from_seconds(zone.to_utc(days * 86400 + h * 3600 + mi * 60 + sec), frac);
         }
-        return make_time(year, mo, d, h, mi, sec, frac, offset);
+        return make_time(year, mo, d, h, mi, sec, frac, zone);
     }
 
 private:

@@ -11,14 +11,15 @@ namespace weir::applog {
 
 class Engine {
 public:
-    Engine(const weir_host_api* h, int64_t offset_s, bool require_level)
-        : h_(h), offset_s_(offset_s), require_level_(require_level) {}
+    /// `zone`: for zone-less timestamps; a named zone's rules must outlive the engine.
+    Engine(const weir_host_api* h, weir::time::LocalZone zone, bool require_level)
+        : h_(h), zone_(zone), require_level_(require_level) {}
 
     /// Parses the body of event i. Returns nullptr on success, else the
     /// reason; on failure the event is untouched.
     const char* parse(weir_batch* b, size_t i) {
         const weir_str body = h_->event_body(b, i);
-        const char* why = scan({body.data, body.size}, h_->event_time(b, i), offset_s_, r_);
+        const char* why = scan({body.data, body.size}, h_->event_time(b, i), zone_, r_);
         if (!why && require_level_ && r_.level == weir::level::Level::Unknown) why = "no level";
         if (!why) emit(b, i);
         return why;
@@ -47,7 +48,7 @@ private:
     }
 
     const weir_host_api* h_;
-    int64_t offset_s_;
+    weir::time::LocalZone zone_;
     bool require_level_;
     Record r_;
 };

@@ -1,18 +1,20 @@
 // applog: "2026-01-19 10:30:00,123 ERROR [main] com.example.App - message" and its
 // relatives (log4j, logback, Python logging, Go, Ruby/Rails, glog, Spring Boot, zap).
-#include "applog_engine.hpp"
-
+#include <string>
 #include <weir/sdk.hpp>
 #include <weir/time.hpp>
+#include <weir/zone.hpp>
 
-#include <string>
+#include "applog_engine.hpp"
 
 namespace {
 
 class ApplogParser final : public weir::Parser {
 public:
     ApplogParser(weir::Context& ctx, const weir::Options& opts)
-        : weir::Parser(ctx), engine_(ctx.host(), opts.utc_offset("timezone"), opts.boolean("require_level")) {}
+        : weir::Parser(ctx),
+          zone_(opts.timezone("timezone")),
+          engine_(ctx.host(), zone_, opts.boolean("require_level")) {}
 
     void process(weir::Batch& batch) override {
         size_t errors = 0;
@@ -26,11 +28,14 @@ public:
     }
 
 private:
+    weir::time::Zone zone_;  // before engine_, which reads with its rules
     weir::applog::Engine engine_;
 };
 
 const weir_option_def applog_options[] = {
-    weir::option::string("timezone", "UTC", "Offset for timestamps without a zone (UTC, or like +02:00)."),
+    weir::option::string(
+        "timezone", "UTC",
+        "Zone of timestamps without one: UTC, an offset like +02:00 or a name like Europe/Berlin."),
     weir::option::boolean("require_level", "false",
                           "A line without a recognisable level is a parse error (else level is absent)."),
 };

@@ -86,7 +86,8 @@ inline size_t zone_end(std::string_view s, size_t pos) {
 /// T, fraction and zone, "2026/01/19 10:30:00.123456" (Go), or a time of day
 /// "10:30:00.123" (logback's default; the date is the arrival's). Returns the
 /// length read, 0 if there is none.
-inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, std::optional<int64_t>& out) {
+inline size_t timestamp(std::string_view s, int64_t now_ns, time::LocalZone zone,
+                        std::optional<int64_t>& out) {
     if (digits_at(s, 0, 4) && s.size() >= 19 && (s[4] == '-' || s[4] == '/') && s[7] == s[4] &&
         digits_at(s, 5, 2) && digits_at(s, 8, 2) && (s[10] == 'T' || s[10] == ' ') && clock_at(s, 11)) {
         const size_t frac_end = fraction_end(s, 19);
@@ -103,7 +104,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
             }
         }
         if (s[4] == '-' && !spaced_zone) {
-            out = time::parse_iso8601(s.substr(0, end), offset_s);
+            out = time::parse_iso8601(s.substr(0, end), zone);
         } else {
             char buf[48];
             size_t n = 0;
@@ -111,7 +112,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
                 if (k == spaced_zone && spaced_zone) continue;
                 buf[n++] = s[k] == '/' ? '-' : s[k];
             }
-            out = time::parse_iso8601(std::string_view(buf, n), offset_s);
+            out = time::parse_iso8601(std::string_view(buf, n), zone);
         }
         return out ? end : 0;
     }
@@ -135,7 +136,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
             size_t fp = 18;
             time::detail::fraction(s, fp, frac);
         }
-        out = time::make_time(2000 + y, mo, d, h, mi, sec, frac, offset_s);
+        out = time::make_time(2000 + y, mo, d, h, mi, sec, frac, zone);
         return out ? end : 0;
     }
     // ctime, as Apache's error log writes it: "Sun Dec 04 04:47:44 2005", "Sun Dec 04 04:47:44.123456 2005"
@@ -155,7 +156,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
             time::detail::fraction(s, pos, frac);
         }
         if (mo == 0 || pos >= s.size() || s[pos] != ' ' || !time::detail::digits(s, pos + 1, 4, y)) return 0;
-        out = time::make_time(y, mo, d, h, mi, sec, frac, offset_s);
+        out = time::make_time(y, mo, d, h, mi, sec, frac, zone);
         return out ? pos + 5 : 0;
     }
     // Tomcat's OneLineFormatter (JUL): "11-Oct-2023 22:14:36.789"
@@ -175,12 +176,13 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
             time::detail::fraction(s, fp, frac);
         }
         if (mo == 0) return 0;
-        out = time::make_time(y, mo, d, h, mi, sec, frac, offset_s);
+        out = time::make_time(y, mo, d, h, mi, sec, frac, zone);
         return out ? end : 0;
     }
     if (clock_at(s, 0) && s.size() > 9 && (s[8] == '.' || s[8] == ',') && digit(s[9])) {
         const size_t end = fraction_end(s, 8);
-        const int64_t local_day = (now_ns / time::kNsPerSec + offset_s) / 86400;
+        const int64_t now_s = now_ns / time::kNsPerSec;
+        const int64_t local_day = (now_s + zone.offset_at(now_s)) / 86400;
         int64_t y;
         unsigned mo, d;
         time::civil_from_days(local_day, y, mo, d);
@@ -199,7 +201,7 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, int64_t offset_s, st
         buf[n++] = 'T';
         const size_t len = end < 30 ? end : 30;
         for (size_t k = 0; k < len; ++k) buf[n++] = s[k];
-        out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), offset_s);
+        out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), zone);
         if (!out) return 0;
         if (*out > now_ns + 3600 * time::kNsPerSec)
             *out -= 86400 * time::kNsPerSec;  // yesterday's, read after midnight
@@ -667,7 +669,7 @@ inline void header(std::string_view s, size_t pos, Record& r) {
 }  // namespace detail
 
 /// Reads one line. Returns nullptr, or why the line is not an application log line.
-inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Record& r) {
+inline const char* scan(std::string_view s, int64_t now_ns, time::LocalZone zone, Record& r) {
     using namespace detail;
     r.clear();
     while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
@@ -675,7 +677,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
     // Ruby Logger / Rails: "I, [2026-01-19T10:30:00.123456 #12345]  INFO -- app: message"
     if (s.size() > 4 && alpha(s[0]) && s[1] == ',' && s[2] == ' ' && s[3] == '[') {
         std::optional<int64_t> t;
-        const size_t n = timestamp(s.substr(4), now_ns, offset_s, t);
+        const size_t n = timestamp(s.substr(4), now_ns, zone, t);
         if (!n) return "no timestamp in the Ruby Logger header";
         size_t pos = 4 + n;
         if (pos + 1 < s.size() && s[pos] == ' ' && s[pos + 1] == '#') {
@@ -723,8 +725,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         time::detail::digits(s, 9, 2, mi);
         time::detail::digits(s, 12, 2, ss);
         if (mo >= 1 && mo <= 12 && d >= 1 && d <= 31)
-            r.time =
-                time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss, frac, offset_s);
+            r.time = time::make_time(time::infer_year(mo, d, now_ns, zone), mo, d, hh, mi, ss, frac, zone);
         if (!r.time) return "bad glog timestamp";
         pos = skip_space(s, pos);
         size_t k = pos;
@@ -764,8 +765,8 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
             pos + 2 < s.size() && alpha(s[pos]) && s[pos + 1] == ' ' && mo >= 1 && mo <= 12 && d >= 1 &&
             d <= 31) {
             r.level = level::normalize(s.substr(pos, 1));
-            r.time = time::make_time(time::infer_year(mo, d, now_ns, offset_s), mo, d, hh, mi, ss,
-                                     static_cast<int64_t>(ms) * 1'000'000, offset_s);
+            r.time = time::make_time(time::infer_year(mo, d, now_ns, zone), mo, d, hh, mi, ss,
+                                     static_cast<int64_t>(ms) * 1'000'000, zone);
             int64_t v = 0;
             for (char c : pid) v = v * 10 + (c - '0');
             r.pid = v;
@@ -834,7 +835,7 @@ inline const char* scan(std::string_view s, int64_t now_ns, int64_t offset_s, Re
         bracket = true;
         pos = 1;
     }
-    const size_t n = timestamp(s.substr(pos), now_ns, offset_s, r.time);
+    const size_t n = timestamp(s.substr(pos), now_ns, zone, r.time);
     if (!n) return "no timestamp at the start of the line";
     const bool ctime = bracket && alpha(s[1]);
     const bool tomcat = !bracket && s[2] == '-' && alpha(s[3]);

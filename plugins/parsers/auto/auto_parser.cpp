@@ -1,20 +1,19 @@
 // auto: each line goes to the parser its first bytes point at — JSON, syslog
 // (RFC 5424 / 3164), Apache/Nginx access logs, logfmt, application logs — or
 // stays raw. The chosen parser is recorded in a field.
-#include "detect.hpp"
-
-#include "apache_engine.hpp"
-#include "applog_engine.hpp"
-#include "json_engine.hpp"
-#include "logfmt_engine.hpp"
-#include "syslog_engine.hpp"
-
-#include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
 #include <optional>
 #include <string>
 #include <vector>
+#include <weir/sdk.hpp>
+#include <weir/time.hpp>
+#include <weir/zone.hpp>
+
+#include "apache_engine.hpp"
+#include "applog_engine.hpp"
+#include "detect.hpp"
+#include "json_engine.hpp"
+#include "logfmt_engine.hpp"
+#include "syslog_engine.hpp"
 
 namespace {
 
@@ -27,9 +26,9 @@ weir::apache::LogFormat preset(const char* name) {
     return std::move(*f);
 }
 
-weir::syslog::Options syslog_options(int64_t offset_s) {
+weir::syslog::Options syslog_options(weir::time::LocalZone zone) {
     weir::syslog::Options o;
-    o.offset_s = offset_s;
+    o.zone = zone;
     return o;
 }
 
@@ -39,24 +38,31 @@ public:
         : weir::Parser(ctx),
           h_(ctx.host()),
           field_(opts.str("parser_field")),
-          offset_s_(opts.utc_offset("timezone")),
+          zone_(opts.timezone("timezone")),
           json_(h_, "message", "timestamp", false),
-          syslog_(h_, weir::syslog::Mode::Auto, syslog_options(offset_s_)),
+          syslog_(h_, weir::syslog::Mode::Auto, syslog_options(zone_)),
           combined_(h_, preset("combined"), false, true),
           common_(h_, preset("common"), false, true),
           vhost_(h_, preset("vhost_combined"), false, true),
           logfmt_(h_, "msg", "time", true),
-          applog_(h_, offset_s_, false) {
+          applog_(h_, zone_, false) {
         const auto formats = opts.list("formats");
         if (!formats.empty()) {
             enabled_ = 0;
             for (const auto& f : formats) {
-                if (f == "json") enabled_ |= kJson;
-                else if (f == "syslog") enabled_ |= kSyslog;
-                else if (f == "apache") enabled_ |= kApache;
-                else if (f == "logfmt") enabled_ |= kLogfmt;
-                else if (f == "applog") enabled_ |= kApplog;
-                else throw weir::ConfigError("formats: unknown format '" + f + "' (json, syslog, apache, logfmt, applog)");
+                if (f == "json")
+                    enabled_ |= kJson;
+                else if (f == "syslog")
+                    enabled_ |= kSyslog;
+                else if (f == "apache")
+                    enabled_ |= kApache;
+                else if (f == "logfmt")
+                    enabled_ |= kLogfmt;
+                else if (f == "applog")
+                    enabled_ |= kApplog;
+                else
+                    throw weir::ConfigError("formats: unknown format '" + f +
+                                            "' (json, syslog, apache, logfmt, applog)");
             }
         }
     }
@@ -130,7 +136,7 @@ private:
 
     const weir_host_api* h_;
     std::string field_;
-    int64_t offset_s_;
+    weir::time::Zone zone_;  // before the engines, which read with its rules
     unsigned enabled_ = kJson | kSyslog | kApache | kLogfmt | kApplog;
     weir::json::Engine json_;
     weir::syslog::Engine syslog_;
@@ -140,18 +146,23 @@ private:
 };
 
 const weir_option_def auto_options[] = {
-    weir::option::string("parser_field", "_parser",
-                         "Field that records which parser read the line (json, rfc5424, rfc3164, apache_combined, "
-                         "apache_common, apache_vhost_combined, logfmt, applog, raw); empty: none."),
-    weir::option::string_list("formats", "",
-                              "Formats to detect, from json, syslog, apache, logfmt, applog (empty: all). Lines of "
-                              "the others stay raw."),
-    weir::option::string("timezone", "UTC",
-                         "Offset for syslog and application log timestamps without a zone (UTC, or like +02:00)."),
+    weir::option::string(
+        "parser_field", "_parser",
+        "Field that records which parser read the line (json, rfc5424, rfc3164, apache_combined, "
+        "apache_common, apache_vhost_combined, logfmt, applog, raw); empty: none."),
+    weir::option::string_list(
+        "formats", "",
+        "Formats to detect, from json, syslog, apache, logfmt, applog (empty: all). Lines of "
+        "the others stay raw."),
+    weir::option::string(
+        "timezone", "UTC",
+        "Zone of syslog and application log timestamps without one: UTC, an offset like +02:00 "
+        "or a name like Europe/Berlin."),
 };
 
 }  // namespace
 
-WEIR_PLUGIN(AutoParser, WEIR_KIND_PARSER, "auto", "0.1.0",
-            "Detects JSON, syslog, Apache/Nginx, logfmt and application log lines per line, or keeps them raw.",
-            auto_options)
+WEIR_PLUGIN(
+    AutoParser, WEIR_KIND_PARSER, "auto", "0.1.0",
+    "Detects JSON, syslog, Apache/Nginx, logfmt and application log lines per line, or keeps them raw.",
+    auto_options)

@@ -1,14 +1,14 @@
 // regex: RE2 patterns with named captures into typed fields.
-#include "regex_spec.hpp"
-
-#include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
 #include <re2/re2.h>
 
 #include <memory>
 #include <string>
 #include <vector>
+#include <weir/sdk.hpp>
+#include <weir/time.hpp>
+#include <weir/zone.hpp>
+
+#include "regex_spec.hpp"
 
 namespace {
 
@@ -30,11 +30,14 @@ public:
         pattern_field_ = opts.str("pattern_field");
 
         const std::string_view unmatched = opts.str("unmatched");
-        if (unmatched == "keep") drop_unmatched_ = false;
-        else if (unmatched == "drop") drop_unmatched_ = true;
-        else throw weir::ConfigError("unmatched must be keep or drop, found '" + std::string(unmatched) + "'");
+        if (unmatched == "keep")
+            drop_unmatched_ = false;
+        else if (unmatched == "drop")
+            drop_unmatched_ = true;
+        else
+            throw weir::ConfigError("unmatched must be keep or drop, found '" + std::string(unmatched) + "'");
 
-        offset_s_ = opts.utc_offset("timezone");
+        zone_ = opts.timezone("timezone");
         const std::string_view layout = opts.str("time_format");
         if (!layout.empty()) {
             std::string err;
@@ -50,8 +53,7 @@ public:
         for (size_t p = 0; p < sources.size(); ++p) {
             Pattern pat;
             pat.re = std::make_unique<re2::RE2>(weir::regex::normalise_named_groups(sources[p]), ro);
-            if (!pat.re->ok())
-            {
+            if (!pat.re->ok()) {
                 // RE2 quotes the faulty part; quote the whole pattern only when it shows less.
                 std::string msg = "patterns[" + std::to_string(p) + "]: " + pat.re->error();
                 if (pat.re->error().find(sources[p]) == std::string::npos) msg += " in '" + sources[p] + "'";
@@ -134,7 +136,8 @@ public:
                             ++bad_time;
                         }
                         break;
-                    case Capture::Role::Field: break;
+                    case Capture::Role::Field:
+                        break;
                 }
                 weir_value v{};
                 if (!weir::regex::convert(c.type, text, v)) {
@@ -146,8 +149,10 @@ public:
             }
         }
         if (unmatched) {
-            if (drop_unmatched_) ctx_.count_dropped("unmatched", unmatched);
-            else ctx_.count_error("parse_error", unmatched);
+            if (drop_unmatched_)
+                ctx_.count_dropped("unmatched", unmatched);
+            else
+                ctx_.count_error("parse_error", unmatched);
         }
         if (bad_time) ctx_.count_error("bad_time", bad_time);
         if (bad_type) ctx_.count_error("bad_type", bad_type);
@@ -156,8 +161,8 @@ public:
 private:
     /// `arrival`: the reference for layouts without a year.
     std::optional<int64_t> parse_time(std::string_view s, int64_t arrival) const {
-        if (time_format_) return time_format_->parse(s, offset_s_, arrival);
-        if (auto t = weir::time::parse_iso8601(s, offset_s_)) return t;
+        if (time_format_) return time_format_->parse(s, zone_, arrival);
+        if (auto t = weir::time::parse_iso8601(s, zone_)) return t;
         if (auto t = weir::time::parse_apache(s)) return t;
         return weir::time::parse_epoch(s);
     }
@@ -175,14 +180,15 @@ private:
     std::string time_key_, message_key_, pattern_field_;
     bool keep_time_ = false;
     bool drop_unmatched_ = false;
-    int64_t offset_s_ = 0;
+    weir::time::Zone zone_;
     std::optional<weir::time::Format> time_format_;
 };
 
 const weir_option_def regex_options[] = {
     weir::option::required_string_list(
-        "patterns", "RE2 patterns with named captures ((?P<name>...) or (?<name>...)), tried in order; "
-                    "the first that matches a line wins."),
+        "patterns",
+        "RE2 patterns with named captures ((?P<name>...) or (?<name>...)), tried in order; "
+        "the first that matches a line wins."),
     weir::option::string_list("types", "",
                               "Capture types as name:type, type one of string, int, float, bool "
                               "(e.g. [status:int, bytes:int, secure:bool])."),
@@ -190,7 +196,9 @@ const weir_option_def regex_options[] = {
                          "This capture becomes the event time (RFC 3339, Apache, epoch, or time_format)."),
     weir::option::string("time_format", "",
                          "strftime-style layout for time_key (e.g. %d/%b/%Y:%H:%M:%S %z); empty: detect."),
-    weir::option::string("timezone", "UTC", "Offset for times without a zone (UTC, or like +02:00)."),
+    weir::option::string(
+        "timezone", "UTC",
+        "Zone of times without one: UTC, an offset like +02:00 or a name like Europe/Berlin."),
     weir::option::boolean("keep_time_key", "false", "Keep the time_key capture as a field as well."),
     weir::option::string("message_key", "message",
                          "This capture becomes the event body; without it the body stays the whole line."),

@@ -1,10 +1,10 @@
 // syslog: RFC 5424 and RFC 3164 messages into fields.
-#include "syslog_engine.hpp"
-
+#include <string>
 #include <weir/sdk.hpp>
 #include <weir/time.hpp>
+#include <weir/zone.hpp>
 
-#include <string>
+#include "syslog_engine.hpp"
 
 namespace {
 
@@ -15,17 +15,19 @@ weir::syslog::Mode mode_option(std::string_view mode) {
     throw weir::ConfigError("mode must be auto, rfc5424 or rfc3164, found '" + std::string(mode) + "'");
 }
 
-weir::syslog::Options scan_options(const weir::Options& opts) {
+weir::syslog::Options scan_options(const weir::Options& opts, const weir::time::Zone& zone) {
     weir::syslog::Options o;
     o.strict = opts.boolean("strict");
-    o.offset_s = opts.utc_offset("timezone");
+    o.zone = zone;
     return o;
 }
 
 class SyslogParser final : public weir::Parser {
 public:
     SyslogParser(weir::Context& ctx, const weir::Options& opts)
-        : weir::Parser(ctx), engine_(ctx.host(), mode_option(opts.str("mode")), scan_options(opts)) {}
+        : weir::Parser(ctx),
+          zone_(opts.timezone("timezone")),
+          engine_(ctx.host(), mode_option(opts.str("mode")), scan_options(opts, zone_)) {}
 
     void process(weir::Batch& batch) override {
         size_t errors = 0, warnings = 0;
@@ -43,18 +45,22 @@ public:
     }
 
 private:
+    weir::time::Zone zone_;  // before engine_, which reads with its rules
     weir::syslog::Engine engine_;
 };
 
 const weir_option_def syslog_options[] = {
     weir::option::string("mode", "auto", "auto (by the line's shape), rfc5424 or rfc3164."),
-    weir::option::boolean("strict", "false",
-                          "Reject what the RFCs reject; otherwise keep what can be read and say what could not."),
-    weir::option::string("timezone", "UTC",
-                         "Offset for timestamps without a zone (UTC, or like +02:00 or -0530)."),
+    weir::option::boolean(
+        "strict", "false",
+        "Reject what the RFCs reject; otherwise keep what can be read and say what could not."),
+    weir::option::string(
+        "timezone", "UTC",
+        "Zone of timestamps without one: UTC, an offset like +02:00 or -0530, or a name like "
+        "Europe/Berlin."),
 };
 
 }  // namespace
 
-WEIR_PLUGIN(SyslogParser, WEIR_KIND_PARSER, "syslog", "0.1.0", "Parses RFC 5424 and RFC 3164 syslog messages.",
-            syslog_options)
+WEIR_PLUGIN(SyslogParser, WEIR_KIND_PARSER, "syslog", "0.1.0",
+            "Parses RFC 5424 and RFC 3164 syslog messages.", syslog_options)

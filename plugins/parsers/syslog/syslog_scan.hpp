@@ -50,8 +50,8 @@ struct Message {
 
 struct Options {
     bool strict = false;
-    int64_t offset_s = 0;  // for zone-less timestamps
-    int64_t now_ns = 0;    // for the year of "Mmm dd" timestamps
+    weir::time::LocalZone zone;  // for zone-less timestamps (a named zone's rules outlive the options)
+    int64_t now_ns = 0;          // for the year of "Mmm dd" timestamps
 };
 
 namespace detail {
@@ -177,14 +177,18 @@ inline std::optional<int64_t> stamp_3164(std::string_view s, const Options& o, s
             return std::nullopt;
         ++pos;
         if (!clock(s, pos, h, mi, sec, frac)) return std::nullopt;
-        int64_t offset = o.offset_s;
-        if (pos < s.size() && s[pos] != ' ' && !weir::time::detail::zone(s, pos, offset)) return std::nullopt;
+        if (pos == s.size() || s[pos] == ' ') {
+            used = pos;
+            return make_time(y, mo, d, h, mi, sec, frac, o.zone);
+        }
+        int64_t offset = 0;
+        if (!weir::time::detail::zone(s, pos, offset)) return std::nullopt;
         if (pos < s.size() && s[pos] != ' ') return std::nullopt;
         used = pos;
         return make_time(y, mo, d, h, mi, sec, frac, offset);
     }
     if (o.strict) {
-        auto t = weir::time::parse_rfc3164(s, o.now_ns, o.offset_s, &used);
+        auto t = weir::time::parse_rfc3164(s, o.now_ns, o.zone, &used);
         if (t && used < s.size() && s[used] != ' ') return std::nullopt;
         return t;
     }
@@ -213,8 +217,8 @@ inline std::optional<int64_t> stamp_3164(std::string_view s, const Options& o, s
     }
     if (pos < s.size() && s[pos] != ' ') return std::nullopt;
     used = pos;
-    const int64_t year = y ? static_cast<int64_t>(y) : weir::time::infer_year(mo, d, o.now_ns, o.offset_s);
-    return make_time(year, mo, d, h, mi, sec, frac, o.offset_s);
+    const int64_t year = y ? static_cast<int64_t>(y) : weir::time::infer_year(mo, d, o.now_ns, o.zone);
+    return make_time(year, mo, d, h, mi, sec, frac, o.zone);
 }
 
 /// Whether the text after the PRI starts like a date it could not read
@@ -241,7 +245,7 @@ inline const char* parse_5424(std::string_view s, const Options& o, Message& m) 
     const std::string_view ts = token(s, pos);
     if (ts.empty()) return "line cut short before the timestamp";
     if (ts != "-") {
-        m.time = weir::time::parse_iso8601(ts, o.offset_s);
+        m.time = weir::time::parse_iso8601(ts, o.zone);
         if (!m.time) {
             if (o.strict) return "the timestamp is not RFC 3339";
             m.warning = "unreadable timestamp";

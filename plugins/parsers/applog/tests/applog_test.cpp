@@ -286,6 +286,22 @@ TEST(ApplogParser, RequireLevelAndTimezone) {
         std::string::npos);
 }
 
+TEST(ApplogParser, NamedTimezoneAcrossTheChangeToSummerTime) {
+    // Europe/Berlin on 2026-03-29: 02:00 CET became 03:00 CEST; 02:30 never happened and reads as 03:30.
+    const std::string o = "{timezone: Europe/Berlin}";
+    EXPECT_NE(parse("2026-03-29 01:59:59,000 INFO a", o).find("2026-03-29T00:59:59.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("2026-03-29 02:30:00,000 INFO b", o).find("2026-03-29T01:30:00.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("2026-03-29 03:00:01,000 INFO c", o).find("2026-03-29T01:00:01.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("2026-01-19 11:30:00 INFO d", o).find("2026-01-19T10:30:00.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("2026-01-19T11:30:00+05:00 INFO e", o).find("2026-01-19T06:30:00.000000000Z"),
+              std::string::npos);
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Europe/Nowhere}"), std::exception);
+}
+
 TEST(ApplogScan, TimeOfDayAfterMidnightBelongsToYesterday) {
     weir::applog::Record r;
     // arrival 00:10 on the 19th, line says 23:59 -> the 18th

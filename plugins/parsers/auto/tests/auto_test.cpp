@@ -144,6 +144,13 @@ TEST(AutoParser, FormatsAndParserFieldOptions) {
         std::string::npos);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{formats: [xml]}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Mars}"), std::exception);
+    // A named zone reaches both: summer time in July, winter time in January.
+    EXPECT_NE(parse("2026-07-01 12:00:00 INFO x", "{timezone: Europe/Berlin}")
+                  .find("2026-07-01T10:00:00.000000000Z"),
+              std::string::npos);
+    EXPECT_NE(parse("<13>Jan 19 10:30:00 h app: x", "{timezone: America/New_York}")
+                  .find("2026-01-19T15:30:00.000000000Z"),
+              std::string::npos);
 }
 
 TEST(AutoDetect, ShapesFromTheFirstBytes) {

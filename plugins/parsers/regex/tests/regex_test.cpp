@@ -1,9 +1,9 @@
-#include "regex_spec.hpp"
+#include <gtest/gtest.h>
 
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
 
-#include <gtest/gtest.h>
+#include "regex_spec.hpp"
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -41,10 +41,11 @@ TEST(RegexParser, ApacheCombinedWithTypesAndTime) {
         R"(203.0.113.7 - alice [19/Jan/2026:10:30:00 +0100] "GET /search?q=weir HTTP/1.1" 200 5120 "https://example.com/" "curl/8.4.0")";
     const std::string json = parse(kCombined, line);
     EXPECT_NE(json.find(R"("@timestamp":"2026-01-19T09:30:00.000000000Z")"), std::string::npos) << json;
-    EXPECT_NE(json.find(R"("client_ip":"203.0.113.7","user":"alice","method":"GET","path":"/search?q=weir",)"
-                        R"("protocol":"HTTP/1.1","status":200,"bytes":5120,"referrer":"https://example.com/",)"
-                        R"("user_agent":"curl/8.4.0"})"),
-              std::string::npos)
+    EXPECT_NE(
+        json.find(R"("client_ip":"203.0.113.7","user":"alice","method":"GET","path":"/search?q=weir",)"
+                  R"("protocol":"HTTP/1.1","status":200,"bytes":5120,"referrer":"https://example.com/",)"
+                  R"("user_agent":"curl/8.4.0"})"),
+        std::string::npos)
         << json;
     EXPECT_EQ(json.find(R"("time")"), std::string::npos) << "time_key is consumed: " << json;
 }
@@ -66,9 +67,10 @@ TEST(RegexParser, PatternsAreTriedInOrderAndTheMatchIsRecorded) {
         R"({patterns: ['^(?P<level>[A-Z]+): (?P<message>.*)$', '^(?<message>.*) code=(?<code>\d+)$'], )"
         R"(types: ['code:int'], pattern_field: pattern})";
     EXPECT_EQ(parse(opts, "ERROR: disk full"), R"({"@timestamp":"1970-01-01T00:00:00.000000000Z",)"
-                                                R"("message":"disk full","pattern":0,"level":"ERROR"})");
-    EXPECT_EQ(parse(opts, "request failed code=502"),
-              R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"request failed","pattern":1,"code":502})");
+                                               R"("message":"disk full","pattern":0,"level":"ERROR"})");
+    EXPECT_EQ(
+        parse(opts, "request failed code=502"),
+        R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"request failed","pattern":1,"code":502})");
 }
 
 TEST(RegexParser, UnmatchedLinesAreKeptMarkedOrDropped) {
@@ -95,7 +97,8 @@ TEST(RegexParser, TypesFloatBoolAndTimeVariants) {
         R"({patterns: ['^(?P<ts>\S+) took=(?P<took>\S+) ok=(?P<ok>\S+)'], types: [took:float, ok:bool], time_key: ts, keep_time_key: true})";
     const std::string json = parse(opts, "2026-01-19T10:30:00.25+02:00 took=1.5e-3 ok=Yes");
     EXPECT_NE(json.find(R"("@timestamp":"2026-01-19T08:30:00.250000000Z")"), std::string::npos) << json;
-    EXPECT_NE(json.find(R"("ts":"2026-01-19T10:30:00.25+02:00","took":0.0015,"ok":true)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("ts":"2026-01-19T10:30:00.25+02:00","took":0.0015,"ok":true)"), std::string::npos)
+        << json;
     // epoch seconds without a time_format
     EXPECT_NE(parse(opts, "1768818600 took=2 ok=0").find(R"("@timestamp":"2026-01-19T10:30:00.000000000Z")"),
               std::string::npos);
@@ -103,6 +106,13 @@ TEST(RegexParser, TypesFloatBoolAndTimeVariants) {
     const std::string tz =
         R"({patterns: ['^(?P<ts>\S+ \S+) (?P<message>.*)'], time_key: ts, time_format: '%Y-%m-%d %H:%M:%S', timezone: '+05:30'})";
     EXPECT_NE(parse(tz, "2026-01-19 10:30:00 hello").find(R"("@timestamp":"2026-01-19T05:00:00.000000000Z")"),
+              std::string::npos);
+    // a named zone: the repeated hour of 2026-11-01 in New York reads as its first (EDT) occurrence
+    const std::string ny =
+        R"({patterns: ['^(?P<ts>\S+ \S+) (?P<message>.*)'], time_key: ts, time_format: '%Y-%m-%d %H:%M:%S', timezone: America/New_York})";
+    EXPECT_NE(parse(ny, "2026-11-01 01:30:00 hello").find(R"("@timestamp":"2026-11-01T05:30:00.000000000Z")"),
+              std::string::npos);
+    EXPECT_NE(parse(ny, "2026-11-01 02:30:00 hello").find(R"("@timestamp":"2026-11-01T07:30:00.000000000Z")"),
               std::string::npos);
 }
 
@@ -125,7 +135,8 @@ TEST(RegexParser, ConfigErrorsSayWhatIsWrong) {
               std::string::npos);
     EXPECT_NE(config_error("{patterns: ['(?P<a>x)'], time_key: t}").find("time_key 't'"), std::string::npos);
     EXPECT_NE(config_error("{patterns: ['(?P<a>x)'], time_format: '%Q'}").find("%Q"), std::string::npos);
-    EXPECT_NE(config_error("{patterns: ['(?P<a>x)'], unmatched: ignore}").find("keep or drop"), std::string::npos);
+    EXPECT_NE(config_error("{patterns: ['(?P<a>x)'], unmatched: ignore}").find("keep or drop"),
+              std::string::npos);
     EXPECT_NE(config_error("{patterns: ['(?<=a)(?P<b>x)']}").find("patterns[0]"), std::string::npos);
     EXPECT_NE(config_error("{}").find("patterns"), std::string::npos);
 }
@@ -142,9 +153,9 @@ TEST(RegexParser, BinaryAndInvalidUtf8NeverCrash) {
 TEST(RegexSpec, PerlNamedGroupsBecomeRe2Groups) {
     using weir::regex::normalise_named_groups;
     EXPECT_EQ(normalise_named_groups("(?<host>\\S+) (?P<x>y)"), "(?P<host>\\S+) (?P<x>y)");
-    EXPECT_EQ(normalise_named_groups("\\(?<a>"), "\\(?<a>");          // escaped paren
-    EXPECT_EQ(normalise_named_groups("[(?<a>]"), "[(?<a>]");          // inside a class
-    EXPECT_EQ(normalise_named_groups("[]](?<a>x)"), "[]](?P<a>x)");   // ] first in a class
+    EXPECT_EQ(normalise_named_groups("\\(?<a>"), "\\(?<a>");            // escaped paren
+    EXPECT_EQ(normalise_named_groups("[(?<a>]"), "[(?<a>]");            // inside a class
+    EXPECT_EQ(normalise_named_groups("[]](?<a>x)"), "[]](?P<a>x)");     // ] first in a class
     EXPECT_EQ(normalise_named_groups("(?<=a)(?<!b)"), "(?<=a)(?<!b)");  // lookbehind untouched
 }
 

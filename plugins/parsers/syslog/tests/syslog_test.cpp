@@ -302,5 +302,27 @@ TEST(Syslog, NotSyslogIsAParseErrorWithRawKept) {
 
 TEST(Syslog, BadOptions) {
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{mode: rfc9999}"), std::exception);
-    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Europe/Berlin}"), std::exception);
+    try {
+        StageHarness(WEIR_TEST_PLUGIN, "{timezone: Europe/Berlinn}");
+        ADD_FAILURE() << "an unknown zone name was accepted";
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("timezone: unknown time zone 'Europe/Berlinn'"), std::string::npos) << what;
+        EXPECT_NE(what.find("Europe/Berlin or America/New_York"), std::string::npos) << what;
+    }
+}
+
+TEST(Syslog, NamedTimezoneFollowsDaylightSaving) {
+    const std::string berlin = "{timezone: Europe/Berlin}";
+    // RFC 3164 in winter (+01:00) and summer (+02:00); the year comes from the arrival (2026-06-15).
+    EXPECT_EQ(parse(berlin, "<13>Jan 19 11:30:00 host app: x").substr(0, 46),
+              "{\"@timestamp\":\"2026-01-19T10:30:00.000000000Z\"");
+    EXPECT_EQ(parse(berlin, "<13>Jun  1 12:00:00 host app: x").substr(0, 46),
+              "{\"@timestamp\":\"2026-06-01T10:00:00.000000000Z\"");
+    // A zone-less RFC 5424 time in the repeated hour of 2026-10-25: the first (summer) one.
+    EXPECT_EQ(parse(berlin, "<34>1 2026-10-25T02:30:00 host app - - - x").substr(0, 46),
+              "{\"@timestamp\":\"2026-10-25T00:30:00.000000000Z\"");
+    // A time that carries its zone keeps it.
+    EXPECT_EQ(parse(berlin, "<34>1 2026-06-01T12:00:00Z host app - - - x").substr(0, 46),
+              "{\"@timestamp\":\"2026-06-01T12:00:00.000000000Z\"");
 }
