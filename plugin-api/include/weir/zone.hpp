@@ -12,6 +12,8 @@
 // cache is not synchronised); each plugin instance loads its own.
 #pragma once
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -265,10 +267,13 @@ public:
         const std::string dir = zoneinfo_dir();
         const std::string path = dir + "/" + std::string(text);
         const std::string bytes = read_file(path);
-        if (bytes.empty())  // missing, unreadable or a folder ("Europe")
+        if (bytes.empty()) {  // missing, unreadable or a folder ("Europe")
+            const std::string near = same_but_case(dir, text);
+            if (!near.empty()) return fail("unknown time zone " + quoted + "; did you mean '" + near + "'?");
             return fail(
                 "unknown time zone " + quoted + " (not in " + dir +
                 "); use an IANA name like Europe/Berlin or America/New_York, UTC, or an offset like +02:00");
+        }
         std::string why;
         auto data = tzif::parse(bytes, &why);
         if (!data) return fail("time zone " + quoted + " could not be read from " + path + ": " + why);
@@ -297,6 +302,35 @@ public:
 
 private:
     explicit Zone(int64_t offset) : offset_(offset) {}
+
+    /// The zone file whose name differs from `name` only in case ("europe/berlin"), or empty.
+    static std::string same_but_case(const std::string& dir, std::string_view name) {
+        std::string path = dir, found;
+        size_t start = 0;
+        while (start <= name.size()) {
+            size_t end = name.find('/', start);
+            if (end == std::string_view::npos) end = name.size();
+            const std::string_view part = name.substr(start, end - start);
+            DIR* d = opendir(path.c_str());
+            if (!d) return {};
+            std::string match;
+            while (const dirent* e = readdir(d)) {
+                const std::string_view entry = e->d_name;
+                if (entry.size() == part.size() &&
+                    std::equal(entry.begin(), entry.end(), part.begin(),
+                               [](char a, char b) { return detail::lower(a) == detail::lower(b); })) {
+                    match = std::string(entry);
+                    break;
+                }
+            }
+            closedir(d);
+            if (match.empty()) return {};
+            path += "/" + match;
+            found += (found.empty() ? "" : "/") + match;
+            start = end + 1;
+        }
+        return read_file(path).empty() ? std::string() : found;
+    }
 
     /// The file's bytes (at most 1 MiB; zone files are a few KiB), empty if it cannot be read.
     static std::string read_file(const std::string& path) {

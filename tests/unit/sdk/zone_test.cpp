@@ -200,10 +200,14 @@ TEST(Zone, UnknownNamesAreRefusedWithAHint) {
         std::string error;
         EXPECT_FALSE(Zone::parse(bad, &error)) << bad;
         EXPECT_NE(error.find("Europe/Berlin"), std::string::npos) << error;  // the hint names a valid zone
+        EXPECT_EQ(error.find("did you mean"), std::string::npos) << error;
     }
     std::string error;
     Zone::parse("Europe/Berlinn", &error);
     EXPECT_NE(error.find("unknown time zone 'Europe/Berlinn'"), std::string::npos) << error;
+    Zone::parse("europe/berlin", &error);  // names are case-sensitive; the right spelling is suggested
+    EXPECT_EQ(error, "unknown time zone 'europe/berlin'; did you mean 'Europe/Berlin'?");
+    EXPECT_TRUE(Zone::parse("utc", &error)) << error;  // UTC in either case, as before
 }
 
 TEST(Zone, LookupsFollowTheCachedSpanBothWays) {
