@@ -92,3 +92,40 @@ def test_stdin_is_one_stream_and_shutdown_releases_the_held_event(daemons):
     assert d.terminate() == 0
     os.close(w)
     assert messages(d) == ["\n".join(tb), "INFO:root:next"]
+
+
+MIXED = [
+    # a plain INFO line, then the interpreter's traceback of an uncaught exception: two events
+    "2023-10-11 22:14:36 INFO ok",
+    "Traceback (most recent call last):",
+    '  File "/app/job.py", line 3, in <module>',
+    "ValueError: bad input",
+    # the JVM's report of an uncaught exception after an unrelated line: its own event
+    "2023-10-11 22:14:37 DEBUG [main] com.example.App - polling",
+    'Exception in thread "main" java.lang.IllegalStateException: boom',
+    "\tat com.example.Main.main(Main.java:5)",
+    # java.util.logging's two-line records
+    "Oct 11, 2023 10:14:38 PM org.example.Foo bar",
+    "SEVERE: request failed",
+    "java.lang.IllegalStateException: pool exhausted",
+    "\tat org.example.Foo.bar(Foo.java:12)",
+    "Oct 11, 2023 10:14:39 PM org.example.Foo bar",
+    "INFO: recovered",
+    # .NET's console logger
+    "info: Microsoft.Hosting.Lifetime[14]",
+    "      Now listening on: http://localhost:5000",
+    "last line",
+]
+
+
+def test_auto_keeps_traces_apart_from_plain_lines_and_joins_two_line_records(daemons):
+    d = daemons({})
+    d.write_pipeline("ml.yaml", PIPELINE.replace("preset: java", "preset: auto").format(dir=d.dir, timeout="200ms"))
+    os.makedirs(os.path.join(d.dir, "logs"))
+    with open(os.path.join(d.dir, "logs", "mixed.log"), "w") as f:
+        f.write("\n".join(MIXED) + "\n")
+    d.start()
+    wait_until(lambda: messages(d)[-1:] == ["last line"], message="every event, the last by the flush timeout")
+    spans = [(0, 1), (1, 4), (4, 5), (5, 7), (7, 11), (11, 13), (13, 15), (15, 16)]
+    assert messages(d) == ["\n".join(MIXED[a:b]) for a, b in spans], messages(d)
+    assert d.terminate() == 0

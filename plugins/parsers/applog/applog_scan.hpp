@@ -549,8 +549,10 @@ inline void header(std::string_view s, size_t pos, Record& r) {
     return true;
 }
 
-/// .NET's console logger: "info: Microsoft.Hosting.Lifetime[14]" (the
-/// message on the next line) or, single-line, "… [14] Now listening on …".
+/// .NET's console logger: "info: Microsoft.Hosting.Lifetime[14]" with the
+/// message on the next line, indented by 6 spaces (one event when the
+/// multiline parser's dotnet preset joined them), or, single-line,
+/// "… [14] Now listening on …".
 [[gnu::noinline]] inline bool dotnet_console(std::string_view s, Record& r) {
     if (s.size() < 9 || s[4] != ':' || s[5] != ' ') return false;
     struct Word {
@@ -572,8 +574,65 @@ inline void header(std::string_view s, size_t pos, Record& r) {
         return false;
     r.level = l;
     r.logger = s.substr(6, open - 6);
-    r.msg = s.substr(skip_space(s, close + 1));
+    size_t pos = skip_space(s, close + 1);
+    if (pos < s.size() && s[pos] == '\r') ++pos;
+    if (pos < s.size() && s[pos] == '\n')
+        pos = skip_space(s, pos + 1);  // the message's line: indentation off
+    r.msg = s.substr(pos);
     r.layout = "dotnet";
+    return true;
+}
+
+/// java.util.logging's SimpleFormatter default, two lines (one event when
+/// the multiline parser's java preset joined them):
+/// "Oct 11, 2023 10:14:36 PM org.example.Foo bar" / "INFO: message". The
+/// source is the class and method (or the logger's name when the caller is
+/// unknown); the second line's level word is English (SEVERE … FINEST).
+[[gnu::noinline]] inline bool jul_simple(std::string_view s, time::LocalZone zone, Record& r) {
+    const unsigned mo = time::month_from_abbrev(s.substr(0, 3));
+    if (mo == 0) return false;
+    size_t pos = 4;
+    auto number = [&](size_t min, size_t max, unsigned& out) {
+        size_t n = 0;
+        out = 0;
+        while (n < max && pos < s.size() && digit(s[pos])) {
+            out = out * 10 + static_cast<unsigned>(s[pos++] - '0');
+            ++n;
+        }
+        return n >= min;
+    };
+    auto literal = [&](std::string_view lit) {
+        if (s.substr(pos, lit.size()) != lit) return false;
+        pos += lit.size();
+        return true;
+    };
+    unsigned d = 0, y = 0, h = 0, mi = 0, sec = 0;
+    if (!number(1, 2, d) || !literal(", ") || !number(4, 4, y) || !literal(" ") || !number(1, 2, h) ||
+        !literal(":") || !number(2, 2, mi) || !literal(":") || !number(2, 2, sec) || !literal(" "))
+        return false;
+    if (pos + 2 >= s.size() || (s[pos] != 'A' && s[pos] != 'P') || s[pos + 1] != 'M' || s[pos + 2] != ' ')
+        return false;
+    if (h < 1 || h > 12) return false;
+    h = h % 12 + (s[pos] == 'P' ? 12 : 0);
+    pos += 3;
+    r.time = time::make_time(y, mo, d, h, mi, sec, 0, zone);
+    if (!r.time) return false;
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string_view::npos) nl = s.size();
+    std::string_view source = s.substr(pos, nl - pos);
+    if (!source.empty() && source.back() == '\r') source.remove_suffix(1);
+    const size_t sp = source.find(' ');
+    r.logger = source.substr(0, sp);
+    if (sp != std::string_view::npos) r.add("method", trim(source.substr(sp + 1)));
+    r.layout = "jul";
+    if (nl == s.size()) {  // the header alone: its text stays the message
+        r.msg = s;
+        return true;
+    }
+    const std::string_view rest = s.substr(nl + 1);
+    const size_t colon = rest.find(": ");
+    if (colon != std::string_view::npos && colon <= 9) r.level = level_word(rest.substr(0, colon));
+    r.msg = r.level != level::Level::Unknown ? rest.substr(colon + 2) : rest;
     return true;
 }
 
@@ -811,6 +870,10 @@ inline const char* scan(std::string_view s, int64_t now_ns, time::LocalZone zone
             }
         }
     }
+    // java.util.logging's SimpleFormatter: "Oct 11, 2023 10:14:36 PM org.example.Foo bar\nINFO: message"
+    if (s.size() > 22 && s[0] >= 'A' && s[0] <= 'Z' && s[3] == ' ' && (s[5] == ',' || s[6] == ',') &&
+        jul_simple(s, zone, r))
+        return nullptr;
     // Layouts without a timestamp; a first look at the first byte keeps them cheap for the rest.
     if ((s[0] >= 'a' && s[0] <= 'z' && dotnet_console(s, r)) || (s[0] >= 'A' && s[0] <= 'Z' && uvicorn(s, r)))
         return nullptr;

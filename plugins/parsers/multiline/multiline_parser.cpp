@@ -4,6 +4,7 @@
 // in order and holds the event still growing at the end of a batch.
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 #include <weir/clock.hpp>
+#include <weir/level.hpp>
 #include <weir/sdk.hpp>
 
 #include "presets.hpp"
@@ -116,7 +118,10 @@ private:
         uint32_t flags;
     };
     struct Language {
-        std::unique_ptr<RE2> cont, start;  // start may be null
+        std::unique_ptr<RE2> cont, start;   // start may be null
+        std::unique_ptr<RE2> header, body;  // a two-line layout's (may be null)
+        size_t body_lines = 0;
+        bool (*looks_like_header)(std::string_view) = nullptr;
     };
 
     struct Pending {
@@ -124,6 +129,7 @@ private:
         int language = -1;       // the runtime whose trace this event holds (-1: none yet)
         bool in_trace = false;   // a trace has begun in this event
         bool chained = false;    // the last lines chain one Python traceback to the next
+        int header = -1;         // the runtime whose two-line layout the first line begins (-1: none)
         std::string_view first;  // the first line while it is the only one (no copy)
         std::string text;        // the joined lines once there are several, or once carried over
         bool joined = false;
@@ -143,6 +149,12 @@ private:
         Language l;
         l.cont = compile(std::string(p.continue_pattern), "preset");
         if (!p.start_pattern.empty()) l.start = compile(std::string(p.start_pattern), "preset");
+        if (!p.header_pattern.empty()) {
+            l.header = compile(std::string(p.header_pattern), "preset");
+            l.body = compile(std::string(p.body_pattern), "preset");
+            l.body_lines = p.body_lines;
+            l.looks_like_header = p.looks_like_header;
+        }
         languages_.push_back(std::move(l));
     }
 
@@ -170,8 +182,60 @@ private:
         return -1;
     }
 
+    /// The runtime whose two-line layout `line` begins, or -1.
+    int header_of(std::string_view line) const {
+        for (size_t k = 0; k < languages_.size(); ++k) {
+            const Language& l = languages_[k];
+            if (l.header && l.looks_like_header(line) && RE2::PartialMatch(line, *l.header))
+                return static_cast<int>(k);
+        }
+        return -1;
+    }
+
+    /// The first level word among the first words of a line's first line
+    /// (TRACE, DEBUG, INFO … in any spelling of three letters or more), or Unknown.
+    static weir::level::Level level_of(std::string_view line) {
+        const size_t end = std::min<size_t>({line.find('\n'), line.size(), 120});
+        auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+        int words = 0;
+        for (size_t i = 0; i < end && words < 8;) {
+            if (!letter(line[i])) {
+                ++i;
+                continue;
+            }
+            const size_t from = i;
+            while (i < end && letter(line[i])) ++i;
+            const std::string_view word = line.substr(from, i - from);
+            ++words;
+            if (word.size() < 3 || word.size() > 13) continue;
+            if (word == "trce") return weir::level::Level::Trace;  // .NET's console logger
+            if (word == "dbug") return weir::level::Level::Debug;
+            const weir::level::Level l = weir::level::normalize(word);
+            if (l != weir::level::Level::Unknown) return l;
+        }
+        return weir::level::Level::Unknown;
+    }
+
+    /// Whether the event so far is a log line of a level below WARN: a trace
+    /// after it is not what it logged but an event of its own. A two-line
+    /// layout's level may be on its second line (JUL's "INFO: message").
+    static bool calm(const Pending& p) {
+        const std::string_view text = p.joined ? std::string_view(p.text) : p.first;
+        weir::level::Level l = level_of(text);
+        if (l == weir::level::Level::Unknown && p.header >= 0) {
+            const size_t nl = text.find('\n');
+            if (nl != std::string_view::npos) l = level_of(text.substr(nl + 1));
+        }
+        return l != weir::level::Level::Unknown && l <= weir::level::Level::Info;
+    }
+
     bool joins(Pending& p, std::string_view line) const {
         if (!languages_.empty()) {
+            if (p.header >= 0 && !p.in_trace) {
+                const Language& h = languages_[p.header];
+                if ((h.body_lines == 0 || p.lines <= h.body_lines) && RE2::PartialMatch(line, *h.body))
+                    return true;
+            }
             int lang = -1;
             if (p.language >= 0 && RE2::PartialMatch(line, *languages_[p.language].cont)) {
                 lang = p.language;
@@ -187,6 +251,9 @@ private:
                 const int begins = trace_start(line, p.language);
                 if (begins >= 0 && (begins == p.language || lang != p.language)) return false;
             }
+            // A trace that begins after a plain INFO line is not that line's:
+            // "Traceback (most recent call last):" after "… INFO ok".
+            if (lang >= 0 && !p.in_trace && trace_start(line, lang) >= 0 && calm(p)) return false;
             if (lang >= 0) {
                 p.language = lang;
                 p.in_trace = true;
@@ -207,6 +274,7 @@ private:
         p.in_trace = lang >= 0;
         p.language = languages_.size() == 1 ? 0 : lang;
         p.chained = false;
+        p.header = lang < 0 ? header_of(l.text) : -1;
         p.active = true;
         p.first = l.text;
         p.text.clear();

@@ -13,22 +13,46 @@ struct Preset {
     // Lines at column 0 that begin a trace (empty: the runtime's traces begin
     // with a line that does not continue anything).
     std::string_view start_pattern;
+    // Layouts that write one record on two lines or more: an event whose
+    // first line matches `header_pattern` takes the lines matching
+    // `body_pattern` after it (at most `body_lines` of them; 0: any number).
+    // `looks_like_header` is a cheap first look before the pattern.
+    std::string_view header_pattern = {};
+    std::string_view body_pattern = {};
+    size_t body_lines = 0;
+    bool (*looks_like_header)(std::string_view) = nullptr;
 };
+
+/// java.util.logging's SimpleFormatter: "Oct 11, 2023 10:14:36 PM org.example.Foo bar".
+constexpr bool jul_header(std::string_view s) {
+    return s.size() > 22 && s[0] >= 'A' && s[0] <= 'Z' && s[3] == ' ' && (s[5] == ',' || s[6] == ',');
+}
+
+/// .NET's console logger: "info: Microsoft.Hosting.Lifetime[14]".
+constexpr bool dotnet_header(std::string_view s) {
+    return s.size() > 8 && s[4] == ':' && s[5] == ' ' && s[0] >= 'a' && s[0] <= 'z' && s.back() == ']';
+}
 
 inline constexpr Preset kPresets[] = {
     // java.lang.IllegalStateException: boom / \tat com.x.Y.z(Y.java:10) /
     // \t... 12 more / Caused by: ... (also indented, inside a Suppressed:
     // block) / \tSuppressed: ... / ... 5 common frames omitted
+    // The JVM's own 'Exception in thread "main" java.lang.X: boom' for an
+    // uncaught exception begins a trace and never continues a log line.
+    // java.util.logging's SimpleFormatter writes a record on two lines:
+    // "Oct 11, 2023 10:14:36 PM org.example.Foo bar" / "INFO: message".
     {"java",
      R"(^(\s+at\s|\s+\.\.\. \d+ (more|common frames omitted)|\s*Caused by:|\s+Suppressed:|)"
      R"([a-zA-Z_$][\w$]*(\.[a-zA-Z_$][\w$]*)*\.[\w$]*(Exception|Error|Throwable)(: |$)))",
-     R"(^[a-zA-Z_$][\w$]*(\.[a-zA-Z_$][\w$]*)*\.[\w$]*(Exception|Error|Throwable)(: |$))"},
+     R"(^(Exception in thread "[^"]*" )?[a-zA-Z_$][\w$]*(\.[a-zA-Z_$][\w$]*)*\.[\w$]*(Exception|Error|Throwable)(: |$))",
+     R"(^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M \S)",
+     R"(^(SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): )", 1, jul_header},
     // Traceback (most recent call last): / two-space indented frames and code /
     // the chained-exception sentences and the blank lines around them / the
     // final "ValueError: message" or "Exception: message"
     {"python",
      R"(^(Traceback \(most recent call last\):|\s+\S|\s*$|During handling of the above exception|)"
-     R"(The above exception was the direct cause|([A-Za-z_][\w.]*)?(Error|Exception|Warning|Exit|Interrupt|Iteration)\b))",
+     R"(The above exception was the direct cause|([A-Za-z_][\w.]*)?(Error|Exception|Warning|Exit|Interrupt|Iteration)(:|$)))",
      R"(^Traceback \(most recent call last\):)"},
     // panic: ... / goroutine 1 [running]: / main.main() / \t/path/x.go:8 +0x1d /
     // created by ... / exit status 2 / [signal SIGSEGV ...] / blank lines
@@ -44,9 +68,12 @@ inline constexpr Preset kPresets[] = {
     // System.InvalidOperationException: boom / "   at Ns.C.M() in /app/C.cs:line 10" /
     // " ---> System.Exception: inner" / "   --- End of inner exception stack trace ---" /
     // "--- End of stack trace from previous location ---"
+    // The console logger writes "info: Microsoft.Hosting.Lifetime[14]" and the
+    // message (and an exception) on the lines after it, indented by 6 spaces.
     {"dotnet",
      R"(^(\s+at\s|\s*---> |\s*--- End of |(Unhandled exception\. )?[A-Za-z_][\w.]*(Exception|Error)(: |$)))",
-     R"(^(Unhandled exception\. )?[A-Za-z_][\w.]*\.[\w]*(Exception|Error)(: |$))"},
+     R"(^(Unhandled exception\. )?[A-Za-z_][\w.]*\.[\w]*(Exception|Error)(: |$))",
+     R"(^(trce|dbug|info|warn|fail|crit): \S+\[-?\d+\]$)", R"(^      )", 0, dotnet_header},
     // PHP Fatal error:  Uncaught Exception: boom in /x.php:3 / Stack trace: /
     // #0 /x.php(7): foo() / #1 {main} / "  thrown in /x.php on line 3" /
     // PHP Stack trace: / "PHP   1. {main}() /x.php:0" / Next RuntimeException: ...

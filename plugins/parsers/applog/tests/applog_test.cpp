@@ -161,6 +161,54 @@ TEST(ApplogParser, ApacheAndNginxErrorLogs) {
     for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
 }
 
+// Two-line layouts, as the multiline parser's dotnet and java presets join them.
+TEST(ApplogParser, TwoLineLayoutsOfDotnetAndJavaUtilLogging) {
+    const Golden cases[] = {
+        // .NET console logger: the message on the next line, indented by 6 spaces.
+        {"info: Microsoft.Hosting.Lifetime[14]\n      Now listening on: http://localhost:5000",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"Now listening on: http://localhost:5000",)j"
+         R"j("level":"INFO","logger":"Microsoft.Hosting.Lifetime","event_id":14})j"},
+        {"fail: Microsoft.AspNetCore.Server.Kestrel[13]\r\n      Request failed.\n      "
+         "System.InvalidOperationException: boom\n         at Program.Main() in /app/Program.cs:line 5",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"Request failed.\n      )j"
+         R"j(System.InvalidOperationException: boom\n         at Program.Main() in /app/Program.cs:line 5",)j"
+         R"j("level":"ERROR","logger":"Microsoft.AspNetCore.Server.Kestrel","event_id":13})j"},
+        {"warn: Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository[60]\n      "
+         "Storing keys in a directory that may not be persisted outside of the container.",
+         R"j({"@timestamp":"2026-01-19T12:00:00.000000000Z","message":"Storing keys in a directory that may not )j"
+         R"j(be persisted outside of the container.","level":"WARN",)j"
+         R"j("logger":"Microsoft.AspNetCore.DataProtection.Repositories.FileSystemXmlRepository","event_id":60})j"},
+        // java.util.logging's SimpleFormatter: date, class and method, then "LEVEL: message".
+        {"Oct 11, 2023 10:14:36 PM org.example.Foo bar\nINFO: Server started on port 8080",
+         R"j({"@timestamp":"2023-10-11T22:14:36.000000000Z","message":"Server started on port 8080","level":"INFO",)j"
+         R"j("logger":"org.example.Foo","method":"bar"})j"},
+        {"Jan 02, 2024 12:05:09 AM org.apache.catalina.core.StandardService startInternal\n"
+         "SEVERE: Failed to start\njava.lang.IllegalStateException: port in use\n\tat "
+         "org.apache.catalina.core.StandardService.startInternal(StandardService.java:42)",
+         R"j({"@timestamp":"2024-01-02T00:05:09.000000000Z","message":"Failed to start\njava.lang.)j"
+         R"j(IllegalStateException: port in use\n\tat org.apache.catalina.core.StandardService.startInternal()j"
+         R"j(StandardService.java:42)","level":"ERROR","logger":"org.apache.catalina.core.StandardService",)j"
+         R"j("method":"startInternal"})j"},
+        {"Mar 5, 2024 12:30:00 PM com.example.Cache\nFINE: evicted 3 entries",
+         R"j({"@timestamp":"2024-03-05T12:30:00.000000000Z","message":"evicted 3 entries","level":"DEBUG",)j"
+         R"j("logger":"com.example.Cache"})j"},
+        {"Mar 5, 2024 1:30:00 PM com.example.Cache get\nWARNING: slow",
+         R"j({"@timestamp":"2024-03-05T13:30:00.000000000Z","message":"slow","level":"WARN",)j"
+         R"j("logger":"com.example.Cache","method":"get"})j"},
+        // The header alone (no multiline parser before): time, class and method; the line stays the message.
+        {"Oct 11, 2023 10:14:36 PM org.example.Foo bar",
+         R"j({"@timestamp":"2023-10-11T22:14:36.000000000Z","message":"Oct 11, 2023 10:14:36 PM org.example.Foo bar",)j"
+         R"j("logger":"org.example.Foo","method":"bar"})j"},
+    };
+    for (const auto& c : cases) EXPECT_EQ(parse(c.line), c.json) << c.line;
+    // JUL's time is local: the configured zone applies (summer time in Berlin).
+    EXPECT_NE(parse("Jul 1, 2026 12:00:00 PM org.example.Foo bar\nINFO: noon", "{timezone: Europe/Berlin}")
+                  .find("2026-07-01T10:00:00.000000000Z"),
+              std::string::npos);
+    // Not JUL: a month name without the rest of the header.
+    EXPECT_EQ(parse("Oct 11, 2023 was a good day").find("\"logger\""), std::string::npos);
+}
+
 // Layouts of .NET, Java servers and Python web stacks as they print by default.
 TEST(ApplogParser, MoreLayouts) {
     const Golden cases[] = {

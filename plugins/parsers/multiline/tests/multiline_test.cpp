@@ -330,3 +330,98 @@ TEST(MultilineParser, AutoRecognisesTheRuntimeOfEachTrace) {
               (std::vector<std::string>{join(lines, 0, 3), join(lines, 3, 7), join(lines, 7, 12),
                                         "plain line", "", "another plain line"}));
 }
+
+TEST(MultilineParser, ATraceAfterAPlainInfoLineIsAnEventOfItsOwn) {
+    // The interpreter's traceback of an uncaught exception right after an unrelated INFO line.
+    const std::vector<std::string> python = {
+        "2023-10-11 22:14:36 INFO ok",
+        "Traceback (most recent call last):",
+        "  File \"/app/job.py\", line 3, in <module>",
+        "    run()",
+        "ValueError: bad input",
+        "2023-10-11 22:14:37 INFO next",
+    };
+    for (const char* o : {"{preset: python}", "{preset: auto}"})
+        EXPECT_EQ(events(o, python), (std::vector<std::string>{python[0], join(python, 1, 5), python[5]}))
+            << o;
+    // The JVM's report of an uncaught exception is never a log line's, whatever its level.
+    const std::vector<std::string> java = {
+        "2023-10-11 22:14:36 INFO  [main] com.example.App - ok",
+        "Exception in thread \"main\" java.lang.IllegalStateException: boom",
+        "\tat com.example.Main.main(Main.java:5)",
+        "Caused by: java.io.IOException: disk full",
+        "\t... 1 more",
+        "2023-10-11 22:14:37 ERROR [main] com.example.App - failed",
+        "Exception in thread \"worker-1\" java.lang.OutOfMemoryError: Java heap space",
+        "\tat com.example.Worker.run(Worker.java:9)",
+        "Exception in thread \"worker-2\" java.lang.OutOfMemoryError: Java heap space",
+        "\tat com.example.Worker.run(Worker.java:9)",
+    };
+    for (const char* o : {"{preset: java}", "{preset: auto}"})
+        EXPECT_EQ(events(o, java), (std::vector<std::string>{java[0], join(java, 1, 5), java[5],
+                                                             join(java, 6, 8), join(java, 8, 10)}))
+            << o;
+    // A logged exception still joins the WARN or ERROR line that logged it; after an INFO line it does not.
+    const std::vector<std::string> logged = {
+        "2023-10-11 22:14:36 WARN  [main] com.example.App - retrying",
+        "java.net.SocketTimeoutException: connect timed out",
+        "\tat com.example.Net.connect(Net.java:20)",
+        "2023-10-11 22:14:37 INFO  [main] com.example.App - connected",
+        "java.lang.IllegalStateException: unrelated",
+        "\tat com.example.Other.x(Other.java:1)",
+    };
+    for (const char* o : {"{preset: java}", "{preset: auto}"})
+        EXPECT_EQ(events(o, logged),
+                  (std::vector<std::string>{join(logged, 0, 3), logged[3], join(logged, 4, 6)}))
+            << o;
+    // Python's threading module announces its traceback on a line of its own: one event.
+    const std::vector<std::string> thread = {
+        "Exception in thread Thread-1:",
+        "Traceback (most recent call last):",
+        "  File \"/usr/lib/python3.11/threading.py\", line 1038, in _bootstrap_inner",
+        "RuntimeError: boom",
+    };
+    EXPECT_EQ(events("{preset: python}", thread), std::vector<std::string>{join(thread, 0, 4)});
+}
+
+TEST(MultilineParser, JavaUtilLoggingRecordsAreOnePairOfLines) {
+    // SimpleFormatter's default: the date and source on one line, "LEVEL: message" on the next.
+    const std::vector<std::string> jul = {
+        "Oct 11, 2023 10:14:36 PM org.example.Foo bar",
+        "INFO: started",
+        "Oct 11, 2023 10:14:37 PM org.example.Foo baz",
+        "SEVERE: request failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat org.example.Foo.baz(Foo.java:12)",
+        "Oct 11, 2023 10:14:38 PM org.example.Foo bar",
+        "INFO: next",
+        "Exception in thread \"main\" java.lang.Error: unrelated",
+        "\tat org.example.Main.main(Main.java:3)",
+        "Oct 1, 2023 9:05:00 AM org.example.Foo bar",
+        "WARNING: low disk",
+        "INFO: a level line that follows no header stays apart",
+    };
+    for (const char* o : {"{preset: java}", "{preset: auto}"})
+        EXPECT_EQ(events(o, jul), (std::vector<std::string>{join(jul, 0, 2), join(jul, 2, 6), join(jul, 6, 8),
+                                                            join(jul, 8, 10), join(jul, 10, 12), jul[12]}))
+            << o;
+}
+
+TEST(MultilineParser, DotnetConsoleRecordsJoinTheirIndentedLines) {
+    const std::vector<std::string> dotnet = {
+        "info: Microsoft.Hosting.Lifetime[14]",
+        "      Now listening on: http://localhost:5000",
+        "info: Microsoft.Hosting.Lifetime[0]",
+        "      Application started. Press Ctrl+C to shut down.",
+        "fail: Microsoft.AspNetCore.Server.Kestrel[13]",
+        "      Connection id \"0HMV\", Request id \"0HMV:00000001\": An unhandled exception was thrown.",
+        "      System.InvalidOperationException: boom",
+        "         at Program.<>c.<<Main>$>b__0_0() in /app/Program.cs:line 5",
+        "warn: Microsoft.AspNetCore.HttpsPolicy.HttpsRedirectionMiddleware[3]",
+        "      Failed to determine the https port for redirect.",
+    };
+    for (const char* o : {"{preset: dotnet}", "{preset: auto}"})
+        EXPECT_EQ(events(o, dotnet), (std::vector<std::string>{join(dotnet, 0, 2), join(dotnet, 2, 4),
+                                                               join(dotnet, 4, 8), join(dotnet, 8, 10)}))
+            << o;
+}
