@@ -2,13 +2,15 @@
 """Runs real log files through one parser of the real daemon and reports how
 many lines it accepts (no _parse_error), how many it marks, and a few of the
 refused lines; with --check also how many events have the time written in
-their line (its time of day, as hh:mm:ss or hhmmss, is in the line; the zone
-is UTC) and a level the line spells (INFO from "INFO", "info", "I", "notice"
-...). Not a test: corpora are not part of the repository.
+their line (its time of day, as hh:mm:ss or hhmmss, is in the line; in the
+parser's `timezone` option when it has one — UTC, +hh:mm or a zone name like
+Europe/Berlin — else UTC) and a level the line spells (INFO from "INFO",
+"info", "I", "notice" ...). Not a test: corpora are not part of the repository.
 
   bench/corpus_report.py [--weir build/weir] [--options '{format: combined}'] [--check] PARSER FILE...
 """
 import argparse
+import datetime
 import json
 import os
 import queue
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 
 # How lines spell each normalised level (whole words; single letters only in upper case).
 SPELLINGS = {
@@ -31,11 +34,23 @@ SPELLINGS = {
 }
 
 
-def time_in_line(ts, line):
-    m = re.match(r"\d{4}-\d\d-\d\dT(\d\d):(\d\d):(\d\d)", ts or "")
+def zone_of(name):
+    """A tzinfo for the parser's timezone option (UTC, +hh:mm, -hhmm or an IANA name)."""
+    if not name or name in ("UTC", "utc", "Z", "z"):
+        return datetime.timezone.utc
+    m = re.fullmatch(r"([+-])(\d\d):?(\d\d)?", name)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        return datetime.timezone(sign * datetime.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0)))
+    return zoneinfo.ZoneInfo(name)
+
+
+def time_in_line(ts, line, zone=datetime.timezone.utc):
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", ts or "")
     if not m:
         return False
-    h, mi, s = m.groups()
+    t = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc).astimezone(zone)
+    h, mi, s = f"{t.hour:02}", f"{t.minute:02}", f"{t.second:02}"
     return f"{h}:{mi}:{s}" in line or f"{h}{mi}{s}" in line
 
 
@@ -65,6 +80,7 @@ def run(weir, parser, options, path):
                             stderr=subprocess.DEVNULL)
     got, refused, fields = 0, [], {}
     good_time = good_level = 0
+    zone = zone_of((options or {}).get("timezone"))
     q = queue.Queue()
 
     def pump():
@@ -90,7 +106,7 @@ def run(weir, parser, options, path):
             raw = lines[got].decode("utf-8", "replace") if got < len(lines) else ""
             got += 1
             if "_parse_error" not in ev:
-                good_time += time_in_line(ev.get("@timestamp"), raw)
+                good_time += time_in_line(ev.get("@timestamp"), raw, zone)
                 good_level += isinstance(ev.get("level"), str) and level_in_line(ev["level"], raw)
             if "_parse_error" in ev:
                 refused.append((ev["_parse_error"], ev.get("message", "")))

@@ -236,6 +236,12 @@ std::vector<std::string> make_applog_lines(size_t n) {
 void BM_ApplogStage(benchmark::State& state) { run_lines(state, "applog.so", make_applog_lines(2048)); }
 BENCHMARK(BM_ApplogStage);
 
+// The same lines read as Berlin wall time: the cost of a named zone's lookups.
+void BM_ApplogBerlinStage(benchmark::State& state) {
+    run_lines(state, "applog.so", make_applog_lines(2048), "{timezone: Europe/Berlin}");
+}
+BENCHMARK(BM_ApplogBerlinStage);
+
 // A file where every format auto knows takes turns, plus raw text (a stack
 // trace): the detector's cost on top of each parser's.
 void BM_AutoMixedStage(benchmark::State& state) {

@@ -122,6 +122,10 @@ private:
         std::unique_ptr<RE2> header, body;  // a two-line layout's (may be null)
         size_t body_lines = 0;
         bool (*looks_like_header)(std::string_view) = nullptr;
+        bool (*may_continue)(std::string_view) = nullptr;
+        bool continues(std::string_view line) const {
+            return (!may_continue || may_continue(line)) && RE2::PartialMatch(line, *cont);
+        }
     };
 
     struct Pending {
@@ -149,6 +153,7 @@ private:
         Language l;
         l.cont = compile(std::string(p.continue_pattern), "preset");
         if (!p.start_pattern.empty()) l.start = compile(std::string(p.start_pattern), "preset");
+        l.may_continue = p.may_continue;
         if (!p.header_pattern.empty()) {
             l.header = compile(std::string(p.header_pattern), "preset");
             l.body = compile(std::string(p.body_pattern), "preset");
@@ -172,7 +177,9 @@ private:
     /// The runtime whose traces begin with `line` (at column 0), `prefer`'s
     /// first, or -1.
     int trace_start(std::string_view line, int prefer = -1) const {
-        if (line.empty() || line[0] == ' ' || line[0] == '\t') return -1;  // frames are indented: no look
+        // Frames are indented, and no trace begins with a digit (a timestamp): no look.
+        if (line.empty() || line[0] == ' ' || line[0] == '\t' || (line[0] >= '0' && line[0] <= '9'))
+            return -1;
         if (prefer >= 0 && languages_[prefer].start && RE2::PartialMatch(line, *languages_[prefer].start))
             return prefer;
         for (size_t k = 0; k < languages_.size(); ++k)
@@ -237,11 +244,11 @@ private:
                     return true;
             }
             int lang = -1;
-            if (p.language >= 0 && RE2::PartialMatch(line, *languages_[p.language].cont)) {
+            if (p.language >= 0 && languages_[p.language].continues(line)) {
                 lang = p.language;
             } else if (!blank(line)) {  // a blank line only continues a runtime that prints them
                 for (size_t k = 0; k < languages_.size() && lang < 0; ++k)
-                    if (static_cast<int>(k) != p.language && RE2::PartialMatch(line, *languages_[k].cont))
+                    if (static_cast<int>(k) != p.language && languages_[k].continues(line))
                         lang = static_cast<int>(k);
             }
             // A trace beginning after another trace's lines is an event of
@@ -252,8 +259,11 @@ private:
                 if (begins >= 0 && (begins == p.language || lang != p.language)) return false;
             }
             // A trace that begins after a plain INFO line is not that line's:
-            // "Traceback (most recent call last):" after "… INFO ok".
-            if (lang >= 0 && !p.in_trace && trace_start(line, lang) >= 0 && calm(p)) return false;
+            // "Traceback (most recent call last):" after "… INFO ok". Only a
+            // line at column 0 can begin one: frames cost one comparison.
+            if (lang >= 0 && !p.in_trace && line[0] != ' ' && line[0] != '\t' && calm(p) &&
+                trace_start(line, lang) >= 0)
+                return false;
             if (lang >= 0) {
                 p.language = lang;
                 p.in_trace = true;
