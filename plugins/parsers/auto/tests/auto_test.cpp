@@ -144,6 +144,14 @@ TEST(AutoParser, FormatsAndParserFieldOptions) {
         std::string::npos);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{formats: [xml]}"), std::exception);
     EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{timezone: Mars}"), std::exception);
+    // Two-line records as multiline joins them go to applog.
+    const std::string jul = parse("Oct 11, 2023 10:14:36 PM org.example.Foo bar\nWARNING: slow");
+    EXPECT_NE(jul.find(R"("_parser":"applog")"), std::string::npos) << jul;
+    EXPECT_NE(jul.find(R"("level":"WARN")"), std::string::npos) << jul;
+    const std::string dotnet =
+        parse("info: Microsoft.Hosting.Lifetime[14]\n      Now listening on: http://[::]:80");
+    EXPECT_NE(dotnet.find(R"("message":"Now listening on: http://[::]:80")"), std::string::npos) << dotnet;
+    EXPECT_NE(dotnet.find(R"("event_id":14)"), std::string::npos) << dotnet;
     // A named zone reaches both: summer time in July, winter time in January.
     EXPECT_NE(parse("2026-07-01 12:00:00 INFO x", "{timezone: Europe/Berlin}")
                   .find("2026-07-01T10:00:00.000000000Z"),
