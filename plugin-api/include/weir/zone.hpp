@@ -225,6 +225,8 @@ inline std::optional<Data> parse(std::string_view bytes, std::string* error) {
     int64_t before = d.initial_offset;
     for (uint64_t k = 0; k < times; ++k) {
         const int64_t utc = detail::be64(t + 8 * k);
+        if (utc < -(int64_t{1} << 62) || utc > (int64_t{1} << 62))  // zic's earliest is -2^59
+            return fail("a TZif transition out of range");
         if (idx[k] >= types) return fail("a TZif transition names a missing time type");
         const int64_t offset = type_offset(idx[k]);
         if (!d.transitions.empty() && utc <= d.transitions.back().utc_s)
