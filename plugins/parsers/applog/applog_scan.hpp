@@ -182,29 +182,33 @@ inline size_t timestamp(std::string_view s, int64_t now_ns, time::LocalZone zone
     if (clock_at(s, 0) && s.size() > 9 && (s[8] == '.' || s[8] == ',') && digit(s[9])) {
         const size_t end = fraction_end(s, 8);
         const int64_t now_s = now_ns / time::kNsPerSec;
-        const int64_t local_day = (now_s + zone.offset_at(now_s)) / 86400;
-        int64_t y;
-        unsigned mo, d;
-        time::civil_from_days(local_day, y, mo, d);
-        char buf[48];  // "yyyy-mm-ddT" and at most 30 characters of the line
-        int n = 0;
-        auto put2 = [&](unsigned v) {
-            buf[n++] = static_cast<char>('0' + v / 10);
-            buf[n++] = static_cast<char>('0' + v % 10);
-        };
-        if (y < 1000 || y > 9999) return 0;
-        for (int64_t div = 1000; div; div /= 10) buf[n++] = static_cast<char>('0' + (y / div) % 10);
-        buf[n++] = '-';
-        put2(mo);
-        buf[n++] = '-';
-        put2(d);
-        buf[n++] = 'T';
-        const size_t len = end < 30 ? end : 30;
-        for (size_t k = 0; k < len; ++k) buf[n++] = s[k];
-        out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), zone);
-        if (!out) return 0;
-        if (*out > now_ns + 3600 * time::kNsPerSec)
-            *out -= 86400 * time::kNsPerSec;  // yesterday's, read after midnight
+        const int64_t today = (now_s + zone.offset_at(now_s)) / 86400;
+        // Today's date, or yesterday's for a time more than an hour ahead
+        // (read after midnight); yesterday's date is read again in the zone,
+        // so a change of summer time in between is counted once.
+        for (int64_t local_day = today; local_day >= today - 1; --local_day) {
+            int64_t y;
+            unsigned mo, d;
+            time::civil_from_days(local_day, y, mo, d);
+            char buf[48];  // "yyyy-mm-ddT" and at most 30 characters of the line
+            int n = 0;
+            auto put2 = [&](unsigned v) {
+                buf[n++] = static_cast<char>('0' + v / 10);
+                buf[n++] = static_cast<char>('0' + v % 10);
+            };
+            if (y < 1000 || y > 9999) return 0;
+            for (int64_t div = 1000; div; div /= 10) buf[n++] = static_cast<char>('0' + (y / div) % 10);
+            buf[n++] = '-';
+            put2(mo);
+            buf[n++] = '-';
+            put2(d);
+            buf[n++] = 'T';
+            const size_t len = end < 30 ? end : 30;
+            for (size_t k = 0; k < len; ++k) buf[n++] = s[k];
+            out = time::parse_iso8601(std::string_view(buf, static_cast<size_t>(n)), zone);
+            if (!out) return 0;
+            if (*out <= now_ns + 3600 * time::kNsPerSec) break;
+        }
         return end;
     }
     return 0;

@@ -2,6 +2,7 @@
 
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
+#include <weir/zone.hpp>
 
 #include "applog_scan.hpp"
 
@@ -356,6 +357,16 @@ TEST(ApplogScan, TimeOfDayAfterMidnightBelongsToYesterday) {
     const int64_t just_after_midnight = (1768780800LL + 600) * 1'000'000'000LL;
     ASSERT_EQ(weir::applog::scan("23:59:59.900 [main] INFO a.B - late", just_after_midnight, 0, r), nullptr);
     EXPECT_EQ(*r.time, (1768780800LL - 1) * 1'000'000'000LL + 900'000'000LL);
+    // In Berlin, read at 00:10 on the day summer time begins (2026-03-28T23:10Z): the
+    // line's 23:59:59.9 is the evening before, still winter time (22:59:59.9Z).
+    const auto berlin = weir::time::Zone::parse("Europe/Berlin");
+    ASSERT_TRUE(berlin);
+    const int64_t arrival =
+        (weir::time::days_from_civil(2026, 3, 28) * 86400 + 23 * 3600 + 600) * 1'000'000'000LL;
+    ASSERT_EQ(weir::applog::scan("23:59:59.900 [main] INFO a.B - late", arrival, *berlin, r), nullptr);
+    EXPECT_EQ(*r.time,
+              (weir::time::days_from_civil(2026, 3, 28) * 86400 + 22 * 3600 + 3599) * 1'000'000'000LL +
+                  900'000'000LL);
 }
 
 TEST(ApplogScan, LevelWordsAreStrict) {
