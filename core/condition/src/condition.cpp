@@ -403,11 +403,11 @@ std::vector<Token> tokenize(std::string_view s) {
         }
     }
     out.push_back({Tok::End, "", s.size()});
-    // AND, OR and NOT are keywords in any case, unless used as a field name.
+    // AND, OR and NOT are keywords in any case (quote them to search them), unless
+    // a field name follows.
     for (size_t k = 0; k + 1 < out.size(); ++k) {
         Token& t = out[k];
         if (t.kind != Tok::Word || out[k + 1].kind == Tok::Colon || out[k + 1].kind == Tok::Op) continue;
-        if (k > 0 && (out[k - 1].kind == Tok::Colon || out[k - 1].kind == Tok::Op)) continue;  // a value
         if (ikeyword(t.text, "and") || t.text == "&&")
             t.kind = Tok::And;
         else if (ikeyword(t.text, "or") || t.text == "||")
