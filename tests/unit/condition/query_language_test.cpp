@@ -149,6 +149,21 @@ TEST_F(QueryLanguageTest, EqualityAndInequality) {
     EXPECT_TRUE(m("message = \"database connection timeout after 3000 ms on db-primary\""));
 }
 
+TEST_F(QueryLanguageTest, LexicalRules) {
+    Batch u;
+    u.add("x", 0);
+    EventBuilder(u, size_t{0}).str("url", "http://x/a?b=1").str("version", "1.10").str("level", "info");
+    EXPECT_TRUE(Condition::compile("url = http://x/a?b=1").matches(u, 0));
+    EXPECT_TRUE(Condition::compile("url:http://x/*").matches(u, 0));
+    EXPECT_TRUE(Condition::compile("version = 1.10").matches(u, 0));
+    EXPECT_TRUE(Condition::compile("version = 1.1").matches(u, 0));  // and as numbers
+    EXPECT_TRUE(Condition::compile("level: info").matches(u, 0));
+    EXPECT_TRUE(Condition::compile("level = INFO").matches(u, 0));
+    EXPECT_TRUE(Condition::compile("I like pizza").matches(b, 0) == false);  // three words, not LIKE
+    EXPECT_EQ(Condition::compile("I like pizza").describe(), "(i AND \"like\" AND pizza)");
+    EXPECT_EQ(Condition::compile("connection is down").describe(), "(connection AND \"is\" AND down)");
+}
+
 TEST_F(QueryLanguageTest, InLists) {
     EXPECT_TRUE(m("level IN (warn, error)"));
     EXPECT_TRUE(m("level NOT IN (warn, info)"));
