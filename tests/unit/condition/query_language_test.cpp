@@ -1,6 +1,7 @@
 // The query language forms users asked for, one by one, on a realistic event.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <weir/condition/condition.hpp>
 
 #include "event_builder.hpp"
@@ -314,4 +315,37 @@ TEST(QueryLanguageErrors, LimitsKeepItFast) {
     Batch l;
     l.add(std::string(20000, 'a'), 0);
     EXPECT_FALSE(Condition::compile("message LIKE \"%a%a%a%a%a%a%a%a%b\"").matches(l, 0));
+}
+
+TEST(QueryLanguageErrors, RandomTextCompilesOrIsRefusedWithAPositionAndAHint) {
+    // Fragments of the language glued at random: the parser must answer each
+    // with a condition or a positioned SyntaxError with a hint, never anything else.
+    const std::vector<std::string> parts{
+        "a",        "Data*",     "*x*",    "\"p q\"", "\"",     "(",       ")",     ",",   ":",
+        "=",        "!=",        "<>",     ">",       ">=",     "<",       "<=",    "AND", "or",
+        "Not",      "IN",        "like",   "IS",      "NULL",   "exists",  "level", "a.b", "..",
+        "_exists_", "timestamp", "now-1h", "5",       "-1.5",   "\"%x_\"", "%",     "\\",  "café",
+        " ",        " ",         "\t",     "*",       "message"};
+    std::mt19937 rng(7);
+    size_t compiled = 0, refused = 0;
+    Batch b;
+    b.add("a data café", 0);
+    EventBuilder(b, size_t{0}).str("level", "x").num("a", 5);
+    for (int n = 0; n < 20000; ++n) {
+        std::string text;
+        for (size_t k = rng() % 12; k > 0; --k) text += parts[rng() % parts.size()] + (rng() % 2 ? " " : "");
+        try {
+            const auto c = Condition::compile(text);
+            (void)c.matches(b, 0);
+            (void)c.index_hint();
+            EXPECT_NO_THROW(Condition::compile(c.describe())) << text << " -> " << c.describe();
+            ++compiled;
+        } catch (const SyntaxError& e) {
+            ASSERT_LE(e.position(), text.size()) << text;
+            ASSERT_FALSE(e.hint().empty()) << text;
+            ++refused;
+        }
+    }
+    EXPECT_GT(compiled, 1000u);
+    EXPECT_GT(refused, 1000u);
 }
