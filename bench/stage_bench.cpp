@@ -320,6 +320,13 @@ void BM_KeepFilterStage(benchmark::State& state) {
     run_filter(state, "keep.so", "{condition: 'level:(warn OR error) OR latency_ms>=1500 OR \"id=0\"'}");
 }
 BENCHMARK(BM_KeepFilterStage);
+// The same selection in the query language's SQL-like forms (IN, LIKE, >=).
+void BM_KeepQueryLanguageStage(benchmark::State& state) {
+    run_filter(
+        state, "keep.so",
+        "{condition: 'level IN (\"warn\", \"error\") OR message LIKE \"%id=0%\" OR latency_ms >= 1500'}");
+}
+BENCHMARK(BM_KeepQueryLanguageStage);
 void BM_SampleFilterStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10}"); }
 BENCHMARK(BM_SampleFilterStage);
 void BM_SampleByKeyStage(benchmark::State& state) {
