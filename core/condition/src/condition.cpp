@@ -36,7 +36,8 @@ enum class Op { Gt, Ge, Lt, Le };
 /// A field path, split once at compile time.
 struct Path {
     std::vector<std::string> parts;
-    bool message = false;  // `message`: the event's message (body first, then the field)
+    bool message = false;    // `message`: the event's message (body first, then the field)
+    bool top_level = false;  // one part, not the message: a single look-up
     std::string dotted;
 };
 
@@ -87,7 +88,7 @@ std::string to_lower(std::string_view s) {
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view lower_b) {
+[[gnu::always_inline]] inline bool iequals(std::string_view a, std::string_view lower_b) {
     if (a.size() != lower_b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
         if (lower(a[i]) != lower_b[i]) return false;
@@ -652,6 +653,7 @@ private:
             start = dot + 1;
         }
         path.message = path.parts.size() == 1 && path.parts[0] == "message";
+        path.top_level = path.parts.size() == 1 && !path.message;
         path.dotted = std::string(field);
         return path;
     }
@@ -855,7 +857,15 @@ std::string_view message_of(const event::Batch& b, size_t i) {
 
 /// The value at `path` in the event's fields; `message` is the body, or the
 /// `message` field when the body is empty.
-bool lookup(const event::Batch& b, size_t i, const Path& path, weir_value& out) {
+[[gnu::noinline]] bool lookup_other(const event::Batch& b, size_t i, const Path& path, weir_value& out);
+
+[[gnu::always_inline]] inline bool lookup(const event::Batch& b, size_t i, const Path& path,
+                                          weir_value& out) {
+    if (path.top_level) return b.get(b.event(i).root, path.parts[0], &out);
+    return lookup_other(b, i, path, out);
+}
+
+bool lookup_other(const event::Batch& b, size_t i, const Path& path, weir_value& out) {
     if (path.message) {
         const std::string_view body = b.body(i);
         if (!body.empty()) {
@@ -890,14 +900,17 @@ std::optional<double> number_of(const weir_value& v) {
     }
 }
 
+/// A text field holding a number ("500.0") against a numeric value.
+[[gnu::noinline]] bool equals_as_number(std::string_view s, double number) {
+    const auto x = parse_number(s);
+    return x && *x == number;
+}
+
 bool equals(const Node& n, const weir_value& v) {
     switch (v.type) {
         case WEIR_VAL_STRING: {
             const std::string_view s{v.as.s.data, v.as.s.size};
-            if (iequals(s, n.text)) return true;
-            if (!n.number) return false;
-            const auto x = parse_number(s);
-            return x && *x == *n.number;
+            return iequals(s, n.text) || (n.number && equals_as_number(s, *n.number));
         }
         case WEIR_VAL_INT:
             return n.number && static_cast<double>(v.as.i) == *n.number;
@@ -912,7 +925,7 @@ bool equals(const Node& n, const weir_value& v) {
     }
 }
 
-bool like(const Node& n, const weir_value& v) {
+[[gnu::noinline]] bool like(const Node& n, const weir_value& v) {
     char buf[64];
     switch (v.type) {
         case WEIR_VAL_STRING:
@@ -932,10 +945,37 @@ bool like(const Node& n, const weir_value& v) {
     }
 }
 
-bool eval(const Node& n, const event::Batch& b, size_t i) {
+bool eval(const Node& n, const event::Batch& b, size_t i);
+
+/// The forms filters rarely use, out of line so that the hot evaluator stays
+/// small (its frame is set up once per node and event).
+[[gnu::noinline]] bool eval_cold(const Node& n, const event::Batch& b, size_t i) {
+    weir_value v;
     switch (n.kind) {
         case Kind::All:
             return true;
+        case Kind::Exists:
+            return lookup(b, i, n.path, v);
+        case Kind::IsNull:
+            return !lookup(b, i, n.path, v) || v.type == WEIR_VAL_NULL;
+        case Kind::Like:
+            return lookup(b, i, n.path, v) && like(n, v);
+        case Kind::Time: {
+            const int64_t t = b.event(i).time_ns;
+            const bool rel = (n.lo && n.lo->mode != TimeRef::Mode::Absolute) ||
+                             (n.hi && n.hi->mode != TimeRef::Mode::Absolute);
+            const int64_t now = rel ? now_ns() : 0;
+            if (n.lo && t < resolve(*n.lo, now)) return false;
+            if (n.hi && t > resolve(*n.hi, now)) return false;
+            return true;
+        }
+        default:
+            return false;
+    }
+}
+
+bool eval(const Node& n, const event::Batch& b, size_t i) {
+    switch (n.kind) {
         case Kind::And:
             for (const auto& c : n.children)
                 if (!eval(*c, b, i)) return false;
@@ -949,21 +989,9 @@ bool eval(const Node& n, const event::Batch& b, size_t i) {
             return !eval(*n.children[0], b, i);
         case Kind::Text:
             return contains(message_of(b, i), n.text, n.left_bounded, n.right_bounded);
-        case Kind::Exists: {
-            weir_value v;
-            return lookup(b, i, n.path, v);
-        }
-        case Kind::IsNull: {
-            weir_value v;
-            return !lookup(b, i, n.path, v) || v.type == WEIR_VAL_NULL;
-        }
         case Kind::Equals: {
             weir_value v;
             return lookup(b, i, n.path, v) && equals(n, v);
-        }
-        case Kind::Like: {
-            weir_value v;
-            return lookup(b, i, n.path, v) && like(n, v);
         }
         case Kind::Compare: {
             weir_value v;
@@ -982,17 +1010,9 @@ bool eval(const Node& n, const event::Batch& b, size_t i) {
             }
             return false;
         }
-        case Kind::Time: {
-            const int64_t t = b.event(i).time_ns;
-            const bool rel = (n.lo && n.lo->mode != TimeRef::Mode::Absolute) ||
-                             (n.hi && n.hi->mode != TimeRef::Mode::Absolute);
-            const int64_t now = rel ? now_ns() : 0;
-            if (n.lo && t < resolve(*n.lo, now)) return false;
-            if (n.hi && t > resolve(*n.hi, now)) return false;
-            return true;
-        }
+        default:
+            return eval_cold(n, b, i);
     }
-    return false;
 }
 
 // ---- describe ------------------------------------------------------------------------------
