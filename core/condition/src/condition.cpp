@@ -858,7 +858,7 @@ std::string_view message_of(const event::Batch& b, size_t i) {
 }
 
 /// The value at `path` in the event's fields; `message` is the body, or the
-/// `message` field when the body is empty.
+/// `message` field when the body is empty and that field is text.
 [[gnu::noinline]] bool lookup_other(const event::Batch& b, size_t i, const Path& path, weir_value& out);
 
 [[gnu::always_inline]] inline bool lookup(const event::Batch& b, size_t i, const Path& path,
@@ -875,7 +875,7 @@ bool lookup_other(const event::Batch& b, size_t i, const Path& path, weir_value&
             out.as.s = weir_str{body.data(), body.size()};
             return true;
         }
-        return b.get(b.event(i).root, "message", &out);
+        return b.get(b.event(i).root, "message", &out) && out.type == WEIR_VAL_STRING;
     }
     weir_node node = b.event(i).root;
     const size_t n = path.parts.size();

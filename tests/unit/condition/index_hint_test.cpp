@@ -330,7 +330,7 @@ private:
                                     "café",  "naïve",   "日本語",   "x_1",   "a",    "api",
                                     "web",   "conn",    "500",      "retry", "ÉTÉ"};
     std::vector<std::string> seps_{" ", " ", " ", "-", ".", ": ", ",", "  ", "/", "="};
-    std::vector<std::string> fields_{"level", "code", "user", "req", "tags", "n"};
+    std::vector<std::string> fields_{"level", "code", "user", "req", "tags", "n", "message"};
 };
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
