@@ -647,7 +647,8 @@ private:
             if (part.empty())
                 throw SyntaxError("empty part in field name '" + std::string(field) + "'", pos + start,
                                   "write nested fields as a.b.c");
-            if (ikeyword(part, "and") || ikeyword(part, "or") || ikeyword(part, "not"))
+            if (ikeyword(part, "and") || ikeyword(part, "or") || ikeyword(part, "not") || part == "&&" ||
+                part == "||")
                 throw SyntaxError("'" + std::string(part) + "' is a keyword, not a field name", pos + start,
                                   "AND, OR and NOT join terms: a AND b");
             path.parts.emplace_back(part);

@@ -276,6 +276,8 @@ TEST(QueryLanguageErrors, PositionAndHint) {
     EXPECT_EQ(error_position("= x"), 0u);
     EXPECT_EQ(error_position("a AND OR b"), 2u);
     EXPECT_EQ(error_position("and:x"), 0u);
+    EXPECT_EQ(error_position("&&:*d"), 0u);  // found by the fuzz target: describe() could not read it back
+    EXPECT_EQ(error_position("a.||.b = 1"), 2u);
     EXPECT_EQ(error_position("level:\"x"), 6u);
     EXPECT_EQ(error_position("foo\"bar\""), 3u);
     for (const char* bad : {"", "(", ")", "a OR", "NOT", "a:", "a =", "a IN (", "a IN (1", "a:(x", "a:(",
