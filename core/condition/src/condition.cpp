@@ -716,6 +716,7 @@ private:
         }
         if (v.kind == Tok::LParen) {
             const Token& open = take();
+            enter(open.pos);  // its description may need the parentheses back
             std::vector<NodePtr> alts;
             for (;;) {
                 const Token& x = peek();
@@ -730,6 +731,7 @@ private:
                     throw SyntaxError("expected OR or ')' in the list opened at " + std::to_string(open.pos),
                                       sep.pos, "write field:(a OR b)");
             }
+            --depth_;
             if (alts.size() == 1) return alts[0];
             const bool all_equals = std::all_of(alts.begin(), alts.end(), [](const NodePtr& a) {
                 return a->kind == Kind::Equals || a->kind == Kind::Time;
@@ -1056,19 +1058,30 @@ bool bare_value_safe(std::string_view w) {
     return true;
 }
 
+std::string describe(const Node& n);
+
+/// A child of AND or NOT: parenthesised only where precedence needs it, so a
+/// description never nests deeper than the text it came from.
+std::string describe_operand(const Node& c, bool under_not) {
+    const bool wrap = c.kind == Kind::Or || (under_not && c.kind == Kind::And);
+    return wrap ? "(" + describe(c) + ")" : describe(c);
+}
+
 std::string describe(const Node& n) {
     switch (n.kind) {
         case Kind::All:
             return "*";
         case Kind::And:
         case Kind::Or: {
-            std::string out = "(";
+            std::string out;
             for (size_t k = 0; k < n.children.size(); ++k)
-                out += (k ? (n.kind == Kind::And ? " AND " : " OR ") : "") + describe(*n.children[k]);
-            return out + ")";
+                out += (k ? (n.kind == Kind::And ? " AND " : " OR ") : "") +
+                       (n.kind == Kind::And ? describe_operand(*n.children[k], false)
+                                            : describe(*n.children[k]));
+            return out;
         }
         case Kind::Not:
-            return "NOT " + describe(*n.children[0]);
+            return "NOT " + describe_operand(*n.children[0], true);
         case Kind::Text:
             if (n.left_bounded && n.right_bounded) return bare_word_safe(n.text) ? n.text : quote(n.text);
             return std::string("message:") + (n.left_bounded ? "" : "*") + n.text +

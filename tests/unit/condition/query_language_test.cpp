@@ -161,8 +161,8 @@ TEST_F(QueryLanguageTest, LexicalRules) {
     EXPECT_TRUE(Condition::compile("level: info").matches(u, 0));
     EXPECT_TRUE(Condition::compile("level = INFO").matches(u, 0));
     EXPECT_TRUE(Condition::compile("I like pizza").matches(b, 0) == false);  // three words, not LIKE
-    EXPECT_EQ(Condition::compile("I like pizza").describe(), "(i AND \"like\" AND pizza)");
-    EXPECT_EQ(Condition::compile("connection is down").describe(), "(connection AND \"is\" AND down)");
+    EXPECT_EQ(Condition::compile("I like pizza").describe(), "i AND \"like\" AND pizza");
+    EXPECT_EQ(Condition::compile("connection is down").describe(), "connection AND \"is\" AND down");
 }
 
 TEST_F(QueryLanguageTest, InLists) {
@@ -248,12 +248,15 @@ TEST_F(QueryLanguageTest, EventTime) {
 
 TEST_F(QueryLanguageTest, Precedence) {
     // NOT binds tightest, then AND (or juxtaposition), then OR.
-    EXPECT_EQ(Condition::compile("a OR b c").describe(), "(a OR (b AND c))");
-    EXPECT_EQ(Condition::compile("a NOT b OR c").describe(), "((a AND NOT b) OR c)");
-    EXPECT_EQ(Condition::compile("NOT a AND b").describe(), "(NOT a AND b)");
-    EXPECT_EQ(Condition::compile("x NOT IN (1, 2) y").describe(), "(NOT x IN (\"1\", \"2\") AND y)");
+    EXPECT_EQ(Condition::compile("a OR b c").describe(), "a OR b AND c");
+    EXPECT_EQ(Condition::compile("a NOT b OR c").describe(), "a AND NOT b OR c");
+    EXPECT_EQ(Condition::compile("NOT a AND b").describe(), "NOT a AND b");
+    EXPECT_EQ(Condition::compile("x NOT IN (1, 2) y").describe(), "NOT x IN (\"1\", \"2\") AND y");
     EXPECT_EQ(Condition::compile("level = ERROR").describe(), "level:error");
-    EXPECT_EQ(Condition::compile("a:x* b:*").describe(), "(a LIKE \"x%\" AND _exists_:b)");
+    EXPECT_EQ(Condition::compile("(a OR b) c").describe(), "(a OR b) AND c");
+    EXPECT_EQ(Condition::compile("NOT (a b) OR NOT (c OR d)").describe(), "NOT (a AND b) OR NOT (c OR d)");
+    EXPECT_EQ(Condition::compile("((a OR b) OR c) (d e)").describe(), "(a OR b OR c) AND d AND e");
+    EXPECT_EQ(Condition::compile("a:x* b:*").describe(), "a LIKE \"x%\" AND _exists_:b");
     EXPECT_TRUE(m("warmup OR database AND timeout"));
     EXPECT_FALSE(m("(warmup OR database) AND cache"));
 }
@@ -350,4 +353,18 @@ TEST(QueryLanguageErrors, RandomTextCompilesOrIsRefusedWithAPositionAndAHint) {
     }
     EXPECT_GT(compiled, 1000u);
     EXPECT_GT(refused, 1000u);
+}
+
+TEST(QueryLanguageErrors, DescriptionsOfTheDeepestConditionsReadBack) {
+    // 64 levels (NOT, a parenthesis, 62 more), each adding an OR inside an AND: the description must not
+    // nest deeper than the text did.
+    std::string text = "a";
+    for (int k = 0; k < 62; ++k) text = "(b" + std::to_string(k) + " OR c " + text + ")";
+    text = "x:(y* OR z) " + text;
+    const auto c = Condition::compile("NOT (" + text + ")");
+    EXPECT_NO_THROW(Condition::compile(c.describe()));
+    std::string lists;
+    for (int k = 0; k < 63; ++k) lists += "(";
+    lists += "NOT f:(a* OR b)" + std::string(63, ')');
+    EXPECT_THROW(Condition::compile(lists), SyntaxError);  // NOT and the list count as levels too
 }
