@@ -51,7 +51,9 @@ public:
     /// Event i of the batch matches.
     bool matches(const event::Batch& b, size_t i) const;
     const std::string& text() const { return text_; }
-    /// The compiled tree, as a normalised expression (for tests and logs).
+    /// The compiled tree, as a normalised expression (for tests and logs) that
+    /// compiles to a condition matching the same events — unless it grows past
+    /// kMaxConditionBytes (`a b` is written `a AND b`).
     std::string describe() const;
     /// What an index may use to skip events this condition cannot match
     /// (see index_hint.hpp). Conservative: an empty hint prunes nothing.
