@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <weir/condition/condition.hpp>
 #include <weir/event/batch.hpp>
 #include <weir/event/codec.hpp>
 #include <weir/runtime/testing.hpp>
@@ -326,6 +327,39 @@ void BM_KeepFilterStage(benchmark::State& state) {
     run_filter(state, "keep.so", "{condition: 'level:(warn OR error) OR latency_ms>=1500 OR \"id=0\"'}");
 }
 BENCHMARK(BM_KeepFilterStage);
+// The same selection in the query language's SQL-like forms (IN, LIKE, >=).
+void BM_KeepQueryLanguageStage(benchmark::State& state) {
+    run_filter(
+        state, "keep.so",
+        "{condition: 'level IN (\"warn\", \"error\") OR message LIKE \"%id=0%\" OR latency_ms >= 1500'}");
+}
+BENCHMARK(BM_KeepQueryLanguageStage);
+
+// Condition::matches alone, per form of the query language, on the same
+// parsed events (no host call, no compaction).
+void run_condition(benchmark::State& state, const char* text) {
+    weir::runtime::testing::StageHarness parser(WEIR_PLUGIN_DIR "/json.so", "");
+    weir::event::Batch b;
+    fill(b);
+    parser.process(b);
+    const auto c = weir::condition::Condition::compile(text);
+    size_t hits = 0;
+    for (auto _ : state)
+        for (size_t i = 0; i < b.size(); ++i) hits += c.matches(b, i);
+    benchmark::DoNotOptimize(hits);
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(b.size()));
+}
+BENCHMARK_CAPTURE(run_condition, drop_bench, "level:debug AND service:search AND latency_ms<1000");
+BENCHMARK_CAPTURE(run_condition, keep_bench, "level:(warn OR error) OR latency_ms>=1500 OR \"id=0\"");
+BENCHMARK_CAPTURE(run_condition, word, "completed");
+BENCHMARK_CAPTURE(run_condition, prefix, "comp*");
+BENCHMARK_CAPTURE(run_condition, infix, "*plete*");
+BENCHMARK_CAPTURE(run_condition, in_list, "level IN (\"warn\", \"error\", \"fatal\")");
+BENCHMARK_CAPTURE(run_condition, like_infix, "message LIKE \"%id=0%\"");
+BENCHMARK_CAPTURE(run_condition, like_general, "user_id LIKE \"u-_0%1%\"");
+BENCHMARK_CAPTURE(run_condition, time_absolute, "timestamp >= \"2025-11-24 13:20\" AND _time <= 2025-11-24");
+BENCHMARK_CAPTURE(run_condition, time_relative, "timestamp > now-1h");
+BENCHMARK_CAPTURE(run_condition, not_exists, "level != debug AND trace_id NOT EXISTS");
 void BM_SampleFilterStage(benchmark::State& state) { run_filter(state, "sample.so", "{rate: 10}"); }
 BENCHMARK(BM_SampleFilterStage);
 void BM_SampleByKeyStage(benchmark::State& state) {

@@ -1,8 +1,7 @@
-#include <weir/condition/condition.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <weir/condition/condition.hpp>
 
 using weir::condition::Condition;
 using weir::condition::SyntaxError;
@@ -71,7 +70,10 @@ TEST_F(ConditionTest, WordsAndPhrasesOfTheMessage) {
     EXPECT_FALSE(m("time"));  // whole words only
     EXPECT_TRUE(m("\"upstream timeout\""));
     EXPECT_FALSE(m("\"timeout upstream\""));
-    EXPECT_TRUE(m("\"out after 30\""));  // phrases match anywhere
+    // Phrases match at word boundaries, like words (an index finds them by
+    // their tokens); infixes are written *ata* or with LIKE.
+    EXPECT_FALSE(m("\"out after 30\""));
+    EXPECT_TRUE(m("\"timeout after 3000\""));
 }
 
 TEST_F(ConditionTest, FieldValuesPrefixesAndNumbers) {
@@ -84,8 +86,10 @@ TEST_F(ConditionTest, FieldValuesPrefixesAndNumbers) {
     EXPECT_FALSE(m("status:500"));
     EXPECT_TRUE(m("retried:true"));
     EXPECT_TRUE(m("path:\"/api/v1/orders\""));
-    EXPECT_TRUE(m("message:\"upstream timeout after 3000 ms\"") == false);  // the whole body is not that
-    EXPECT_TRUE(m("message:GET*"));  // message falls back to the body
+    // message:... searches the message like a bare term; = compares all of it.
+    EXPECT_TRUE(m("message:\"upstream timeout after 3000 ms\""));
+    EXPECT_FALSE(m("message = \"upstream timeout after 3000 ms\""));
+    EXPECT_TRUE(m("message:GET*"));
 }
 
 TEST_F(ConditionTest, Comparisons) {
@@ -94,7 +98,7 @@ TEST_F(ConditionTest, Comparisons) {
     EXPECT_FALSE(m("status<500"));
     EXPECT_TRUE(m("latency_ms>1000"));
     EXPECT_TRUE(m("latency_ms<=3000.5"));
-    EXPECT_TRUE(m("code>=500"));  // numbers written as text compare as numbers
+    EXPECT_TRUE(m("code>=500"));   // numbers written as text compare as numbers
     EXPECT_FALSE(m("service>1"));  // not a number: no match
     EXPECT_FALSE(m("missing>1"));
 }
@@ -123,7 +127,8 @@ TEST_F(ConditionTest, BooleanLogicAndPrecedence) {
     EXPECT_TRUE(m("level:info AND status:504 OR service:checkout"));
     EXPECT_FALSE(m("level:info AND (status:504 OR service:checkout)"));
     EXPECT_TRUE(m("NOT (level:info OR level:debug) AND _exists_:status"));
-    EXPECT_EQ(Condition::compile("a b OR NOT c:d").describe(), "((a AND b) OR NOT c:d)");
+    // describe() writes parentheses only where precedence needs them.
+    EXPECT_EQ(Condition::compile("a b OR NOT c:d").describe(), "a AND b OR NOT c:d");
 }
 
 TEST_F(ConditionTest, SyntaxErrorsNameThePosition) {
@@ -141,6 +146,9 @@ TEST_F(ConditionTest, SyntaxErrorsNameThePosition) {
         Condition::compile("status>=");
         FAIL();
     } catch (const SyntaxError& e) {
-        EXPECT_STREQ(e.what(), "missing number after the comparison at position 8");
+        EXPECT_STREQ(e.what(),
+                     "expected a value after '>=' at position 8; write a number (or a time after timestamp): "
+                     "status >= "
+                     "500");
     }
 }

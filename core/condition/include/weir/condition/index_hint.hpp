@@ -42,10 +42,14 @@ void for_each_token(std::string_view text, std::string& scratch, F&& f) {
 
 /// One key an index can look up.
 struct IndexKey {
+    // The message is the event's body, or its `message` field when the body
+    // is empty. Lower-casing is ASCII only, as in for_each_token.
     enum class Kind {
         word,         // a token of the message (text: lower-cased token)
-        word_prefix,  // any token of the message starting with text (lower-cased)
-        field,        // a top-level or dotted field whose whole string value, lower-cased, is text
+        word_prefix,  // any token of the message starting with text (lower-cased); an index
+                      // that skips tokens over kMaxTokenBytes misses words longer than that
+        field,        // a top-level or dotted field (nested objects; not array elements)
+                      // whose whole string value, lower-cased, is text
     };
     Kind kind;
     std::string field;  // Kind::field only: the field name as written (dotted path for nested)
