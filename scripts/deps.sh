@@ -8,6 +8,7 @@ PACKAGES=(
   clang lld
   libboost-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libmaxminddb-dev liblmdb-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
+  libzstd-dev libroaring-dev
   python3 python3-pytest curl procps
 )
 
