@@ -9,6 +9,7 @@
 #include <weir/runtime/engine.hpp>
 #include <weir/runtime/log.hpp>
 #include <weir/runtime/pipeline.hpp>
+#include <weir/store/store.hpp>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include <set>
 #include <thread>
 #include <stdexcept>
+
+#include "store_host.hpp"
 
 namespace weir::runtime {
 namespace {
@@ -43,6 +46,16 @@ std::vector<std::string> split_lines(const std::string& s) {
         start = nl + 1;
     }
     return out;
+}
+
+store::StoreOptions store_options(const config::StoreConfig& c) {
+    store::StoreOptions o;
+    o.path = c.path;
+    o.sync = c.sync;
+    o.retention_ns = c.retention_ns;
+    o.block_events = static_cast<size_t>(c.block_events);
+    if (!c.index_fields.empty()) o.index_fields = c.index_fields;
+    return o;
 }
 
 }  // namespace
@@ -118,6 +131,11 @@ void Engine::start() {
     LogLevel lv;
     if (Log::parse_level(loaded->service.log_level, lv)) Log::set_level(lv);
     std::filesystem::create_directories(loaded->service.data_dir);
+    if (loaded->service.store.enabled && !store_) {
+        store_ = store::Store::open(store_options(loaded->service.store));  // throws naming the folder
+        set_host_store(store_.get());
+        Log::info("store", "open at " + loaded->service.store.path);
+    }
     BuildEnv env{loaded->service.data_dir, metrics_.get()};
     std::map<std::string, std::unique_ptr<Pipeline>> built;
     for (const auto& cfg : loaded->pipelines) {
@@ -242,6 +260,11 @@ bool Engine::shutdown(std::chrono::milliseconds deadline) {
     for (auto& [name, p] : pipelines_) clean = clean && !p->wedged();
     std::lock_guard lock(status_mu_);
     pipelines_.clear();
+    // Every writer is gone: the store commits what it holds and closes.
+    if (clean && store_) {
+        set_host_store(nullptr);
+        store_.reset();
+    }
     return clean;
 }
 
@@ -278,7 +301,11 @@ std::string Engine::admin_listen() const { return service_ ? service_->admin_lis
 
 metrics::Registry& Engine::metrics() { return *metrics_; }
 
-std::string Engine::metrics_text() const { return metrics_->render_prometheus(); }
+std::string Engine::metrics_text() const {
+    std::string out = metrics_->render_prometheus();
+    if (store_) out += store_->metrics_text();
+    return out;
+}
 
 std::string Engine::status_json() const {
     std::lock_guard lock(status_mu_);
