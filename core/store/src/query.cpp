@@ -102,6 +102,7 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
     };
     for (const auto& key : group) {
         if (key.kind == condition::IndexKey::Kind::word) {
+            if (!indexed_word(key.text)) return std::nullopt;
             const std::string k = word_key(key.text);
             MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
             const int rc = mdb_get(s.txn, s.p->terms, &kv, &v);

@@ -28,6 +28,13 @@ uint64_t fnv1a(std::string_view s) {
 
 std::string_view word_key_prefix() { return "w:"; }
 
+bool indexed_word(std::string_view token) {
+    if (token.size() < 5) return true;
+    for (char c : token)
+        if (c < '0' || c > '9') return true;
+    return false;
+}
+
 std::string word_key(std::string_view token) { return "w:" + std::string(token); }
 
 std::string field_key(std::string_view field, std::string_view value_lower) {
@@ -82,7 +89,9 @@ void event_terms(const event::Batch& b, size_t i, const std::vector<std::string>
     weir_value v;
     if (msg.empty() && b.get(b.event(i).root, "message", &v) && v.type == WEIR_VAL_STRING)
         msg = {v.as.s.data, v.as.s.size};
-    condition::for_each_token(msg, scratch, [&](std::string_view t) { out.push_back(word_key(t)); });
+    condition::for_each_token(msg, scratch, [&](std::string_view t) {
+        if (indexed_word(t)) out.push_back(word_key(t));
+    });
     for (const auto& f : fields) {
         if (!lookup_path(b, i, f, v) || v.type != WEIR_VAL_STRING) continue;
         std::string lower(v.as.s.data, v.as.s.size);

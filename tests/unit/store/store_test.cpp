@@ -79,7 +79,7 @@ void random_events(event::Batch& b, size_t n, std::mt19937_64& rng) {
         std::string body;
         const int words = 1 + static_cast<int>(rng() % 5);
         for (int w = 0; w < words; ++w) body += std::string(w ? " " : "") + kWords[rng() % std::size(kWords)];
-        body += " req=" + std::to_string(rng() % 1000);
+        body += " req=" + std::to_string(rng() % 1000) + " order=" + std::to_string(100000 + rng() % 50);
         const bool empty_body = rng() % 10 == 0;
         const size_t i = b.add(empty_body ? std::string_view{} : std::string_view(body), t);
         const weir_node root = b.event(i).root;
@@ -260,6 +260,8 @@ std::vector<Case> cases() {
         {"db_error", {{{word("db_error")}}}},
         {"_exists_:tenant NOT level:debug", {}},
         {"nothingmatchesthis", {{{word("nothingmatchesthis")}}}},
+        {"100007", {{{word("100007")}}}},  // a long number: not indexed, answered by a scan
+        {"100007 OR timeout", {{{word("100007"), word("timeout")}}}},
     };
 }
 

@@ -31,6 +31,12 @@ std::string field_key(std::string_view field, std::string_view value_lower);
 /// The prefix every word key starts with.
 std::string_view word_key_prefix();
 
+/// Whether the index holds this word (as for_each_token yields it). Runs of
+/// five or more digits (request ids, order numbers, ports) are near-unique:
+/// indexing them costs more than the scans they save, so a hint naming one
+/// is answered by scanning.
+bool indexed_word(std::string_view token);
+
 /// Portable serialization (never the frozen layout) followed by a CRC-32.
 std::string encode_bitmap(const roaring_bitmap_t* r);
 /// Null when the bytes are malformed or the checksum does not match.
