@@ -55,6 +55,7 @@ store::StoreOptions store_options(const config::StoreConfig& c) {
     o.retention_ns = c.retention_ns;
     o.block_events = static_cast<size_t>(c.block_events);
     if (!c.index_fields.empty()) o.index_fields = c.index_fields;
+    o.warn = [](const std::string& m) { Log::warn("store", m); };
     return o;
 }
 

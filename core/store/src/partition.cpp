@@ -99,6 +99,10 @@ uint64_t Partition::next_block_id() const {
     std::lock_guard lock(meta_mu_);
     return next_id_;
 }
+size_t Partition::block_count() const {
+    std::lock_guard lock(meta_mu_);
+    return metas_.size();
+}
 uint64_t Partition::events() const {
     std::lock_guard lock(meta_mu_);
     return events_;

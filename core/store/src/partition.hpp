@@ -41,6 +41,7 @@ public:
     void add_meta(const BlockMeta& m);
     uint64_t next_block_id() const;
     uint64_t events() const;
+    size_t block_count() const;
 
     /// Grows the map so that `extra` more bytes fit with room to spare. Call
     /// with `mu` held exclusively. Returns true when it grew.

@@ -343,6 +343,7 @@ void StoreImpl::writer_loop() {
             commits_.fetch_add(1);
             events_written_.fetch_add(group.size());
             std::lock_guard lock(state_mu_);
+            if (degraded_ && opts_.warn) opts_.warn("writes resumed");
             degraded_ = false;
             degraded_reason_.clear();
         }
@@ -364,8 +365,14 @@ bool StoreImpl::wait_degraded(const std::string& why) {
     write_errors_.fetch_add(1);
     {
         std::lock_guard lock(state_mu_);
-        if (!degraded_ || degraded_reason_ != why)
-            std::fprintf(stderr, "store: writes paused, retrying every second: %s\n", why.c_str());
+        if (!degraded_ || degraded_reason_ != why) {
+            const std::string msg =
+                "writes paused, retrying every second (nothing is acknowledged meanwhile): " + why;
+            if (opts_.warn)
+                opts_.warn(msg);
+            else
+                std::fprintf(stderr, "store: %s\n", msg.c_str());
+        }
         degraded_ = true;
         degraded_reason_ = why;
     }
@@ -407,7 +414,7 @@ StoreStats StoreImpl::stats() {
         std::lock_guard lock(parts_mu_);
         s.partitions = parts_.size();
         for (const auto& [d, p] : parts_) {
-            s.blocks += p->metas().size();
+            s.blocks += p->block_count();
             s.events += p->events();
             s.bytes_on_disk += p->file_bytes();
         }
@@ -420,6 +427,12 @@ StoreStats StoreImpl::stats() {
     s.degraded = degraded_;
     s.degraded_reason = degraded_reason_;
     return s;
+}
+
+std::optional<std::string> StoreImpl::degraded() {
+    std::lock_guard lock(state_mu_);
+    if (!degraded_) return std::nullopt;
+    return degraded_reason_;
 }
 
 std::string StoreImpl::metrics_text() {

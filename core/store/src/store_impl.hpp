@@ -24,6 +24,7 @@ public:
     SearchResult search(const SearchRequest& req) override;
     AggregateResult aggregate(const AggregateRequest& req) override;
     StoreStats stats() override;
+    std::optional<std::string> degraded() override;
     std::string metrics_text() override;
     void apply_retention(int64_t now_ns) override;
 

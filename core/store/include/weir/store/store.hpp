@@ -37,6 +37,8 @@ struct StoreOptions {
     /// Whole partitions older than this are deleted (0: keep everything).
     int64_t retention_ns = 0;
     /// Fields indexed as field=value (lower-cased whole string values).
+    /// Where the store's own warnings go (paused writes); default: standard error.
+    std::function<void(const std::string& message)> warn;
     std::vector<std::string> index_fields = {"level",  "service",  "app",        "host",   "source",
                                              "tenant", "trace_id", "request_id", "user_id"};
 };
@@ -131,6 +133,8 @@ public:
     virtual SearchResult search(const SearchRequest& req) = 0;
     virtual AggregateResult aggregate(const AggregateRequest& req) = 0;
     virtual StoreStats stats() = 0;
+    /// Why writes are paused (a full disk, I/O errors), or nullopt. Cheap.
+    virtual std::optional<std::string> degraded() = 0;
     /// Prometheus text lines (weir_store_*).
     virtual std::string metrics_text() = 0;
     /// Deletes partitions past the retention now (the writer also does it hourly).
