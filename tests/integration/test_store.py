@@ -197,3 +197,22 @@ def test_kill9_during_ingest_keeps_every_checkpointed_event_once(daemons):
     rest = aggregate(d, q="seq>=%d" % k, group_by="seq", limit=1)
     assert rest["groups_total"] == n - k
     assert d.terminate() == 0
+
+
+def test_the_store_lives_across_reloads_and_serves_several_pipelines(daemons):
+    events = make_events(800)
+    d, log = start_with(daemons, events)
+    other = os.path.join(d.dir, "other.log")
+    write_lines(other, [{"timestamp": "2026-01-19T12:00:00Z", "level": "ERROR", "message": "from the second pipeline",
+                         "seq": 100000 + i} for i in range(50)])
+    # A changed pipeline (its old and new copy run side by side briefly) and a new one.
+    d.write_pipeline("app.yaml", PIPELINE.format(path=log).replace("max_events: 500", "max_events: 400"))
+    d.write_pipeline("other.yaml", PIPELINE.format(path=other).replace("name: app", "name: other"))
+    r = d.reload_signal()
+    assert r["result"] == "success", r
+    wait_until(lambda: stored(d) >= len(events) + 50, timeout=120, message="the second pipeline's events stored")
+    assert search(d, q="second", limit=100)["total"] == 50
+    assert stored(d) == len(events) + 50  # the changed pipeline resumed from its checkpoint
+    status, body = d.request("GET", "/health")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    assert d.terminate() == 0
