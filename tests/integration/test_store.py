@@ -216,3 +216,46 @@ def test_the_store_lives_across_reloads_and_serves_several_pipelines(daemons):
     status, body = d.request("GET", "/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
     assert d.terminate() == 0
+
+
+def _get(d, path, token):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Authorization": "Bearer " + token})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"null")
+    finally:
+        conn.close()
+
+
+def test_a_tokens_tenant_sees_only_its_events(daemons):
+    import hashlib
+    d = daemons({}, extra_service="  api:\n    tokens_file: tokens.yaml\n" + STORE)
+    with open(os.path.join(d.dir, "tokens.yaml"), "w") as f:
+        f.write("keys:\n")
+        for token, tenant in (("acme-secret", "acme"), ("ops-secret", None)):
+            f.write(f"  - sha256: {hashlib.sha256(token.encode()).hexdigest()}\n    scopes: [read]\n")
+            if tenant:
+                f.write(f"    tenant: {tenant}\n")
+    events = make_events(600)
+    for e in events:
+        e["tenant"] = "acme" if e["seq"] % 3 == 0 else "globex"
+    log = os.path.join(d.dir, "app.log")
+    write_lines(log, events)
+    d.write_pipeline("app.yaml", PIPELINE.format(path=log))
+    d.start()
+
+    def count(token, q=""):
+        status, body = _get(d, "/api/v1/logs/aggregate?" + urllib.parse.urlencode({"q": q}), token)
+        assert status == 200, body
+        return body["results"][0]["count"] if body["results"] else 0
+    wait_until(lambda: count("ops-secret") >= len(events), timeout=120, message="every event stored")
+    acme = sum(1 for e in events if e["tenant"] == "acme")
+    assert count("acme-secret") == acme
+    assert count("acme-secret", "tenant:globex") == 0
+    status, body = _get(d, "/api/v1/logs/search?limit=1000", "acme-secret")
+    assert status == 200 and body["total"] == acme
+    assert {e["tenant"] for e in body["results"]} == {"acme"}
+    assert _get(d, "/api/v1/logs/search", "wrong")[0] == 401
+    assert d.terminate() == 0
