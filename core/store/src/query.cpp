@@ -116,6 +116,8 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             if (rc == 0 && !add_value(v)) return std::nullopt;
             if (rc != 0 && rc != MDB_NOTFOUND) return std::nullopt;
         } else {
+            // Words of digits only may be long numbers, which are not indexed.
+            if (key.text.find_first_not_of("0123456789") == std::string::npos) return std::nullopt;
             const std::string prefix = word_key(key.text);
             MDB_cursor* cur = nullptr;
             if (mdb_cursor_open(s.txn, s.p->terms, &cur)) return std::nullopt;

@@ -262,6 +262,7 @@ std::vector<Case> cases() {
         {"nothingmatchesthis", {{{word("nothingmatchesthis")}}}},
         {"100007", {{{word("100007")}}}},  // a long number: not indexed, answered by a scan
         {"100007 OR timeout", {{{word("100007"), word("timeout")}}}},
+        {"100007", {{{prefix("1000")}}}},  // a prefix of digits may name a long number: answered by a scan
     };
 }
 
