@@ -6,6 +6,7 @@
 #
 #   bench/store_bench.sh [EVENTS]         # default 1,000,000
 #   WEIR_BIN=build/weir bench/store_bench.sh 10000000
+#   STORE_SYNC=false bench/store_bench.sh     # commits without fsync
 #
 # Data: when /work/shared/bench exists, its gen_logs.py + spread_day.py (the
 # generator the reference figures of PostgreSQL and DuckDB were taken with:
@@ -41,8 +42,27 @@ stored_events() {
   curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "weir_store_events" {printf "%d", $2}'
 }
 
+# The daemon, as weir_start in lib.sh does it, with a store: section
+# (STORE_SYNC=false measures without fsync).
+weir_start_store() {
+  mkdir -p "$work/pipelines"
+  cat > "$work/weir.yaml" <<YAML
+service:
+  admin_listen: 127.0.0.1:0
+  data_dir: $work/data
+  log_level: info
+  pipelines_dir: pipelines
+store:
+  sync: ${STORE_SYNC:-true}
+YAML
+  printf '%s\n' "$1" > "$work/pipelines/bench.yaml"
+  "$weir" run --config "$work/weir.yaml" > /dev/null 2> "$work/stderr.log" &
+  pid=$!
+  port=$(wait_log 'component=admin msg="listening on http://127.0.0.1:[0-9]*')
+}
+
 start_ns=$(date +%s%N)
-weir_start "name: bench
+weir_start_store "name: bench
 inputs:
   - type: file
     paths: [\"$work/app.log\"]
@@ -64,7 +84,7 @@ disk=$(du -sb "$work/data/store" | awk '{print $1}')
 secs=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN {printf "%.2f", (b-a)/1e9}')
 eps=$(awk -v n="$lines" -v s="$secs" 'BEGIN {printf "%.0f", n/s}')
 echo "data:      $lines events, $((bytes / 1048576)) MiB of JSON lines, from $data"
-echo "ingest:    $eps events/s ($secs s wall, file → json → store, durable commits), CPU $cpu s, peak RSS $rss MiB"
+echo "ingest:    $eps events/s ($secs s wall, file → json → store, sync ${STORE_SYNC:-true}), CPU $cpu s, peak RSS $rss MiB"
 echo "on disk:   $((disk / 1048576)) MiB ($(awk -v d="$disk" -v n="$lines" 'BEGIN {printf "%.1f", d/n}') bytes/event)"
 
 # query NAME PATH: median of 5 warm runs (one run first to warm up).
