@@ -259,3 +259,45 @@ def test_a_tokens_tenant_sees_only_its_events(daemons):
     assert {e["tenant"] for e in body["results"]} == {"acme"}
     assert _get(d, "/api/v1/logs/search", "wrong")[0] == 401
     assert d.terminate() == 0
+
+
+def test_a_full_disk_pauses_writes_and_loses_nothing(daemons):
+    import tempfile
+    import pytest
+    mnt = tempfile.mkdtemp(prefix="weir-it-full-")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt], capture_output=True).returncode != 0:
+        os.rmdir(mnt)
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    d = None
+    try:
+        filler = os.path.join(mnt, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                for _ in range(10_000):
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass  # the disk is full
+        d = daemons({}, extra_service=f"store:\n  path: {mnt}/store\n  block_events: 256\n")
+        events = make_events(5000)
+        log = os.path.join(d.dir, "app.log")
+        write_lines(log, events)
+        d.write_pipeline("app.yaml", PIPELINE.format(path=log))
+        d.start()
+        wait_until(lambda: json.loads(d.request("GET", "/health")[1])["status"] == "degraded", timeout=60,
+                   message="/health degraded on a full disk")
+        m = d.metrics()
+        assert metric(m, "weir_store_degraded") == 1
+        assert metric(m, "weir_store_write_errors_total") >= 1
+        assert "writes paused" in d.stderr()
+        os.unlink(filler)  # room again: the same events are committed, once
+        wait_until(lambda: stored(d) >= len(events), timeout=120, message="writes resumed")
+        assert json.loads(d.request("GET", "/health")[1])["status"] == "ok"
+        assert aggregate(d)["results"][0]["count"] == len(events)
+        assert "writes resumed" in d.stderr()
+        assert d.terminate() == 0
+    finally:
+        if d is not None:
+            d.cleanup()
+        if subprocess.run(["umount", mnt], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+        os.rmdir(mnt)

@@ -1,6 +1,7 @@
 #include "partition.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <filesystem>
 #include <stdexcept>
@@ -20,9 +21,16 @@ namespace {
 Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_map_bytes)
     : day(d), dir(std::move(folder)) {
     std::error_code ec;
+    const bool fresh = !std::filesystem::exists(dir + "/data.mdb", ec);
     std::filesystem::create_directories(dir, ec);
     if (ec)
         throw std::runtime_error("store partition " + dir + ": cannot create the folder: " + ec.message());
+    // LMDB maps the file: a new environment whose first pages could not be
+    // written would fault on the first read. Refuse to start one without room.
+    if (fresh && free_bytes() < kMinFreeBytes) {
+        std::filesystem::remove_all(dir, ec);
+        throw std::runtime_error("disk full: no room for a new partition in " + dir);
+    }
     int rc = mdb_env_create(&env);
     if (rc) lmdb_fail(dir, "mdb_env_create", rc);
     mdb_env_set_maxdbs(env, 4);
@@ -51,6 +59,7 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
         if (txn) mdb_txn_abort(txn);
         mdb_env_close(env);
         env = nullptr;
+        if (fresh) std::filesystem::remove_all(dir, ec);
         lmdb_fail(dir, "opening the databases", rc);
     }
     load_metas();
@@ -112,6 +121,12 @@ uint64_t Partition::file_bytes() const {
     struct stat st {};
     if (::stat((dir + "/data.mdb").c_str(), &st) != 0) return 0;
     return static_cast<uint64_t>(st.st_size);
+}
+
+uint64_t Partition::free_bytes() const {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return UINT64_MAX;
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 bool Partition::ensure_room(uint64_t extra) {

@@ -49,6 +49,11 @@ public:
     /// Doubles the map (after MDB_MAP_FULL). Call with `mu` held exclusively.
     bool grow();
     uint64_t file_bytes() const;
+    /// Space left on the partition's filesystem.
+    uint64_t free_bytes() const;
+    /// What a commit or a new partition needs free before it is tried: LMDB
+    /// maps its file, and a page it could not write would fault when read.
+    static constexpr uint64_t kMinFreeBytes = 1ull << 20;
 
 private:
     void load_metas();

@@ -188,6 +188,10 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
     uint64_t bytes = 0;
     for (const auto& b : blocks) bytes += b.second.size();
     bytes += terms.size() * 64;
+    if (p.free_bytes() < 2 * bytes + Partition::kMinFreeBytes) {
+        why = "disk full";
+        return false;
+    }
     {
         std::unique_lock lock(p.mu);
         if (p.ensure_room(bytes)) map_grows_.fetch_add(1);
