@@ -51,7 +51,8 @@ std::string QueryStats::to_json() const {
            ",\"blocks_pruned_time\":" + std::to_string(blocks_pruned_time) +
            ",\"blocks_pruned_index\":" + std::to_string(blocks_pruned_index) +
            ",\"rows_scanned\":" + std::to_string(rows_scanned) +
-           ",\"postings_read\":" + std::to_string(postings_read) + ",\"path\":\"" + path + "\"}";
+           ",\"postings_read\":" + std::to_string(postings_read) +
+           ",\"blocks_unreadable\":" + std::to_string(blocks_unreadable) + ",\"path\":\"" + path + "\"}";
 }
 
 namespace detail {
@@ -269,6 +270,7 @@ SearchResult StoreImpl::search(const SearchRequest& req) {
         ++st.blocks_scanned;
         if (!read_block(s, c.meta.id, b, dctx.d, err)) {
             corrupt_blocks_.fetch_add(1);
+            ++st.blocks_unreadable;
             continue;
         }
         for (size_t i = 0; i < b.size(); ++i) {
@@ -493,6 +495,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
         ++st.blocks_scanned;
         if (!read_block(s, c.meta.id, b, dctx.d, err)) {
             corrupt_blocks_.fetch_add(1);
+            ++st.blocks_unreadable;
             continue;
         }
         scanned = true;

@@ -453,6 +453,8 @@ std::string StoreImpl::metrics_text() {
     line("weir_store_map_grows_total", "counter", "Times a partition's LMDB map was grown.", s.map_grows);
     line("weir_store_index_repairs_total", "counter", "Damaged posting lists widened to every block.",
          index_repairs_.load());
+    line("weir_store_corrupt_blocks_total", "counter",
+         "Blocks a query could not decode (skipped, reported in its stats).", corrupt_blocks_.load());
     line("weir_store_partitions_deleted_total", "counter", "Partitions deleted by retention.",
          partitions_deleted_.load());
     line("weir_store_partitions", "gauge", "Partitions (UTC days) in the store.", s.partitions);

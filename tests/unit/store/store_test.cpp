@@ -2,6 +2,7 @@
 // The store: block format, posting lists, and search and aggregate against a
 // brute-force scan with the same condition.
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -436,6 +437,44 @@ TEST_F(StoreTest, AcknowledgesOnlyAfterTheCommitAndRetentionDropsWholeDays) {
     const auto r = s->search(req);
     ASSERT_EQ(r.events.size(), 1u);
     EXPECT_NE(r.events[0].find("new event"), std::string::npos);
+}
+
+TEST_F(StoreTest, ACorruptBlockIsSkippedCountedAndReported) {
+    event::Batch src;
+    for (int i = 0; i < 300; ++i) src.add("event " + std::to_string(i), kBase + i * 1'000'000'000LL);
+    {
+        auto s = store::Store::open(opts_);
+        write_all(*s, src, 300);
+    }
+    // Damage the first block of the day behind the store's back.
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 4);
+    ASSERT_EQ(mdb_env_open(env, (dir_ / "2026-01-19").c_str(), 0, 0640), 0);
+    MDB_txn* txn = nullptr;
+    MDB_dbi dbi;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "blocks", 0, &dbi), 0);
+    MDB_cursor* cur = nullptr;
+    ASSERT_EQ(mdb_cursor_open(txn, dbi, &cur), 0);
+    MDB_val k, v;
+    ASSERT_EQ(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+    std::string bad(static_cast<const char*>(v.mv_data), v.mv_size);
+    bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x40);
+    std::string key(static_cast<const char*>(k.mv_data), k.mv_size);
+    mdb_cursor_close(cur);
+    MDB_val nk{key.size(), key.data()}, nv{bad.size(), bad.data()};
+    ASSERT_EQ(mdb_put(txn, dbi, &nk, &nv, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    auto s = store::Store::open(opts_);
+    store::SearchRequest req;
+    req.limit = 1000;
+    const auto r = s->search(req);
+    EXPECT_EQ(r.total, 300u - 64u);  // the other blocks still answer
+    EXPECT_EQ(r.stats.blocks_unreadable, 1u);
+    EXPECT_NE(s->metrics_text().find("weir_store_corrupt_blocks_total 1"), std::string::npos);
 }
 
 }  // namespace

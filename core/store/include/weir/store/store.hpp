@@ -59,7 +59,8 @@ struct QueryStats {
     uint64_t blocks_scanned = 0, blocks_pruned_time = 0, blocks_pruned_index = 0;
     uint64_t rows_scanned = 0;
     uint64_t postings_read = 0;
-    std::string path = "scan";  // scan, index, headers
+    uint64_t blocks_unreadable = 0;  // corrupt blocks skipped (counted in weir_store_corrupt_blocks_total)
+    std::string path = "scan";       // scan, index, headers
     std::string to_json() const;
 };
 
