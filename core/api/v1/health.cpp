@@ -11,7 +11,7 @@ void register_health(http::Router& r, Context& ctx) {
           "Liveness: {\"status\":\"ok\"} while the daemon runs; \"degraded\" while the store cannot write.",
           http::Scope::None,
           [&ctx](const http::Request&) {
-              if (store::Store* s = ctx.engine.store())
+              if (const auto s = ctx.engine.store())
                   if (const auto why = s->degraded())
                       return http::Response::json(
                           200, "{\"status\":\"degraded\",\"store\":\"" + http::json_escape(*why) + "\"}");

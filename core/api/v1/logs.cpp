@@ -157,7 +157,7 @@ http::Response no_store() {
 
 http::Response search(Context& ctx, const http::Request& req) {
     const auto t0 = std::chrono::steady_clock::now();
-    store::Store* s = ctx.engine.store();
+    const auto s = ctx.engine.store();
     if (!s) return no_store();
     Question q;
     if (auto err = read_question(req, q)) return *err;
@@ -194,7 +194,7 @@ http::Response search(Context& ctx, const http::Request& req) {
 
 http::Response aggregate(Context& ctx, const http::Request& req) {
     const auto t0 = std::chrono::steady_clock::now();
-    store::Store* s = ctx.engine.store();
+    const auto s = ctx.engine.store();
     if (!s) return no_store();
     Question q;
     if (auto err = read_question(req, q)) return *err;

@@ -132,9 +132,12 @@ void Engine::start() {
     LogLevel lv;
     if (Log::parse_level(loaded->service.log_level, lv)) Log::set_level(lv);
     std::filesystem::create_directories(loaded->service.data_dir);
-    if (loaded->service.store.enabled && !store_) {
-        store_ = store::Store::open(store_options(loaded->service.store));  // throws naming the folder
-        set_host_store(store_.get());
+    if (loaded->service.store.enabled && !store()) {
+        // Throws naming the folder.
+        std::shared_ptr<store::Store> s = store::Store::open(store_options(loaded->service.store));
+        set_host_store(s.get());
+        std::lock_guard lock(store_mu_);
+        store_ = std::move(s);
         Log::info("store", "open at " + loaded->service.store.path);
     }
     BuildEnv env{loaded->service.data_dir, metrics_.get()};
@@ -262,9 +265,13 @@ bool Engine::shutdown(std::chrono::milliseconds deadline) {
     std::lock_guard lock(status_mu_);
     pipelines_.clear();
     // Every writer is gone: the store commits what it holds and closes.
-    if (clean && store_) {
+    if (clean) {
         set_host_store(nullptr);
-        store_.reset();
+        std::shared_ptr<store::Store> last;
+        {
+            std::lock_guard store_lock(store_mu_);
+            last.swap(store_);
+        }
     }
     return clean;
 }
@@ -304,8 +311,13 @@ metrics::Registry& Engine::metrics() { return *metrics_; }
 
 std::string Engine::metrics_text() const {
     std::string out = metrics_->render_prometheus();
-    if (store_) out += store_->metrics_text();
+    if (auto s = store()) out += s->metrics_text();
     return out;
+}
+
+std::shared_ptr<store::Store> Engine::store() const {
+    std::lock_guard lock(store_mu_);
+    return store_;
 }
 
 std::string Engine::status_json() const {

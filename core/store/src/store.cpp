@@ -323,12 +323,13 @@ void StoreImpl::writer_loop() {
                             static_cast<uint32_t>(chunk.size())};
                 std::string bytes;
                 encode_block(group, chunk, cctx, bytes);
-                std::unordered_set<std::string> seen;
                 for (uint32_t r : chunk) {
                     ev_terms.clear();
                     event_terms(group, r, opts_.index_fields, ev_terms, scratch);
-                    for (auto& t : ev_terms)
-                        if (seen.insert(t).second) terms[t].push_back(id);
+                    for (auto& t : ev_terms) {
+                        auto& ids = terms[t];  // block ids only grow: the last one says "already there"
+                        if (ids.empty() || ids.back() != id) ids.push_back(id);
+                    }
                 }
                 blocks.emplace_back(m, std::move(bytes));
                 ++id;
