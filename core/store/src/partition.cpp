@@ -129,14 +129,19 @@ uint64_t Partition::free_bytes() const {
     return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-bool Partition::ensure_room(uint64_t extra) {
+uint64_t Partition::room_needed(uint64_t extra) const {
     MDB_envinfo info;
     MDB_stat st;
-    if (mdb_env_info(env, &info) || mdb_env_stat(env, &st)) return false;
+    if (mdb_env_info(env, &info) || mdb_env_stat(env, &st)) return 0;
     const uint64_t used = (static_cast<uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
     // Copy-on-write needs room for the new pages before the old are freed.
     const uint64_t want = used + 3 * extra + (8ull << 20);
-    if (want <= map_size_) return false;
+    return want <= map_size_ ? 0 : want;
+}
+
+bool Partition::ensure_room(uint64_t extra) {
+    const uint64_t want = room_needed(extra);
+    if (!want) return false;
     uint64_t size = map_size_;
     while (size < want) size *= 2;
     if (mdb_env_set_mapsize(env, size)) return false;

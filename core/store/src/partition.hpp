@@ -46,6 +46,9 @@ public:
     /// Grows the map so that `extra` more bytes fit with room to spare. Call
     /// with `mu` held exclusively. Returns true when it grew.
     bool ensure_room(uint64_t extra);
+    /// The map size `extra` more bytes need, or 0 when they fit. Only the
+    /// writer changes the map, so it may ask without the lock.
+    uint64_t room_needed(uint64_t extra) const;
     /// Doubles the map (after MDB_MAP_FULL). Call with `mu` held exclusively.
     bool grow();
     uint64_t file_bytes() const;

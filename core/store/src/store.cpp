@@ -192,7 +192,7 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
         why = "disk full";
         return false;
     }
-    {
+    if (p.room_needed(bytes)) {  // readers are waited for only when the map must grow
         std::unique_lock lock(p.mu);
         if (p.ensure_room(bytes)) map_grows_.fetch_add(1);
     }
