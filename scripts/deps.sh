@@ -9,6 +9,7 @@ PACKAGES=(
   libboost-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libmaxminddb-dev liblmdb-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
   tzdata
+  libzstd-dev libroaring-dev
   python3 python3-pytest curl procps
 )
 

@@ -18,5 +18,7 @@ int cmd_run(const GlobalOptions& g);
 int cmd_validate(const GlobalOptions& g);
 int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdown, bool config_given);
 int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files, bool config_given);
+/// `weir query`: reads its own arguments (argv[2...]).
+int cmd_query(int argc, char** argv);
 
 }  // namespace weir::cli

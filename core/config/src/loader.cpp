@@ -15,6 +15,8 @@
 #include <weir/config/suggest.hpp>
 #include <weir/config/units.hpp>
 
+#include "store_section.hpp"
+
 namespace fs = std::filesystem;
 
 namespace weir::config {
@@ -646,14 +648,24 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
                     if (option_value(ctx, def, pv, "'plugins'", dirs))
                         for (const auto& d : dirs.list) s.plugin_dirs.push_back(resolve(base, d));
                 }
+            } else if (key == "store") {
+                load_store_section(
+                    v,
+                    SectionReader{[&](const YAML::Node& n, const std::string& w, auto& e) {
+                                      return walk_map(ctx, n, w, e);
+                                  },
+                                  [&](const YAML::Node& n, std::string& t) { return scalar_text(ctx, n, t); },
+                                  [&](const YAML::Node& n, std::string m) { ctx.error(n, std::move(m)); }},
+                    s.store);
             } else {
                 std::string msg = "unknown key '" + key + "' in the service file";
-                const std::string sug = did_you_mean(key, {"service", "plugins"});
+                const std::string sug = did_you_mean(key, {"service", "plugins", "store"});
                 if (!sug.empty()) msg += "; did you mean '" + sug + "'?";
                 ctx.error(k, msg);
             }
         }
     }
+    s.store.path = s.store.path.empty() ? s.data_dir + "/store" : resolve(s.data_dir, s.store.path);
     if (!errors.empty()) throw ConfigErrors(std::move(errors));
     return s;
 }

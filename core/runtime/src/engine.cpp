@@ -9,6 +9,7 @@
 #include <weir/runtime/engine.hpp>
 #include <weir/runtime/log.hpp>
 #include <weir/runtime/pipeline.hpp>
+#include <weir/store/store.hpp>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -18,6 +19,8 @@
 #include <set>
 #include <thread>
 #include <stdexcept>
+
+#include "store_host.hpp"
 
 namespace weir::runtime {
 namespace {
@@ -43,6 +46,17 @@ std::vector<std::string> split_lines(const std::string& s) {
         start = nl + 1;
     }
     return out;
+}
+
+store::StoreOptions store_options(const config::StoreConfig& c) {
+    store::StoreOptions o;
+    o.path = c.path;
+    o.sync = c.sync;
+    o.retention_ns = c.retention_ns;
+    o.block_events = static_cast<size_t>(c.block_events);
+    if (!c.index_fields.empty()) o.index_fields = c.index_fields;
+    o.warn = [](const std::string& m) { Log::warn("store", m); };
+    return o;
 }
 
 }  // namespace
@@ -118,6 +132,14 @@ void Engine::start() {
     LogLevel lv;
     if (Log::parse_level(loaded->service.log_level, lv)) Log::set_level(lv);
     std::filesystem::create_directories(loaded->service.data_dir);
+    if (loaded->service.store.enabled && !store()) {
+        // Throws naming the folder.
+        std::shared_ptr<store::Store> s = store::Store::open(store_options(loaded->service.store));
+        set_host_store(s.get());
+        std::lock_guard lock(store_mu_);
+        store_ = std::move(s);
+        Log::info("store", "open at " + loaded->service.store.path);
+    }
     BuildEnv env{loaded->service.data_dir, metrics_.get()};
     std::map<std::string, std::unique_ptr<Pipeline>> built;
     for (const auto& cfg : loaded->pipelines) {
@@ -242,6 +264,15 @@ bool Engine::shutdown(std::chrono::milliseconds deadline) {
     for (auto& [name, p] : pipelines_) clean = clean && !p->wedged();
     std::lock_guard lock(status_mu_);
     pipelines_.clear();
+    // Every writer is gone: the store commits what it holds and closes.
+    if (clean) {
+        set_host_store(nullptr);
+        std::shared_ptr<store::Store> last;
+        {
+            std::lock_guard store_lock(store_mu_);
+            last.swap(store_);
+        }
+    }
     return clean;
 }
 
@@ -278,7 +309,16 @@ std::string Engine::admin_listen() const { return service_ ? service_->admin_lis
 
 metrics::Registry& Engine::metrics() { return *metrics_; }
 
-std::string Engine::metrics_text() const { return metrics_->render_prometheus(); }
+std::string Engine::metrics_text() const {
+    std::string out = metrics_->render_prometheus();
+    if (auto s = store()) out += s->metrics_text();
+    return out;
+}
+
+std::shared_ptr<store::Store> Engine::store() const {
+    std::lock_guard lock(store_mu_);
+    return store_;
+}
 
 std::string Engine::status_json() const {
     std::lock_guard lock(status_mu_);

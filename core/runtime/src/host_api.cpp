@@ -1,6 +1,7 @@
 // The weir_host_api table: the only door through which plugins reach the host.
 // No exception may leave these functions.
 #include "host_context.hpp"
+#include "store_host.hpp"
 
 #include <weir/condition/condition.hpp>
 #include <weir/config/options.hpp>
@@ -251,6 +252,7 @@ const weir_host_api kHostApi = [] {
     h.condition_matches = h_condition_matches;
     h.condition_drop = h_condition_drop;
     h.condition_free = h_condition_free;
+    h.store_write = store_host_write;
     return h;
 }();
 

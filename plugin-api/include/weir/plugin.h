@@ -285,6 +285,18 @@ typedef struct weir_host_api {
      */
     size_t (*condition_drop)(const weir_condition* c, weir_batch* b, int32_t drop_matching);
     void (*condition_free)(weir_condition* c);
+
+    /**
+     * The store (present when struct_size covers it), for outputs: hands the
+     * batch's events to the daemon's embedded store and returns WEIR_PENDING;
+     * the host then acknowledges `ack_token` itself once they are durably
+     * committed (WEIR_ERROR if the store closed first). Copies what it needs
+     * before returning; blocks while the store's queue is full. Returns
+     * WEIR_ERROR, taking nothing, when the daemon runs without a store. With
+     * `batch` NULL: waits until every write of this context is acknowledged
+     * (call it from destroy).
+     */
+    int32_t (*store_write)(weir_ctx* ctx, const weir_batch* batch, uint64_t ack_token);
 } weir_host_api;
 
 /* Descriptor flags. */

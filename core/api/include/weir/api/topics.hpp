@@ -10,6 +10,7 @@ void register_health(http::Router& r, Context& ctx);
 void register_metrics(http::Router& r, Context& ctx);
 void register_status(http::Router& r, Context& ctx);
 void register_reload(http::Router& r, Context& ctx);
+void register_logs(http::Router& r, Context& ctx);
 void register_routes_listing(http::Router& r, Context& ctx);
 
 }  // namespace weir::api::v1

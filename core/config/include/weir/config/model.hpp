@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 #include <weir/config/options.hpp>
+#include <weir/config/store_config.hpp>
 #include <weir/kind.hpp>
 
 namespace weir::config {
@@ -96,6 +97,7 @@ struct ServiceConfig {
     int64_t shutdown_timeout_ns = 30'000'000'000;
     std::vector<std::string> plugin_dirs;
     ApiConfig api;
+    StoreConfig store;  // the `store:` section; path resolved under data_dir
 };
 
 /// "input", "parser", "filter", "output".

@@ -16,6 +16,9 @@ class Registry;
 namespace weir::metrics {
 class Registry;
 }
+namespace weir::store {
+class Store;
+}
 
 namespace weir::runtime {
 
@@ -66,6 +69,10 @@ public:
     std::string status_json() const;
     std::string metrics_text() const;
     metrics::Registry& metrics();
+    /// The daemon's store (null when `store.enabled: false`); open from
+    /// start to shutdown, across reloads. A query holding it keeps it open
+    /// past a shutdown that runs meanwhile. Any thread.
+    std::shared_ptr<store::Store> store() const;
 
     /// Everything `start` checks (including creating every plugin instance),
     /// starting nothing. Returns the problems, one line each; empty means valid.
@@ -82,6 +89,8 @@ private:
     std::unique_ptr<metrics::Registry> metrics_;
     std::unique_ptr<config::ServiceConfig> service_;
     std::shared_ptr<loader::Registry> plugins_;
+    mutable std::mutex store_mu_;
+    std::shared_ptr<store::Store> store_;  // outlives every pipeline that writes to it
     std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
     mutable std::mutex status_mu_;  // guards pipelines_ (structure), plugins_, last_reload_
     ReloadResult last_reload_;

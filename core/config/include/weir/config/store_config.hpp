@@ -1,0 +1,25 @@
+// The `store:` section of the service file: the daemon's embedded log store.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace weir::config {
+
+struct StoreConfig {
+    /// false: no store (outputs of `type: store` then fail to start).
+    bool enabled = true;
+    /// Folder of the partitions; relative paths are under service.data_dir.
+    /// Default: <data_dir>/store.
+    std::string path;
+    /// fsync each commit; false trades the last commits on power loss for speed.
+    bool sync = true;
+    /// Whole days older than this are deleted (0: keep everything).
+    int64_t retention_ns = 0;
+    int64_t block_events = 4096;
+    /// Fields indexed as field=value; empty: the store's default list.
+    std::vector<std::string> index_fields;
+};
+
+}  // namespace weir::config

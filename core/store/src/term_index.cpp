@@ -1,0 +1,104 @@
+#include <roaring/roaring.h>
+
+#include <cstdio>
+#include <weir/condition/index_hint.hpp>
+#include <weir/event/batch.hpp>
+#include <weir/store/block.hpp>
+#include <weir/store/term_index.hpp>
+
+#include "bytes.hpp"
+
+namespace weir::store {
+
+void BitmapDeleter::operator()(roaring_bitmap_t* r) const { roaring_bitmap_free(r); }
+Bitmap make_bitmap() { return Bitmap(roaring_bitmap_create()); }
+
+namespace {
+constexpr size_t kMaxKeyBytes = 480;  // LMDB's limit is 511
+
+uint64_t fnv1a(std::string_view s) {
+    uint64_t h = 1469598103934665603ull;
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+}  // namespace
+
+std::string_view word_key_prefix() { return "w:"; }
+
+bool indexed_word(std::string_view token) {
+    if (token.size() < 5) return true;
+    for (char c : token)
+        if (c < '0' || c > '9') return true;
+    return false;
+}
+
+std::string word_key(std::string_view token) { return "w:" + std::string(token); }
+
+std::string field_key(std::string_view field, std::string_view value_lower) {
+    std::string k = "f:" + std::string(field) + "=" + std::string(value_lower);
+    if (k.size() <= kMaxKeyBytes) return k;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(k)));
+    return "h:" + std::string(field.substr(0, 200)) + "=" + hex;
+}
+
+std::string encode_bitmap(const roaring_bitmap_t* r) {
+    roaring_bitmap_t* copy = roaring_bitmap_copy(r);
+    roaring_bitmap_run_optimize(copy);
+    std::string out(roaring_bitmap_portable_size_in_bytes(copy), '\0');
+    roaring_bitmap_portable_serialize(copy, out.data());
+    roaring_bitmap_free(copy);
+    detail::put_u32(out, block_crc(out));
+    return out;
+}
+
+Bitmap decode_bitmap(std::string_view bytes) {
+    if (bytes.size() < 4) return nullptr;
+    const std::string_view body = bytes.substr(0, bytes.size() - 4);
+    if (detail::get_u32(bytes.data() + body.size()) != block_crc(body)) return nullptr;
+    Bitmap r(roaring_bitmap_portable_deserialize_safe(body.data(), body.size()));
+    if (r && roaring_bitmap_portable_size_in_bytes(r.get()) != body.size()) return nullptr;
+    return r;
+}
+
+namespace {
+
+bool lookup_path(const event::Batch& b, size_t i, std::string_view path, weir_value& out) {
+    weir_node node = b.event(i).root;
+    size_t start = 0;
+    for (;;) {
+        const size_t dot = path.find('.', start);
+        const std::string_view part =
+            path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+        if (!b.get(node, part, &out)) return false;
+        if (dot == std::string_view::npos) return true;
+        if (out.type != WEIR_VAL_OBJECT) return false;
+        node = out.as.node;
+        start = dot + 1;
+    }
+}
+
+}  // namespace
+
+void event_terms(const event::Batch& b, size_t i, const std::vector<std::string>& fields,
+                 std::vector<std::string>& out, std::string& scratch) {
+    std::string_view msg = b.body(i);
+    weir_value v;
+    if (msg.empty() && b.get(b.event(i).root, "message", &v) && v.type == WEIR_VAL_STRING)
+        msg = {v.as.s.data, v.as.s.size};
+    condition::for_each_token(msg, scratch, [&](std::string_view t) {
+        if (indexed_word(t)) out.push_back(word_key(t));
+    });
+    for (const auto& f : fields) {
+        if (!lookup_path(b, i, f, v) || v.type != WEIR_VAL_STRING) continue;
+        std::string lower(v.as.s.data, v.as.s.size);
+        for (char& c : lower)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        out.push_back(field_key(f, lower));
+    }
+}
+
+}  // namespace weir::store
