@@ -120,10 +120,12 @@ std::string unknown_key(const std::string& key, const std::string& where,
     return msg;
 }
 
-/// Validates one option value against its definition.
+/// Validates one option value against its definition and rules (nullptr: none).
 bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& v, const std::string& owner,
-                  OptionValue& out) {
+                  OptionValue& out, const weir_option_rules* rules = nullptr) {
     const std::string name = def.name;
+    const bool secret = rules && (rules->flags & WEIR_OPT_SECRET);
+    out.secret = secret;
     if (v.IsNull()) {
         ctx.error(v, "option '" + name + "' of " + owner + " has no value");
         return false;
@@ -136,6 +138,10 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
             if (!scalar_text(ctx, v, t)) return false;
             out.list = {t};
             out.text = t;
+            if (std::string bad = check_allowed(def, rules, t, owner); !bad.empty()) {
+                ctx.error(v, bad);
+                return false;
+            }
             return true;
         }
         if (!v.IsSequence()) {
@@ -154,6 +160,11 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
                 ok = false;
                 continue;
             }
+            if (std::string bad = check_allowed(def, rules, t, owner); !bad.empty()) {
+                ctx.error(item, bad);
+                ok = false;
+                continue;
+            }
             out.list.push_back(t);
         }
         for (const auto& s : out.list) out.text += (out.text.empty() ? "" : ",") + s;
@@ -167,16 +178,24 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
     std::string text;
     if (!scalar_text(ctx, v, text)) return false;
     std::string why;
+    const std::string shown = secret ? std::string() : " '" + text + "'";
     if (!convert_option(def.type, text, out, why)) {
         if (def.type == WEIR_OPT_DURATION) {
-            ctx.error(v, "invalid duration '" + text + "' for option '" + name + "' of " + owner +
+            ctx.error(v, "invalid duration" + shown + " for option '" + name + "' of " + owner +
                              ": expected a number with unit ns, us, ms, s, m, h or d");
         } else if (def.type == WEIR_OPT_SIZE) {
-            ctx.error(v, "invalid size '" + text + "' for option '" + name + "' of " + owner +
+            ctx.error(v, "invalid size" + shown + " for option '" + name + "' of " + owner +
                              ": expected a number with unit B, KB, MB, GB, KiB, MiB or GiB");
         } else {
-            ctx.error(v, "option '" + name + "' of " + owner + " " + why + ", found '" + text + "'");
+            ctx.error(v, "option '" + name + "' of " + owner + " " + why + (secret ? "" : ", found" + shown));
         }
+        return false;
+    }
+    out.secret = secret;
+    std::string bad = def.type == WEIR_OPT_STRING ? check_allowed(def, rules, text, owner)
+                                                  : check_bounds(def, rules, out, owner);
+    if (!bad.empty()) {
+        ctx.error(v, bad);
         return false;
     }
     return true;
@@ -189,11 +208,14 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
     OptionSet set;
     std::vector<std::string> known(skip.begin(), skip.end());
     std::map<std::string, const weir_option_def*> defs;
+    std::map<std::string, const weir_option_rules*> rules;
     for (size_t i = 0; i < d.option_count; ++i) {
         const weir_option_def& o = d.options[i];
         if (!o.name) continue;
         defs[o.name] = &o;
+        rules[o.name] = option_rules(d, i);
         known.push_back(o.name);
+        set.declare(o.name);
     }
     std::set<std::string> given;
     for (const auto& [key, value] : entries) {
@@ -205,7 +227,7 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
             continue;
         }
         OptionValue v;
-        if (option_value(ctx, *it->second, value, owner, v)) set.set(k, std::move(v));
+        if (option_value(ctx, *it->second, value, owner, v, rules[k])) set.set(k, std::move(v));
         given.insert(k);
     }
     for (const auto& [name, def] : defs) {
@@ -217,6 +239,7 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
                 ctx.error(item_pos, "plugin bug: default of option '" + name + "' of " + owner + " " + why);
                 continue;
             }
+            v.secret = rules[name] && (rules[name]->flags & WEIR_OPT_SECRET);
             set.set(name, std::move(v));
         } else if (def->required) {
             ctx.error(item_pos, owner + " requires option '" + name + "'");
