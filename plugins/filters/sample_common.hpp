@@ -85,7 +85,7 @@ inline constexpr weir::Option keep_level_option =
     weir::option::string("keep_level", "error",
                          "Events at or above this level are never thinned; none: thin every level.")
         .one_of("trace|debug|info|warn|error|fatal|none");
-inline constexpr weir_option_def level_key_option =
+inline constexpr weir::Option level_key_option =
     weir::option::string("level_key", "level", "Field holding the event's level.");
 
 }  // namespace weir::filters

@@ -79,7 +79,7 @@ weir_str h_state_dir(weir_ctx* c) noexcept {
 }
 
 /// Looks an option up for the plugin, noting a read of one its table does not declare.
-const config::OptionValue* read(const weir_options* o, const char* name) noexcept {
+const config::OptionValue* lookup(const weir_options* o, const char* name) noexcept {
     if (!o || !name) return nullptr;
     try {
         opts(o)->note_read(name);
@@ -89,27 +89,27 @@ const config::OptionValue* read(const weir_options* o, const char* name) noexcep
 }
 
 int32_t h_opt_is_set(const weir_options* o, const char* name) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set ? 1 : 0;
 }
 weir_str h_opt_string(const weir_options* o, const char* name) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set ? str(v->text) : weir_str{"", 0};
 }
 int64_t h_opt_int(const weir_options* o, const char* name) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->i : 0;
 }
 double h_opt_float(const weir_options* o, const char* name) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->f : 0.0;
 }
 size_t h_opt_list_size(const weir_options* o, const char* name) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->list.size() : 0;
 }
 weir_str h_opt_list_item(const weir_options* o, const char* name, size_t i) noexcept {
-    const auto* v = read(o, name);
+    const auto* v = lookup(o, name);
     return v && v->set && i < v->list.size() ? str(v->list[i]) : weir_str{"", 0};
 }
 

@@ -936,6 +936,7 @@ weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char*
     for (size_t i = 0; i < N; ++i) {
         OptionTables<T, N>::defs[i] = options[i].def;
         OptionTables<T, N>::rules[i] = options[i].rules;
+        OptionTables<T, N>::rules[i].struct_size = sizeof(weir_option_rules);  // the host strides by it
     }
     OptionSource<T>::options = options;
     OptionSource<T>::count = N;

@@ -533,7 +533,7 @@ const weir::Option http_output_options[] = {
     weir::option::integer("batch_max_events", "1000",
                           "Events per request at most (whole pipeline batches are kept together).")
         .at_least("1"),
-    weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most.").at_least("1"),
+    weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most.").at_least("1B"),
     weir::option::duration("batch_timeout", "1s", "Longest an event waits for its request to fill.")
         .at_least("1ms"),
     weir::option::duration("retry_initial", "1s", "First retry delay; doubled per failure (with jitter).")
