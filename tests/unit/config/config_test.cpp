@@ -439,3 +439,38 @@ TEST(OptionRules, ThePluginsOwnTableIsChecked) {
     broken[1].allowed = "1|2";
     EXPECT_NE(check_option_table(d).find("not a string"), std::string::npos) << check_option_table(d);
 }
+
+TEST_F(ConfigTest, ServiceSectionsAreOptionTables) {
+    const std::string path =
+        write("weir.yaml",
+              "service:\n  log_level: warning\n  shutdown_timeout: 0s\n  api:\n    workers: 65\n"
+              "    max_connections: 0\n    alow_unauthenticated: true\n");
+    try {
+        load_service(path);
+        FAIL() << "accepted";
+    } catch (const ConfigErrors& e) {
+        std::vector<std::string> got;
+        for (const auto& err : e.errors) got.push_back(err.format());
+        EXPECT_EQ(
+            got,
+            (std::vector<std::string>{
+                path + ":2:14: option 'log_level' of 'service' expects error, warn, info or debug, found "
+                       "'warning'; did you mean 'warn'?",
+                path + ":3:21: option 'shutdown_timeout' of 'service' must be at least 1ms, found '0s'",
+                path + ":5:14: option 'workers' of 'service.api' must be from 1 to 64, found '65'",
+                path + ":6:22: option 'max_connections' of 'service.api' must be at least 1, found '0'",
+                path + ":7:5: unknown option 'alow_unauthenticated' in 'service.api'; did you mean "
+                       "'allow_unauthenticated'?"}));
+    }
+    const std::string ok = write("weir.yaml",
+                                 "service:\n  log_level: debug\n  api:\n    workers: 8\n    max_body: 2MiB\n"
+                                 "    allow_unauthenticated: yes\nplugins:\n  dirs:\n");
+    const ServiceConfig s = load_service(ok);
+    EXPECT_EQ(s.log_level, "debug");
+    EXPECT_EQ(s.api.workers, 8);
+    EXPECT_EQ(s.api.max_body_bytes, 2 << 20);
+    EXPECT_TRUE(s.api.allow_unauthenticated);
+    EXPECT_EQ(s.api.max_connections, 512);  // the table's default
+    EXPECT_TRUE(s.plugin_dirs.empty());
+    EXPECT_EQ(s.shutdown_timeout_ns, 30'000'000'000);
+}
