@@ -85,3 +85,42 @@ outputs:
         assert SECRET not in r.stdout + r.stderr
     finally:
         d.cleanup()
+
+
+def fixture_daemon(pipelines):
+    """A daemon that also loads the contract fixtures (a filter with a secret that has a default)."""
+    from weirtest import BUILD_DIR
+    return Daemon(pipelines, plugin_dirs=[os.path.join(BUILD_DIR, "test-plugins", "contract")])
+
+
+def test_describe_never_shows_a_secret_default():
+    d = fixture_daemon({})
+    try:
+        for extra in ([], ["--markdown"]):
+            r = subprocess.run([WEIR_BIN, "plugins", "--config", d.config, "--describe", "filter/undeclared_read"] + extra,
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            assert "(secret)" in r.stdout and "default-pass-42" not in r.stdout, r.stdout
+    finally:
+        d.cleanup()
+
+
+def test_a_refusal_naming_a_secret_is_masked_and_an_undeclared_read_is_logged():
+    d = fixture_daemon({"p.yaml": f"""
+inputs:
+  - type: stdin
+filters:
+  - type: undeclared_read
+    password: {SECRET}
+    refuse: true
+outputs:
+  - type: null
+"""})
+    try:
+        r = validate(d)
+        assert r.returncode == 1
+        assert "cannot log in with ***" in r.stderr, r.stderr
+        assert SECRET not in r.stdout + r.stderr
+        assert "plugin bug: it reads option 'colour', which its option table does not declare" in r.stderr, r.stderr
+    finally:
+        d.cleanup()

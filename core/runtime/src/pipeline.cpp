@@ -107,6 +107,11 @@ void make_instance(Instance& inst, PipelineCore& core, const config::StageConfig
     char err[1024] = {0};
     void* self = nullptr;
     const int32_t rc = handle.descriptor->create(host_api(), &ctx, &stage.options, &self, err, sizeof err);
+    // Whether or not it started: the read happened.
+    for (const auto& name : stage.options.undeclared_reads())
+        Log::error(ctx.component,
+                   "plugin bug: it reads option '" + name +
+                       "', which its option table does not declare (the value is always empty)");
     if (rc != WEIR_OK || !self) {
         throw std::runtime_error(stage.pos.file + ":" + std::to_string(stage.pos.line) + ":" +
                                  std::to_string(stage.pos.column) + ": " + kind_name(stage.kind) + " '" +
@@ -114,10 +119,6 @@ void make_instance(Instance& inst, PipelineCore& core, const config::StageConfig
                                  mask_secrets(err[0] ? err : "create failed without a reason", ctx.secrets));
     }
     inst.self = self;
-    for (const auto& name : stage.options.undeclared_reads())
-        Log::error(ctx.component,
-                   "plugin bug: it reads option '" + name +
-                       "', which its option table does not declare (the value is always empty)");
 }
 
 namespace {
