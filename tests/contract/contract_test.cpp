@@ -304,6 +304,38 @@ TEST_P(Contract, DescribesItself) {
     EXPECT_EQ(h.metrics().events_in.load(), 0u);
 }
 
+TEST_P(Contract, AValueBelowItsMinimumIsRefusedAtTheValue) {
+    const auto& p = GetParam();
+    StageHarness probe(p.path, valid_options(p.id));
+    const weir_plugin_descriptor& d = probe.descriptor();
+    for (size_t i = 0; i < d.option_count; ++i) {
+        const weir_option_rules* r = weir::config::option_rules(d, i);
+        if (!r || !r->min) continue;
+        const weir_option_def& o = d.options[i];
+        weir::config::OptionValue min;
+        std::string why;
+        ASSERT_TRUE(weir::config::convert_option(o.type, r->min, min, why)) << p.name << " " << o.name;
+        // Below the minimum: 0 when it is positive, -1 where negatives parse at all.
+        const bool positive = o.type == WEIR_OPT_FLOAT ? min.f > 0 : min.i > 0;
+        if (!positive && o.type != WEIR_OPT_INT && o.type != WEIR_OPT_FLOAT) continue;
+        const std::string below = positive ? "0" : "-1";
+        const std::string name = o.name;
+        std::string opts = valid_options(p.id);
+        if (opts.find(name + ":") != std::string::npos) continue;
+        opts = opts.empty() ? "{" + name + ": " + below + "}"
+                            : opts.substr(0, opts.size() - 1) + ", " + name + ": " + below + "}";
+        try {
+            StageHarness h(p.path, opts);
+            ADD_FAILURE() << p.name << " accepted " << name << ": " << below << " below " << r->min;
+        } catch (const std::exception& e) {
+            const std::string m = e.what();
+            EXPECT_NE(m.find("<harness>:1:"), std::string::npos) << m;
+            EXPECT_NE(m.find("option '" + name + "'"), std::string::npos) << m;
+            EXPECT_NE(m.find(std::string(r->max ? "from " : "at least ") + r->min), std::string::npos) << m;
+        }
+    }
+}
+
 // The contract's own check, on a plugin known to break it.
 TEST(ContractCheck, APluginReadingAnUndeclaredOptionFails) {
     StageHarness h(WEIR_FIXTURES "/contract/undeclared_read.so", "{color: red}");
