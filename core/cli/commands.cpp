@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
+#include <weir/config/options.hpp>
 #include <weir/config/pipeline_tests.hpp>
 #include <weir/kind.hpp>
 #include <weir/loader/registry.hpp>
@@ -39,6 +40,39 @@ const char* type_name(int32_t type) {
         default:
             return "?";
     }
+}
+
+/// What the option's rules say, as sentences for --describe and the READMEs
+/// ("One of `a`, `b`.", "At least `1`.", "Secret: never printed."); "" for none.
+std::string rules_text(const weir_option_rules* r, bool markdown) {
+    if (!r) return {};
+    const std::string q = markdown ? "`" : "";
+    std::string out;
+    auto sentence = [&](const std::string& s) { out += (out.empty() ? "" : " ") + s; };
+    if (const auto values = config::allowed_values(r); !values.empty()) {
+        std::string list;
+        for (size_t i = 0; i < values.size(); ++i)
+            list += (i ? ", " : "") + q + (values[i].empty() ? std::string("\"\"") : values[i]) + q;
+        sentence("One of " + list + ".");
+    }
+    if (r->min && r->max)
+        sentence("From " + q + r->min + q + " to " + q + r->max + q + ".");
+    else if (r->min)
+        sentence("At least " + q + r->min + q + ".");
+    else if (r->max)
+        sentence("At most " + q + r->max + q + ".");
+    if (r->empty_means && *r->empty_means) sentence(std::string("Empty: ") + r->empty_means + ".");
+    if (r->flags & WEIR_OPT_SECRET) sentence("Secret: never printed.");
+    return out;
+}
+
+/// The default as --describe shows it; a secret's own default is not shown.
+std::string default_text(const weir_option_def& o, const weir_option_rules* r, bool markdown) {
+    const std::string q = markdown ? "`" : "";
+    if (!o.default_value) return markdown ? "—" : "-";
+    if (r && (r->flags & WEIR_OPT_SECRET) && *o.default_value) return "(secret)";
+    if (*o.default_value) return q + o.default_value + q;
+    return q + (o.type == WEIR_OPT_STRING_LIST ? "[]" : "\"\"") + q;
 }
 
 }  // namespace
@@ -128,13 +162,11 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
         for (size_t i = 0; i < d->option_count; ++i) {
             const auto& o = d->options[i];
             if (!o.name) continue;
-            std::string def = "—";
-            if (o.default_value && *o.default_value)
-                def = std::string("`") + o.default_value + "`";
-            else if (o.default_value)
-                def = o.type == WEIR_OPT_STRING_LIST ? "`[]`" : "`\"\"`";
-            std::printf("| `%s` | %s | %s | %s | %s |\n", o.name, type_name(o.type), def.c_str(),
-                        o.required ? "yes" : "no", o.help ? o.help : "");
+            const weir_option_rules* r = config::option_rules(*d, i);
+            std::string help = o.help ? o.help : "";
+            if (const std::string extra = rules_text(r, true); !extra.empty()) help += " " + extra;
+            std::printf("| `%s` | %s | %s | %s | %s |\n", o.name, type_name(o.type),
+                        default_text(o, r, true).c_str(), o.required ? "yes" : "no", help.c_str());
         }
         return 0;
     }
@@ -148,12 +180,11 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
     for (size_t i = 0; i < d->option_count; ++i) {
         const auto& o = d->options[i];
         if (!o.name) continue;
+        const weir_option_rules* r = config::option_rules(*d, i);
         std::printf("%-20s %-16s %-12s %-9s %s\n", o.name, type_name(o.type),
-                    !o.default_value                 ? "-"
-                    : *o.default_value               ? o.default_value
-                    : o.type == WEIR_OPT_STRING_LIST ? "[]"
-                                                     : "\"\"",
-                    o.required ? "yes" : "no", o.help ? o.help : "");
+                    default_text(o, r, false).c_str(), o.required ? "yes" : "no", o.help ? o.help : "");
+        if (const std::string extra = rules_text(r, false); !extra.empty())
+            std::printf("%-20s %s\n", "", extra.c_str());
     }
     return 0;
 }

@@ -2,12 +2,11 @@
 // above a level are never thinned) and the key an event is grouped by.
 #pragma once
 
-#include <weir/level.hpp>
-#include <weir/sdk.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <weir/level.hpp>
+#include <weir/sdk.hpp>
 
 namespace weir::filters {
 
@@ -15,15 +14,9 @@ namespace weir::filters {
 class LevelGuard {
 public:
     LevelGuard(const weir::Options& opts) : key_(opts.str("level_key")) {
+        // A level's name or none (the option table allows nothing else).
         const std::string_view keep = opts.str("keep_level");
-        if (keep == "none" || keep.empty()) {
-            min_ = weir::level::Level::Unknown;
-            return;
-        }
-        min_ = weir::level::normalize(keep);
-        if (min_ == weir::level::Level::Unknown)
-            throw weir::ConfigError("keep_level must be a level (trace, debug, info, warn, error, fatal) or none, found '" +
-                                    std::string(keep) + "'");
+        min_ = keep == "none" ? weir::level::Level::Unknown : weir::level::normalize(keep);
     }
     /// True if the event must pass untouched.
     bool protects(weir::Event& ev) const {
@@ -77,9 +70,9 @@ inline void event_key(weir::Event& ev, std::string_view field, bool templated, s
         const char c = text[i];
         if (c >= '0' && c <= '9') {
             out.push_back('#');
-            while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f') ||
-                                       (text[i] >= 'A' && text[i] <= 'F') || text[i] == '.' || text[i] == ':' ||
-                                       text[i] == '-'))
+            while (i < text.size() &&
+                   ((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f') ||
+                    (text[i] >= 'A' && text[i] <= 'F') || text[i] == '.' || text[i] == ':' || text[i] == '-'))
                 ++i;
         } else {
             out.push_back(c);
@@ -88,9 +81,11 @@ inline void event_key(weir::Event& ev, std::string_view field, bool templated, s
     }
 }
 
-inline constexpr weir_option_def keep_level_option = weir::option::string(
-    "keep_level", "error", "Events at or above this level are never thinned; none: thin every level.");
-inline constexpr weir_option_def level_key_option =
+inline constexpr weir::Option keep_level_option =
+    weir::option::string("keep_level", "error",
+                         "Events at or above this level are never thinned; none: thin every level.")
+        .one_of("trace|debug|info|warn|error|fatal|none");
+inline constexpr weir::Option level_key_option =
     weir::option::string("level_key", "level", "Field holding the event's level.");
 
 }  // namespace weir::filters

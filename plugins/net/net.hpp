@@ -10,14 +10,13 @@
 // buffer fills (the plugin counts what it has to drop).
 #pragma once
 
-#include <weir/sdk.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <weir/sdk.hpp>
 
 namespace weir::net {
 
@@ -32,9 +31,9 @@ Endpoint parse_endpoint(std::string_view text, std::string_view option);
 
 struct TlsOptions {
     bool enabled = false;
-    std::string cert_file;  // PEM certificate chain of the server
-    std::string key_file;   // PEM private key
-    std::string ca_file;    // PEM CAs that sign client certificates
+    std::string cert_file;       // PEM certificate chain of the server
+    std::string key_file;        // PEM private key
+    std::string ca_file;         // PEM CAs that sign client certificates
     bool verify_client = false;  // require and verify a client certificate (mTLS)
 };
 /// Reads tls_* options (see tls_option_defs) and checks the files load;
@@ -117,13 +116,15 @@ private:
 
 /// Option-table entries shared by the listeners (read by read_tls_options).
 namespace options {
-inline constexpr weir_option_def tls = weir::option::boolean("tls", "false", "Serve TLS; needs tls_cert_file and tls_key_file.");
-inline constexpr weir_option_def tls_cert_file =
+inline constexpr weir::Option tls =
+    weir::option::boolean("tls", "false", "Serve TLS; needs tls_cert_file and tls_key_file.");
+inline constexpr weir::Option tls_cert_file =
     weir::option::string("tls_cert_file", "", "PEM file with the server certificate (and its chain).");
-inline constexpr weir_option_def tls_key_file = weir::option::string("tls_key_file", "", "PEM file with the server's private key.");
-inline constexpr weir_option_def tls_ca_file =
+inline constexpr weir::Option tls_key_file =
+    weir::option::string("tls_key_file", "", "PEM file with the server's private key.");
+inline constexpr weir::Option tls_ca_file =
     weir::option::string("tls_ca_file", "", "PEM file with the CAs that sign client certificates.");
-inline constexpr weir_option_def tls_verify_client = weir::option::boolean(
+inline constexpr weir::Option tls_verify_client = weir::option::boolean(
     "tls_verify_client", "false", "Require a client certificate signed by tls_ca_file (mutual TLS).");
 }  // namespace options
 

@@ -123,7 +123,7 @@ def test_bad_api_section_is_positioned(daemons):
     assert d.proc.wait(timeout=60) == 1
     err = d.stderr()
     assert "weir.yaml:7:5: unknown option 'tokens_fil' in 'service.api'; did you mean 'tokens_file'?" in err, err
-    assert "weir.yaml:8:15: service.api.max_body expects a positive size" in err, err
+    assert "weir.yaml:8:15: invalid size 'lots' for option 'max_body' of 'service.api'" in err, err
 
 
 def test_foreign_origins_form_types_and_rebound_hosts_are_refused(daemons):

@@ -41,11 +41,20 @@ def test_validate_reports_every_error_with_position():
 
 
 def test_validate_runs_plugin_create():
-    # A plugin's own check (stdout's format must be json or body) is part of validation.
+    # A plugin's own check (the file output's format text needs a template) is part of validation.
+    cfg = make_config({"a.yaml": "inputs:\n  - type: stdin\noutputs:\n  - type: file\n    path: /tmp/weir-cli.log\n"
+                                 "    format: text\n"})
+    r = weir("validate", "--config", cfg)
+    assert r.returncode == 1
+    assert "a.yaml:4:5:" in r.stderr and "format text needs a template" in r.stderr, r.stderr
+
+
+def test_validate_checks_allowed_values_at_the_value():
+    # stdout's format must be json or body: the option table says so, and the host checks it.
     cfg = make_config({"a.yaml": "inputs:\n  - type: stdin\noutputs:\n  - type: stdout\n    format: yaml\n"})
     r = weir("validate", "--config", cfg)
     assert r.returncode == 1
-    assert "a.yaml:4:5:" in r.stderr and "stdout" in r.stderr, r.stderr
+    assert "a.yaml:5:13: option 'format' of output 'stdout' expects json or body, found 'yaml'" in r.stderr, r.stderr
 
 
 def test_run_refuses_invalid_config_with_exit_1():

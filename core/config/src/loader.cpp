@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <weir/config/env.hpp>
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
@@ -122,10 +123,12 @@ std::string unknown_key(const std::string& key, const std::string& where,
     return msg;
 }
 
-/// Validates one option value against its definition.
+/// Validates one option value against its definition and rules (nullptr: none).
 bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& v, const std::string& owner,
-                  OptionValue& out) {
+                  OptionValue& out, const weir_option_rules* rules = nullptr) {
     const std::string name = def.name;
+    const bool secret = rules && (rules->flags & WEIR_OPT_SECRET);
+    out.secret = secret;
     if (v.IsNull()) {
         ctx.error(v, "option '" + name + "' of " + owner + " has no value");
         return false;
@@ -138,6 +141,10 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
             if (!scalar_text(ctx, v, t)) return false;
             out.list = {t};
             out.text = t;
+            if (std::string bad = check_allowed(def, rules, t, owner); !bad.empty()) {
+                ctx.error(v, bad);
+                return false;
+            }
             return true;
         }
         if (!v.IsSequence()) {
@@ -156,6 +163,11 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
                 ok = false;
                 continue;
             }
+            if (std::string bad = check_allowed(def, rules, t, owner); !bad.empty()) {
+                ctx.error(item, bad);
+                ok = false;
+                continue;
+            }
             out.list.push_back(t);
         }
         for (const auto& s : out.list) out.text += (out.text.empty() ? "" : ",") + s;
@@ -169,16 +181,24 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
     std::string text;
     if (!scalar_text(ctx, v, text)) return false;
     std::string why;
+    const std::string shown = secret ? std::string() : " '" + text + "'";
     if (!convert_option(def.type, text, out, why)) {
         if (def.type == WEIR_OPT_DURATION) {
-            ctx.error(v, "invalid duration '" + text + "' for option '" + name + "' of " + owner +
+            ctx.error(v, "invalid duration" + shown + " for option '" + name + "' of " + owner +
                              ": expected a number with unit ns, us, ms, s, m, h or d");
         } else if (def.type == WEIR_OPT_SIZE) {
-            ctx.error(v, "invalid size '" + text + "' for option '" + name + "' of " + owner +
+            ctx.error(v, "invalid size" + shown + " for option '" + name + "' of " + owner +
                              ": expected a number with unit B, KB, MB, GB, KiB, MiB or GiB");
         } else {
-            ctx.error(v, "option '" + name + "' of " + owner + " " + why + ", found '" + text + "'");
+            ctx.error(v, "option '" + name + "' of " + owner + " " + why + (secret ? "" : ", found" + shown));
         }
+        return false;
+    }
+    out.secret = secret;
+    std::string bad = def.type == WEIR_OPT_STRING ? check_allowed(def, rules, text, owner)
+                                                  : check_bounds(def, rules, out, owner);
+    if (!bad.empty()) {
+        ctx.error(v, bad);
         return false;
     }
     return true;
@@ -187,15 +207,18 @@ bool option_value(const Ctx& ctx, const weir_option_def& def, const YAML::Node& 
 /// Validates the options of a stage (every key but `skip`) against the table.
 OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, YAML::Node>>& entries,
                         const weir_plugin_descriptor& d, const std::string& owner, const Position& item_pos,
-                        const std::set<std::string>& skip) {
+                        const std::set<std::string>& skip, const std::string& where = {}) {
     OptionSet set;
     std::vector<std::string> known(skip.begin(), skip.end());
     std::map<std::string, const weir_option_def*> defs;
+    std::map<std::string, const weir_option_rules*> rules;
     for (size_t i = 0; i < d.option_count; ++i) {
         const weir_option_def& o = d.options[i];
         if (!o.name) continue;
         defs[o.name] = &o;
+        rules[o.name] = option_rules(d, i);
         known.push_back(o.name);
+        set.declare(o.name);
     }
     std::set<std::string> given;
     for (const auto& [key, value] : entries) {
@@ -203,11 +226,11 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
         if (skip.count(k)) continue;
         auto it = defs.find(k);
         if (it == defs.end()) {
-            ctx.error(key, unknown_key(k, " for " + owner, known));
+            ctx.error(key, unknown_key(k, where.empty() ? " for " + owner : where, known));
             continue;
         }
         OptionValue v;
-        if (option_value(ctx, *it->second, value, owner, v)) set.set(k, std::move(v));
+        if (option_value(ctx, *it->second, value, owner, v, rules[k])) set.set(k, std::move(v));
         given.insert(k);
     }
     for (const auto& [name, def] : defs) {
@@ -219,6 +242,7 @@ OptionSet stage_options(const Ctx& ctx, const std::vector<std::pair<YAML::Node, 
                 ctx.error(item_pos, "plugin bug: default of option '" + name + "' of " + owner + " " + why);
                 continue;
             }
+            v.secret = rules[name] && (rules[name]->flags & WEIR_OPT_SECRET);
             set.set(name, std::move(v));
         } else if (def->required) {
             ctx.error(item_pos, owner + " requires option '" + name + "'");
@@ -471,92 +495,193 @@ std::string resolve(const fs::path& base, const std::string& p) {
     return path.lexically_normal().string();
 }
 
-void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiConfig& api) {
+// ---- the service file: its sections are option tables ----------------------------
+//
+// Each section of weir.yaml is validated by the machinery plugin options go
+// through (unknown keys with a did-you-mean, types, allowed values, bounds,
+// secrets, positions). A new section is a table plus what to do with its
+// values: add a Section below and one entry to kSections in load_service.
+
+constexpr uint32_t kDef = sizeof(weir_option_def);
+constexpr uint32_t kRules = sizeof(weir_option_rules);
+
+const weir_option_def kServiceOptions[] = {
+    {kDef, WEIR_OPT_STRING, "admin_listen", "127.0.0.1:8686", 0,
+     "Admin HTTP listener (/health, /metrics, /api/v1/...), host:port; port 0: any free port."},
+    {kDef, WEIR_OPT_STRING, "data_dir", "var/lib/weir", 0, "Checkpoints and other state."},
+    {kDef, WEIR_OPT_STRING, "log_level", "info", 0, "Lowest level of the daemon's own log lines."},
+    {kDef, WEIR_OPT_STRING, "pipelines_dir", "pipelines", 0, "The folder of pipeline files (*.yaml, *.yml)."},
+    {kDef, WEIR_OPT_DURATION, "shutdown_timeout", "30s", 0, "How long SIGTERM waits for pipelines to drain."},
+};
+const weir_option_rules kServiceRules[] = {
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, "error|warn|info|debug", nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, "1ms", nullptr, nullptr},
+};
+
+const weir_option_def kApiOptions[] = {
+    {kDef, WEIR_OPT_STRING, "tokens_file", "", 0, "Hashed tokens with scopes and tenants."},
+    {kDef, WEIR_OPT_BOOL, "allow_unauthenticated", "false", 0,
+     "Let a non-loopback listener run without tokens (warned at start)."},
+    {kDef, WEIR_OPT_STRING, "tls_cert_file", "", 0, "PEM certificate (and chain) of the API server."},
+    {kDef, WEIR_OPT_STRING, "tls_key_file", "", 0, "PEM key of tls_cert_file."},
+    {kDef, WEIR_OPT_STRING, "tls_ca_file", "", 0, "PEM CAs whose client certificates are required."},
+    {kDef, WEIR_OPT_STRING_LIST, "cors_origins", "", 0,
+     "Origins allowed cross-origin, like https://grafana:3000."},
+    {kDef, WEIR_OPT_STRING, "static_dir", "", 0, "Folder of static files (the dashboard)."},
+    {kDef, WEIR_OPT_SIZE, "max_body", "1MiB", 0, "Largest request body."},
+    {kDef, WEIR_OPT_INT, "max_connections", "512", 0, "Connections served at once."},
+    {kDef, WEIR_OPT_INT, "max_connections_per_client", "128", 0,
+     "Connections of one client address at once."},
+    {kDef, WEIR_OPT_INT, "workers", "4", 0, "Threads serving requests."},
+};
+const weir_option_rules kApiRules[] = {
+    {kRules, 0, nullptr, nullptr, nullptr, "no tokens: the API is open (on loopback only, unless allowed)"},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, "plain HTTP"},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, "no client certificates"},
+    {kRules, 0, nullptr, nullptr, nullptr, "same origin only"},
+    {kRules, 0, nullptr, nullptr, nullptr, "no static files"},
+    {kRules, 0, nullptr, "1B", nullptr, nullptr},
+    {kRules, 0, nullptr, "1", nullptr, nullptr},
+    {kRules, 0, nullptr, "1", nullptr, nullptr},
+    {kRules, 0, nullptr, "1", "64", nullptr},
+};
+
+const weir_option_def kPluginsOptions[] = {
+    {kDef, WEIR_OPT_STRING_LIST, "dirs", "", 0, "Plugin folders, scanned after the built-in one."},
+};
+
+/// One section of weir.yaml: its name as users write it and its table.
+struct Section {
+    const char* name;  // "service.api"
+    const weir_option_def* options;
+    const weir_option_rules* rules;  // nullptr: none
+    size_t count;
+};
+
+template <size_t N>
+constexpr Section section(const char* name, const weir_option_def (&options)[N]) {
+    return Section{name, options, nullptr, N};
+}
+template <size_t N>
+constexpr Section section(const char* name, const weir_option_def (&options)[N],
+                          const weir_option_rules (&rules)[N]) {
+    return Section{name, options, rules, N};
+}
+
+const Section kService = section("service", kServiceOptions, kServiceRules);
+const Section kApi = section("service.api", kApiOptions, kApiRules);
+const Section kPlugins = section("plugins", kPluginsOptions);
+
+/// The values of a section (defaults filled in), validated like a stage's
+/// options; `nested` names keys that are sections of their own, returned in
+/// `children`. Errors go to ctx; false if `node` is not a map.
+bool read_section(const Ctx& ctx, const YAML::Node& node, const Section& sec, OptionSet& out,
+                  std::map<std::string, YAML::Node>& values, const std::set<std::string>& nested = {},
+                  bool empty_is_default = false) {
     std::vector<std::pair<YAML::Node, YAML::Node>> entries;
-    if (!walk_map(ctx, node, "'service.api'", entries)) return;
-    static const std::vector<std::string> kKeys = {"tokens_file",     "allow_unauthenticated",
-                                                   "tls_cert_file",   "tls_key_file",
-                                                   "tls_ca_file",     "cors_origins",
-                                                   "static_dir",      "max_body",
-                                                   "max_connections", "max_connections_per_client",
-                                                   "workers"};
+    const std::string quoted = std::string("'") + sec.name + "'";
+    if (!walk_map(ctx, node, quoted, entries)) return false;
+    weir_plugin_descriptor d{};
+    d.abi_version = WEIR_ABI_VERSION;
+    d.struct_size = sizeof d;
+    d.name = sec.name;
+    d.options = sec.options;
+    d.option_count = sec.count;
+    d.option_rules = sec.rules;
+    std::vector<std::pair<YAML::Node, YAML::Node>> given;
     for (const auto& [k, v] : entries) {
-        const std::string name = k.Scalar();
-        const std::string full = "service.api." + name;
-        if (name == "cors_origins") {
-            weir_option_def def{
-                sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "cors_origins", nullptr, 0, ""};
-            OptionValue list;
-            if (!option_value(ctx, def, v, "'service.api'", list)) continue;
-            for (const auto& o : list.list) {
-                if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) {
-                    ctx.error(v, full + " expects origins like https://dash.example:8443, found '" + o + "'");
-                    continue;
-                }
-                std::string origin = o;
-                while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
-                api.cors_origins.push_back(origin);
+        values[k.Scalar()] = v;
+        if (!empty_is_default || !v.IsNull()) given.emplace_back(k, v);
+    }
+    out = stage_options(ctx, given, d, quoted, ctx.pos(node), nested, " in " + quoted);
+    return true;
+}
+
+void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiConfig& api) {
+    OptionSet o;
+    std::map<std::string, YAML::Node> at;
+    if (!read_section(ctx, node, kApi, o, at)) return;
+    auto text = [&](const char* name) { return o.find(name) ? o.find(name)->text : std::string(); };
+    auto path = [&](const char* name) {
+        return text(name).empty() ? std::string() : resolve(base, text(name));
+    };
+    api.tokens_file = path("tokens_file");
+    api.tls_cert_file = path("tls_cert_file");
+    api.tls_key_file = path("tls_key_file");
+    api.tls_ca_file = path("tls_ca_file");
+    api.static_dir = path("static_dir");
+    if (const auto* v = o.find("allow_unauthenticated")) api.allow_unauthenticated = v->i != 0;
+    if (const auto* v = o.find("max_body")) api.max_body_bytes = v->i;
+    if (const auto* v = o.find("max_connections")) api.max_connections = v->i;
+    if (const auto* v = o.find("max_connections_per_client")) api.max_connections_per_client = v->i;
+    if (const auto* v = o.find("workers")) api.workers = v->i;
+    if (const auto* v = o.find("cors_origins")) {
+        for (const auto& origin_text : v->list) {
+            if (origin_text != "*" && origin_text.rfind("http://", 0) != 0 &&
+                origin_text.rfind("https://", 0) != 0) {
+                ctx.error(at["cors_origins"],
+                          "service.api.cors_origins expects origins like https://dash.example:8443, found '" +
+                              origin_text + "'");
+                continue;
             }
-            continue;
-        }
-        if (std::find(kKeys.begin(), kKeys.end(), name) == kKeys.end()) {
-            ctx.error(k, unknown_key(name, " in 'service.api'", kKeys));
-            continue;
-        }
-        std::string text;
-        if (!v.IsScalar()) {
-            ctx.error(v, full + " expects a single value");
-            continue;
-        }
-        if (!scalar_text(ctx, v, text)) continue;
-        const YAML::Node& value = v;  // a lambda may not capture a structured binding (clang)
-        auto positive = [&](int64_t& out, bool size) {
-            std::optional<int64_t> n;
-            if (size) {
-                n = parse_size_bytes(text);
-            } else {
-                OptionValue pv;
-                std::string why;
-                if (convert_option(WEIR_OPT_INT, text, pv, why)) n = pv.i;
-            }
-            if (!n || *n <= 0)
-                ctx.error(value, full + " expects a positive " + (size ? "size (e.g. 1MiB)" : "number") +
-                                     ", found '" + text + "'");
-            else
-                out = *n;
-        };
-        if (name == "tokens_file") {
-            api.tokens_file = resolve(base, text);
-        } else if (name == "allow_unauthenticated") {
-            if (text == "true")
-                api.allow_unauthenticated = true;
-            else if (text == "false")
-                api.allow_unauthenticated = false;
-            else
-                ctx.error(v, full + " expects true or false, found '" + text + "'");
-        } else if (name == "tls_cert_file") {
-            api.tls_cert_file = resolve(base, text);
-        } else if (name == "tls_key_file") {
-            api.tls_key_file = resolve(base, text);
-        } else if (name == "tls_ca_file") {
-            api.tls_ca_file = resolve(base, text);
-        } else if (name == "static_dir") {
-            api.static_dir = resolve(base, text);
-        } else if (name == "max_body") {
-            positive(api.max_body_bytes, true);
-        } else if (name == "max_connections") {
-            positive(api.max_connections, false);
-        } else if (name == "max_connections_per_client") {
-            positive(api.max_connections_per_client, false);
-        } else if (name == "workers") {
-            positive(api.workers, false);
-            if (api.workers > 64) ctx.error(v, full + " expects at most 64 workers, found '" + text + "'");
+            std::string origin = origin_text;
+            while (origin.size() > 1 && origin.back() == '/') origin.pop_back();
+            api.cors_origins.push_back(origin);
         }
     }
     if (api.tls_cert_file.empty() != api.tls_key_file.empty())
         ctx.error(node, "service.api needs both tls_cert_file and tls_key_file (or neither)");
     if (!api.tls_ca_file.empty() && api.tls_cert_file.empty())
         ctx.error(node, "service.api.tls_ca_file needs tls_cert_file and tls_key_file");
+}
+
+void load_service_section(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ServiceConfig& s) {
+    OptionSet o;
+    std::map<std::string, YAML::Node> at;
+    if (!read_section(ctx, node, kService, o, at, {"api"})) return;
+    if (auto it = at.find("api"); it != at.end()) load_api(ctx, it->second, base, s.api);
+    if (const auto* v = o.find("admin_listen"); v && at.count("admin_listen")) {
+        const size_t colon = v->text.rfind(':');
+        int64_t port = -1;
+        if (colon != std::string::npos && colon > 0) {
+            OptionValue pv;
+            std::string why;
+            if (convert_option(WEIR_OPT_INT, v->text.substr(colon + 1), pv, why)) port = pv.i;
+        }
+        if (port < 0 || port > 65535)
+            ctx.error(
+                at["admin_listen"],
+                "service.admin_listen expects host:port (e.g. 127.0.0.1:8686), found '" + v->text + "'");
+        else
+            s.admin_listen = v->text;
+    }
+    if (const auto* v = o.find("data_dir")) s.data_dir = resolve(base, v->text);
+    if (const auto* v = o.find("pipelines_dir")) s.pipelines_dir = resolve(base, v->text);
+    if (const auto* v = o.find("log_level")) s.log_level = v->text;
+    if (const auto* v = o.find("shutdown_timeout")) s.shutdown_timeout_ns = v->i;
+}
+
+void load_plugins_section(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ServiceConfig& s) {
+    OptionSet o;
+    std::map<std::string, YAML::Node> at;
+    if (!read_section(ctx, node, kPlugins, o, at, {}, true)) return;  // `dirs:` left empty: none
+    if (const auto* v = o.find("dirs"))
+        for (const auto& d : v->list) s.plugin_dirs.push_back(resolve(base, d));
+}
+
+void load_store(const Ctx& ctx, const YAML::Node& node, const fs::path&, ServiceConfig& s) {
+    load_store_section(
+        node,
+        SectionReader{
+            [&](const YAML::Node& n, const std::string& w, auto& e) { return walk_map(ctx, n, w, e); },
+            [&](const YAML::Node& n, std::string& t) { return scalar_text(ctx, n, t); },
+            [&](const YAML::Node& n, std::string m) { ctx.error(n, std::move(m)); }},
+        s.store);
 }
 
 }  // namespace
@@ -572,100 +697,36 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
     if (!root) throw ConfigErrors(std::move(errors));
     Ctx ctx{path, env, &errors};
     if (root->IsNull()) return s;
+    // The top-level sections: add one here (its table above) to add a section.
+    using Loader = void (*)(const Ctx&, const YAML::Node&, const fs::path&, ServiceConfig&);
+    static const std::vector<std::pair<std::string, Loader>> kSections = {
+        {"service", load_service_section},
+        {"plugins", load_plugins_section},
+        {"store", load_store},
+    };
     std::vector<std::pair<YAML::Node, YAML::Node>> top;
     if (walk_map(ctx, *root, "the service file", top)) {
+        std::vector<std::string> names;
+        for (const auto& [name, load] : kSections) names.push_back(name);
         for (const auto& [k, v] : top) {
             const std::string key = k.Scalar();
-            if (key == "service") {
-                std::vector<std::pair<YAML::Node, YAML::Node>> entries;
-                if (!walk_map(ctx, v, "'service'", entries)) continue;
-                for (const auto& [sk, sv] : entries) {
-                    const std::string name = sk.Scalar();
-                    std::string text;
-                    if (name == "api") {
-                        load_api(ctx, sv, base, s.api);
-                        continue;
-                    }
-                    if (!sv.IsScalar()) {
-                        ctx.error(sv, "service." + name + " expects a single value");
-                        continue;
-                    }
-                    if (!scalar_text(ctx, sv, text)) continue;
-                    if (name == "admin_listen") {
-                        const size_t colon = text.rfind(':');
-                        int64_t port = -1;
-                        if (colon != std::string::npos && colon > 0) {
-                            OptionValue pv;
-                            std::string why;
-                            if (convert_option(WEIR_OPT_INT, text.substr(colon + 1), pv, why)) port = pv.i;
-                        }
-                        if (port < 0 || port > 65535) {
-                            ctx.error(
-                                sv, "service.admin_listen expects host:port (e.g. 127.0.0.1:8686), found '" +
-                                        text + "'");
-                        } else {
-                            s.admin_listen = text;
-                        }
-                    } else if (name == "data_dir") {
-                        s.data_dir = resolve(base, text);
-                    } else if (name == "pipelines_dir") {
-                        s.pipelines_dir = resolve(base, text);
-                    } else if (name == "log_level") {
-                        if (text != "error" && text != "warn" && text != "info" && text != "debug") {
-                            ctx.error(sv, "service.log_level expects error, warn, info or debug, found '" +
-                                              text + "'");
-                        } else {
-                            s.log_level = text;
-                        }
-                    } else if (name == "shutdown_timeout") {
-                        const auto ns = parse_duration_ns(text);
-                        if (!ns || *ns <= 0) {
-                            ctx.error(
-                                sv,
-                                "service.shutdown_timeout expects a positive duration (e.g. 30s), found '" +
-                                    text + "'");
-                        } else {
-                            s.shutdown_timeout_ns = *ns;
-                        }
-                    } else {
-                        ctx.error(sk, unknown_key(name, " in 'service'",
-                                                  {"admin_listen", "api", "data_dir", "log_level",
-                                                   "pipelines_dir", "shutdown_timeout"}));
-                    }
-                }
-            } else if (key == "plugins") {
-                std::vector<std::pair<YAML::Node, YAML::Node>> entries;
-                if (!walk_map(ctx, v, "'plugins'", entries)) continue;
-                for (const auto& [pk, pv] : entries) {
-                    if (pk.Scalar() != "dirs") {
-                        ctx.error(pk, unknown_key(pk.Scalar(), " in 'plugins'", {"dirs"}));
-                        continue;
-                    }
-                    weir_option_def def{
-                        sizeof(weir_option_def), WEIR_OPT_STRING_LIST, "dirs", nullptr, 0, ""};
-                    OptionValue dirs;
-                    if (pv.IsNull()) continue;
-                    if (option_value(ctx, def, pv, "'plugins'", dirs))
-                        for (const auto& d : dirs.list) s.plugin_dirs.push_back(resolve(base, d));
-                }
-            } else if (key == "store") {
-                load_store_section(
-                    v,
-                    SectionReader{[&](const YAML::Node& n, const std::string& w, auto& e) {
-                                      return walk_map(ctx, n, w, e);
-                                  },
-                                  [&](const YAML::Node& n, std::string& t) { return scalar_text(ctx, n, t); },
-                                  [&](const YAML::Node& n, std::string m) { ctx.error(n, std::move(m)); }},
-                    s.store);
-            } else {
-                std::string msg = "unknown key '" + key + "' in the service file";
-                const std::string sug = did_you_mean(key, {"service", "plugins", "store"});
-                if (!sug.empty()) msg += "; did you mean '" + sug + "'?";
-                ctx.error(k, msg);
+            auto it = std::find_if(kSections.begin(), kSections.end(),
+                                   [&](const auto& e) { return e.first == key; });
+            if (it != kSections.end()) {
+                if (!v.IsNull()) it->second(ctx, v, base, s);
+                continue;
             }
+            std::string msg = "unknown key '" + key + "' in the service file";
+            const std::string sug = did_you_mean(key, names);
+            if (!sug.empty()) msg += "; did you mean '" + sug + "'?";
+            ctx.error(k, msg);
         }
     }
     s.store.path = s.store.path.empty() ? s.data_dir + "/store" : resolve(s.data_dir, s.store.path);
+    // In the order of the file, whichever check found them.
+    std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+        return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+    });
     if (!errors.empty()) throw ConfigErrors(std::move(errors));
     return s;
 }

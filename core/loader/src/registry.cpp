@@ -1,19 +1,18 @@
+#include <weir/config/options.hpp>
 #include <weir/kind.hpp>
 #include <weir/loader/registry.hpp>
 
 // Boost.DLL 1.74 on GCC 12 needs <vector> before its headers.
-#include <vector>
-
-#include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -33,7 +32,8 @@ namespace {
 bool valid_name(const char* n) {
     if (!n || !*n) return false;
     for (const char* p = n; *p; ++p)
-        if (!(std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) || *p == '_'))
+        if (!(std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) ||
+              *p == '_'))
             return false;
     return true;
 }
@@ -46,7 +46,8 @@ std::string check_descriptor(const weir_plugin_descriptor* d) {
     if (d->struct_size < WEIR_DESCRIPTOR_MIN_SIZE)
         return "descriptor is " + std::to_string(d->struct_size) + " bytes, expected at least " +
                std::to_string(WEIR_DESCRIPTOR_MIN_SIZE);
-    if (!weir::kind_name(d->kind, nullptr)) return "unknown plugin kind " + std::to_string(d->kind) + " (expected 1 to 4)";
+    if (!weir::kind_name(d->kind, nullptr))
+        return "unknown plugin kind " + std::to_string(d->kind) + " (expected 1 to 4)";
     if (!valid_name(d->name))
         return std::string("invalid plugin name '") + (d->name ? d->name : "") + "' (expected [a-z0-9_]+)";
     if (!d->create || !d->destroy) return "descriptor lacks create/destroy";
@@ -72,13 +73,14 @@ std::string check_descriptor(const weir_plugin_descriptor* d) {
         if (o.type < WEIR_OPT_STRING || o.type > WEIR_OPT_STRING_LIST)
             return std::string("option '") + o.name + "' has unknown type " + std::to_string(o.type);
     }
-    return {};
+    return config::check_option_table(*d);
 }
 
 /// dlopen through a uniquely named link so that a replaced file (same path,
 /// new inode) is mapped fresh: glibc matches an already loaded library by the
 /// name it was opened with before it compares file identity.
-std::shared_ptr<LoadedLibrary> open_library(const std::string& path, const struct stat& st, std::string& error) {
+std::shared_ptr<LoadedLibrary> open_library(const std::string& path, const struct stat& st,
+                                            std::string& error) {
     char tmpl[] = "/tmp/weir-dl-XXXXXX";
     const char* dir = ::mkdtemp(tmpl);
     std::string link;
@@ -94,7 +96,8 @@ std::shared_ptr<LoadedLibrary> open_library(const std::string& path, const struc
         // such as RE2's), and unmapping it would turn those into crashes or
         // leaks. A replaced file still loads fresh through its unique link.
         const auto mode = static_cast<boost::dll::load_mode::type>(
-            static_cast<int>(boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local) | RTLD_NODELETE);
+            static_cast<int>(boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local) |
+            RTLD_NODELETE);
         lib->lib.load(link.empty() ? path : link, mode);
     } catch (const std::exception& e) {
         error = e.what();
@@ -124,7 +127,9 @@ Registry Registry::scan(const std::vector<std::string>& dirs, const Registry* pr
         }
         std::sort(files.begin(), files.end());
         for (const auto& path : files) {
-            auto refuse = [&](const std::string& why) { r.refusals_.push_back({path, path + ": refused: " + why}); };
+            auto refuse = [&](const std::string& why) {
+                r.refusals_.push_back({path, path + ": refused: " + why});
+            };
             struct stat st {};
             if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
                 refuse("not a regular file");
@@ -162,7 +167,8 @@ Registry Registry::scan(const std::vector<std::string>& dirs, const Registry* pr
                 auto entry = lib->lib.get<const weir_plugin_descriptor*(uint32_t)>(WEIR_ENTRY_SYMBOL);
                 const weir_plugin_descriptor* d = entry(WEIR_ABI_VERSION);
                 if (!d) {
-                    refuse("weir_plugin_entry returned no descriptor for ABI " + std::to_string(WEIR_ABI_VERSION));
+                    refuse("weir_plugin_entry returned no descriptor for ABI " +
+                           std::to_string(WEIR_ABI_VERSION));
                     continue;
                 }
                 if (std::string why = check_descriptor(d); !why.empty()) {

@@ -1,17 +1,16 @@
 // The weir_host_api table: the only door through which plugins reach the host.
 // No exception may leave these functions.
-#include "host_context.hpp"
-#include "store_host.hpp"
-
-#include <weir/condition/condition.hpp>
-#include <weir/config/options.hpp>
-#include <weir/event/batch.hpp>
-
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <weir/condition/condition.hpp>
+#include <weir/config/options.hpp>
+#include <weir/event/batch.hpp>
+
+#include "host_context.hpp"
+#include "store_host.hpp"
 
 struct weir_condition {};
 
@@ -34,7 +33,7 @@ void h_log(weir_ctx* c, int32_t level, const char* msg, size_t len) noexcept {
         if (static_cast<int>(lv) > static_cast<int>(Log::level())) return;
         uint64_t suppressed = 0;
         if (!ctx->limiter.allow(suppressed)) return;
-        std::string text(msg ? msg : "", msg ? len : 0);
+        std::string text = mask_secrets(std::string(msg ? msg : "", msg ? len : 0), ctx->secrets);
         if (suppressed) text += " (" + std::to_string(suppressed) + " earlier lines suppressed)";
         Log::write(lv, ctx->component, text);
     } catch (...) {
@@ -46,10 +45,17 @@ void h_count(weir_ctx* c, int32_t counter, const char* reason, uint64_t n) noexc
         HostContext* ctx = hc(c);
         const std::string r = (reason && *reason) ? reason : "unspecified";
         switch (counter) {
-            case WEIR_COUNT_DROPPED: ctx->metrics->dropped.add(r, n); break;
-            case WEIR_COUNT_ERRORS: ctx->metrics->errors.add(r, n); break;
-            case WEIR_COUNT_OUTCOMES: ctx->metrics->outcomes.add(r, n); break;
-            default: break;  // a kind from a newer plugin: not this host's to guess
+            case WEIR_COUNT_DROPPED:
+                ctx->metrics->dropped.add(r, n);
+                break;
+            case WEIR_COUNT_ERRORS:
+                ctx->metrics->errors.add(r, n);
+                break;
+            case WEIR_COUNT_OUTCOMES:
+                ctx->metrics->outcomes.add(r, n);
+                break;
+            default:
+                break;  // a kind from a newer plugin: not this host's to guess
         }
     } catch (...) {
     }
@@ -64,35 +70,47 @@ weir_str h_state_dir(weir_ctx* c) noexcept {
         std::call_once(ctx->state_dir_made, [&] {
             std::error_code ec;
             std::filesystem::create_directories(ctx->state_dir, ec);
-            if (ec) Log::error(ctx->component, "cannot create state directory " + ctx->state_dir + ": " + ec.message());
+            if (ec)
+                Log::error(ctx->component,
+                           "cannot create state directory " + ctx->state_dir + ": " + ec.message());
         });
     } catch (...) {
     }
     return str(ctx->state_dir);
 }
 
+/// Looks an option up for the plugin, noting a read of one its table does not declare.
+const config::OptionValue* lookup(const weir_options* o, const char* name) noexcept {
+    if (!o || !name) return nullptr;
+    try {
+        opts(o)->note_read(name);
+    } catch (...) {
+    }
+    return opts(o)->find(name);
+}
+
 int32_t h_opt_is_set(const weir_options* o, const char* name) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set ? 1 : 0;
 }
 weir_str h_opt_string(const weir_options* o, const char* name) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set ? str(v->text) : weir_str{"", 0};
 }
 int64_t h_opt_int(const weir_options* o, const char* name) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->i : 0;
 }
 double h_opt_float(const weir_options* o, const char* name) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->f : 0.0;
 }
 size_t h_opt_list_size(const weir_options* o, const char* name) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set ? v->list.size() : 0;
 }
 weir_str h_opt_list_item(const weir_options* o, const char* name, size_t i) noexcept {
-    const auto* v = opts(o)->find(name);
+    const auto* v = lookup(o, name);
     return v && v->set && i < v->list.size() ? str(v->list[i]) : weir_str{"", 0};
 }
 
@@ -107,7 +125,15 @@ int32_t h_emit(weir_ctx* c, weir_batch* b, uint64_t cookie, int32_t nonblock) no
     return pipeline_emit(hc(c), b, cookie, nonblock != 0);
 }
 int32_t h_should_stop(weir_ctx* c) noexcept { return pipeline_should_stop(hc(c)) ? 1 : 0; }
-void h_ack(weir_ctx* c, uint64_t token, int32_t status) noexcept { pipeline_output_ack(hc(c), token, status); }
+void h_ack(weir_ctx* c, uint64_t token, int32_t status) noexcept {
+    pipeline_output_ack(hc(c), token, status);
+}
+void h_refuse(weir_ctx* c, uint64_t token, const char* reason) noexcept {
+    try {
+        pipeline_output_refuse(hc(c), token, reason && *reason ? reason : "refused");
+    } catch (...) {
+    }
+}
 
 size_t h_batch_size(const weir_batch* b) noexcept { return from_c(b)->size(); }
 size_t h_batch_bytes(const weir_batch* b) noexcept { return from_c(b)->bytes(); }
@@ -135,7 +161,8 @@ weir_node h_put(weir_batch* b, weir_node parent, const char* key, size_t key_len
         return 0;  // out of memory: the field is lost, the event is not
     }
 }
-int32_t h_get(const weir_batch* b, weir_node parent, const char* key, size_t key_len, weir_value* out) noexcept {
+int32_t h_get(const weir_batch* b, weir_node parent, const char* key, size_t key_len,
+              weir_value* out) noexcept {
     return from_c(b)->get(parent, {key ? key : "", key ? key_len : 0}, out) ? 1 : 0;
 }
 int32_t h_remove(weir_batch* b, weir_node parent, const char* key, size_t key_len) noexcept {
@@ -252,6 +279,7 @@ const weir_host_api kHostApi = [] {
     h.condition_matches = h_condition_matches;
     h.condition_drop = h_condition_drop;
     h.condition_free = h_condition_free;
+    h.refuse = h_refuse;
     h.store_write = store_host_write;
     return h;
 }();
@@ -259,6 +287,15 @@ const weir_host_api kHostApi = [] {
 }  // namespace
 
 const weir_host_api* host_api() { return &kHostApi; }
+
+std::string mask_secrets(std::string text, const std::vector<std::string>& secrets) {
+    for (const auto& secret : secrets) {
+        if (secret.empty()) continue;
+        for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3))
+            text.replace(at, secret.size(), "***");
+    }
+    return text;
+}
 
 std::string reload_instance(Instance& inst) {
     const weir_plugin_descriptor* d = inst.descriptor;

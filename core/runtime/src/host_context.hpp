@@ -1,15 +1,16 @@
 // Internal: the host side of plugin instances and in-flight batches.
 #pragma once
 
-#include <weir/event/batch.hpp>
-#include <weir/metrics/registry.hpp>
 #include <weir/plugin.h>
-#include <weir/runtime/log.hpp>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/metrics/registry.hpp>
+#include <weir/runtime/log.hpp>
 
 struct weir_ctx {};
 
@@ -33,6 +34,8 @@ struct HostContext : weir_ctx {
     std::once_flag state_dir_made;
     std::shared_ptr<metrics::InstanceMetrics> metrics;
     LogLimiter limiter;
+    /// Values of the instance's secret options: masked in its log lines and refusals.
+    std::vector<std::string> secrets;
     InputSlot* input = nullptr;    // set for inputs
     OutputSlot* output = nullptr;  // set for outputs
 };
@@ -59,6 +62,9 @@ std::string reload_instance(Instance& inst);
 /// The table handed to every plugin.
 const weir_host_api* host_api();
 
+/// `text` with every occurrence of each secret replaced by "***".
+std::string mask_secrets(std::string text, const std::vector<std::string>& secrets);
+
 // Implemented by the pipeline, used by the host API.
 weir_batch* pipeline_batch_new(HostContext* ctx);
 void pipeline_batch_free(HostContext* ctx, weir_batch* b);
@@ -66,5 +72,6 @@ int32_t pipeline_batch_full(HostContext* ctx, const weir_batch* b);
 int32_t pipeline_emit(HostContext* ctx, weir_batch* b, uint64_t cookie, bool nonblock);
 bool pipeline_should_stop(HostContext* ctx);
 void pipeline_output_ack(HostContext* ctx, uint64_t token, int32_t status);
+void pipeline_output_refuse(HostContext* ctx, uint64_t token, const char* reason);
 
 }  // namespace weir::runtime

@@ -1,5 +1,9 @@
-#include "pipeline_core.hpp"
-
+#include <algorithm>
+#include <condition_variable>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 #include <weir/config/model.hpp>
 #include <weir/event/batch.hpp>
 #include <weir/event/json_writer.hpp>
@@ -9,12 +13,7 @@
 #include <weir/runtime/bounded_queue.hpp>
 #include <weir/runtime/pipeline.hpp>
 
-#include <algorithm>
-#include <condition_variable>
-#include <stdexcept>
-#include <thread>
-#include <unordered_map>
-#include <vector>
+#include "pipeline_core.hpp"
 
 namespace weir::runtime {
 
@@ -75,7 +74,8 @@ int32_t pipeline_emit(HostContext* ctx, weir_batch* b, uint64_t cookie, bool non
     auto& m = *ctx->metrics;
     m.events_out.fetch_add(in_n, std::memory_order_relaxed);
     m.bytes_out.fetch_add(in_bytes, std::memory_order_relaxed);
-    if (!p.parsers.empty()) p.parsers[0]->ctx->metrics->queue_depth.store(static_cast<int64_t>(p.work.events()));
+    if (!p.parsers.empty())
+        p.parsers[0]->ctx->metrics->queue_depth.store(static_cast<int64_t>(p.work.events()));
     return WEIR_OK;
 }
 
@@ -83,6 +83,10 @@ bool pipeline_should_stop(HostContext* ctx) { return ctx->input ? ctx->input->st
 
 void pipeline_output_ack(HostContext* ctx, uint64_t token, int32_t status) {
     if (ctx && ctx->output) ctx->pipeline->ack(*ctx->output, token, status);
+}
+
+void pipeline_output_refuse(HostContext* ctx, uint64_t token, const char* reason) {
+    if (ctx && ctx->output) ctx->pipeline->refuse(*ctx->output, token, reason);
 }
 
 // ---- building ----------------------------------------------------------------------
@@ -99,14 +103,20 @@ void make_instance(Instance& inst, PipelineCore& core, const config::StageConfig
     ctx.component = std::string(kind_name(stage.kind)) + ":" + stage.type + ":" + stage.name;
     ctx.state_dir = core.env.data_dir + "/state/" + core.name + "/" + stage.name;
     ctx.metrics = std::move(m);
+    ctx.secrets = stage.options.secret_texts();
     char err[1024] = {0};
     void* self = nullptr;
     const int32_t rc = handle.descriptor->create(host_api(), &ctx, &stage.options, &self, err, sizeof err);
+    // Whether or not it started: the read happened.
+    for (const auto& name : stage.options.undeclared_reads())
+        Log::error(ctx.component,
+                   "plugin bug: it reads option '" + name +
+                       "', which its option table does not declare (the value is always empty)");
     if (rc != WEIR_OK || !self) {
         throw std::runtime_error(stage.pos.file + ":" + std::to_string(stage.pos.line) + ":" +
                                  std::to_string(stage.pos.column) + ": " + kind_name(stage.kind) + " '" +
                                  stage.type + "' (" + handle.path + ") refused to start: " +
-                                 (err[0] ? err : "create failed without a reason"));
+                                 mask_secrets(err[0] ? err : "create failed without a reason", ctx.secrets));
     }
     inst.self = self;
 }
@@ -116,8 +126,9 @@ namespace {
 const loader::PluginHandle& find_plugin(const loader::Registry& plugins, const config::StageConfig& s) {
     const loader::PluginHandle* h = plugins.find(s.kind, s.type);
     if (!h) {
-        throw std::runtime_error(s.pos.file + ":" + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.column) +
-                                 ": " + kind_name(s.kind) + " type '" + s.type + "' is not loaded");
+        throw std::runtime_error(s.pos.file + ":" + std::to_string(s.pos.line) + ":" +
+                                 std::to_string(s.pos.column) + ": " + kind_name(s.kind) + " type '" +
+                                 s.type + "' is not loaded");
     }
     return *h;
 }
@@ -139,12 +150,15 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& cfg, con
     core.key = cfg.fingerprint;
     auto& reg = *env.metrics;
 
-    auto stage_key = [&](const config::StageConfig& s) { core.key += "|" + find_plugin(plugins, s).identity(); };
+    auto stage_key = [&](const config::StageConfig& s) {
+        core.key += "|" + find_plugin(plugins, s).identity();
+    };
 
     for (const auto& s : cfg.inputs) {
         stage_key(s);
         auto slot = std::make_unique<InputSlot>();
-        make_instance(slot->inst, core, s, find_plugin(plugins, s), reg.instance(core.name, "input", s.type, s.name));
+        make_instance(slot->inst, core, s, find_plugin(plugins, s),
+                      reg.instance(core.name, "input", s.type, s.name));
         slot->inst.ctx->input = slot.get();
         core.inputs.push_back(std::move(slot));
     }
@@ -175,7 +189,8 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& cfg, con
     for (const auto& s : cfg.outputs) {
         stage_key(s);
         auto slot = std::make_unique<OutputSlot>(cfg.queue_max_events, cfg.queue_max_bytes);
-        make_instance(slot->inst, core, s, find_plugin(plugins, s), reg.instance(core.name, "output", s.type, s.name));
+        make_instance(slot->inst, core, s, find_plugin(plugins, s),
+                      reg.instance(core.name, "output", s.type, s.name));
         slot->inst.ctx->output = slot.get();
         core.outputs.push_back(std::move(slot));
     }
@@ -206,7 +221,8 @@ void Pipeline::start() {
     if (c.ordered) {
         c.ordered_timer = TrackedThread([&c] {
             std::unique_lock lock(c.ordered_mu);
-            while (!c.ordered_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return c.ordered_stop; }))
+            while (
+                !c.ordered_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return c.ordered_stop; }))
                 c.flush_ordered(WEIR_FLUSH_DUE);
         });
     }
@@ -229,8 +245,8 @@ void Pipeline::start() {
         });
     }
     Log::info("pipeline:" + c.name, "started (" + std::to_string(c.inputs.size()) + " inputs, " +
-                                         std::to_string(c.outputs.size()) + " outputs, " +
-                                         std::to_string(c.workers) + " workers)");
+                                        std::to_string(c.outputs.size()) + " outputs, " +
+                                        std::to_string(c.workers) + " workers)");
 }
 
 void Pipeline::stop(std::chrono::milliseconds deadline) {
@@ -244,7 +260,8 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
     auto join = [&](TrackedThread& t, const std::string& what) {
         if (t.join_until(give_up_at)) return true;
         c.wedged = true;
-        Log::error("pipeline:" + c.name, what + " is still blocked after the drain deadline; leaving it behind");
+        Log::error("pipeline:" + c.name,
+                   what + " is still blocked after the drain deadline; leaving it behind");
         return false;
     };
 
@@ -290,7 +307,8 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
             c.filter_timer_stop = true;
         }
         c.filter_timer_cv.notify_all();
-        if (join(c.filter_timer, "the filters' timer")) c.flush_filters(WEIR_FLUSH_ALL);  // after the last events
+        if (join(c.filter_timer, "the filters' timer"))
+            c.flush_filters(WEIR_FLUSH_ALL);  // after the last events
     }
     c.work.close();
     for (auto& t : c.worker_threads) join(t, "a worker");
@@ -298,7 +316,8 @@ void Pipeline::stop(std::chrono::milliseconds deadline) {
         for (auto& b : c.work.take_all()) c.finish(c.in_flight(std::move(b)), false);
     for (auto& o : c.outputs) o->queue.close();
     std::vector<bool> output_back(c.outputs.size());
-    for (size_t i = 0; i < c.outputs.size(); ++i) output_back[i] = join(c.outputs[i]->thread, c.outputs[i]->inst.ctx->component);
+    for (size_t i = 0; i < c.outputs.size(); ++i)
+        output_back[i] = join(c.outputs[i]->thread, c.outputs[i]->inst.ctx->component);
     for (size_t i = 0; i < c.outputs.size(); ++i) {
         auto& o = c.outputs[i];
         if (output_back[i] && o->inst.descriptor->flush) o->inst.descriptor->flush(o->inst.self);

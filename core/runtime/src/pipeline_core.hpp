@@ -2,16 +2,6 @@
 // in-process test harness.
 #pragma once
 
-#include "host_context.hpp"
-
-#include <weir/kind.hpp>
-
-#include <weir/event/batch.hpp>
-#include <weir/event/time_format.hpp>
-#include <weir/metrics/registry.hpp>
-#include <weir/runtime/bounded_queue.hpp>
-#include <weir/runtime/pipeline.hpp>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +10,14 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/event/time_format.hpp>
+#include <weir/kind.hpp>
+#include <weir/metrics/registry.hpp>
+#include <weir/runtime/bounded_queue.hpp>
+#include <weir/runtime/pipeline.hpp>
+
+#include "host_context.hpp"
 
 namespace weir::config {
 struct StageConfig;
@@ -99,7 +97,8 @@ struct InFlight {
     std::atomic<int> readers{0};    // outputs that may still read the batch
     std::atomic<bool> recycled{false};
     std::atomic<bool> failed{false};
-    InputSlot* origin = nullptr;  // null: nothing of its own to acknowledge
+    std::atomic<bool> refused{false};  // an output refused it for good (dropped, counted)
+    InputSlot* origin = nullptr;       // null: nothing of its own to acknowledge
     uint64_t cookie = 0;
     /// Earlier batches whose held-back lines this one carries (ordered parsers).
     std::vector<std::pair<InputSlot*, uint64_t>> carried;
@@ -122,6 +121,8 @@ struct OutputSlot {
     std::unordered_map<uint64_t, InFlightPtr> pending;  // writes answered WEIR_PENDING
     std::deque<InFlightPtr> retry;                      // asynchronously failed writes
     uint64_t next_token = 1;
+    uint64_t writing = 0;  // token of the write under way on the writer thread (under mu)
+    std::string refusal;   // its reason, if the plugin refused it from inside `write` (under mu)
     std::atomic<bool> abandon{false};
 };
 
@@ -133,7 +134,7 @@ struct PipelineCore {
     size_t queue_max_events = 65536, queue_max_bytes = 16 << 20;
     int workers = 1;
     std::vector<std::unique_ptr<InputSlot>> inputs;
-    std::vector<std::unique_ptr<Instance>> parsers;               // one per worker, or one shared
+    std::vector<std::unique_ptr<Instance>> parsers;  // one per worker, or one shared
     /// An ordered parser (WEIR_PLUGIN_ORDERED) runs on the input threads, one
     /// batch at a time, not on the workers.
     Instance* ordered = nullptr;
@@ -141,7 +142,7 @@ struct PipelineCore {
     std::unordered_map<std::string, std::vector<std::pair<void*, uint64_t>>> withheld;  // by stream
     TrackedThread ordered_timer;
     std::condition_variable ordered_cv;
-    bool ordered_stop = false;  // under ordered_mu
+    bool ordered_stop = false;                                    // under ordered_mu
     std::vector<std::vector<std::unique_ptr<Instance>>> filters;  // [filter][worker or 0]
     /// A filter declared WEIR_PLUGIN_TIMED: empty flush batches go through
     /// the workers every 100 ms and once at stop.
@@ -203,6 +204,20 @@ struct PipelineCore {
         if (!inf->recycled.exchange(true)) recycle(std::move(inf->batch));
     }
     static bool buffers(const OutputSlot& o) { return (o.inst.descriptor->flags & WEIR_PLUGIN_BUFFERS) != 0; }
+    /// A status in today's meaning: a plugin built before WEIR_RETRY and
+    /// WEIR_ERROR meant two things said WEIR_ERROR for "retry" from `write`,
+    /// and from `ack` unless it buffers (where it meant "given up").
+    static int32_t status_of(const OutputSlot& o, int32_t rc, bool from_ack) {
+        if (rc == WEIR_ERROR && o.inst.descriptor->struct_size < WEIR_DESCRIPTOR_RULES_SIZE &&
+            !(from_ack && buffers(o)))
+            return WEIR_RETRY;
+        return rc;
+    }
+    /// Counts a refused write's events as dropped and marks the batch.
+    static void count_refused(OutputSlot& o, InFlight& inf, const std::string& reason) {
+        inf.refused.store(true);
+        o.inst.ctx->metrics->dropped.add(reason.empty() ? "refused" : reason, inf.events);
+    }
     /// The acknowledgements a batch owes, taken out of it before it is recycled.
     static InFlightPtr in_flight(BatchPtr b) {
         auto inf = std::make_shared<InFlight>();
@@ -286,7 +301,8 @@ struct PipelineCore {
         const int64_t t0 = event::monotonic_ns();
         const int32_t rc = inst.descriptor->process(inst.self, &b);
         m.batch_latency.observe_ns(event::monotonic_ns() - t0);
-        const bool held = (inst.descriptor->flags & WEIR_PLUGIN_ORDERED) && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER);
+        const bool held =
+            (inst.descriptor->flags & WEIR_PLUGIN_ORDERED) && (rc == WEIR_HELD || rc == WEIR_HELD_OLDER);
         if (rc != WEIR_OK && !held) m.errors.add("process_failed", 1);
         return rc;
     }
@@ -354,10 +370,18 @@ struct PipelineCore {
                 std::lock_guard lock(o.mu);
                 token = o.next_token++;
                 o.pending.emplace(token, inf);  // the plugin may ack before write returns
+                o.writing = token;
             }
             const int64_t t0 = event::monotonic_ns();
-            const int32_t rc = o.inst.descriptor->write(o.inst.self, &b, token);
+            int32_t rc = status_of(o, o.inst.descriptor->write(o.inst.self, &b, token), false);
             m.batch_latency.observe_ns(event::monotonic_ns() - t0);
+            std::string refusal;
+            {
+                std::lock_guard lock(o.mu);
+                o.writing = 0;
+                refusal.swap(o.refusal);
+            }
+            if (rc == WEIR_PENDING && !refusal.empty()) rc = WEIR_REFUSED;  // refused inside write after all
             if (rc == WEIR_PENDING) {
                 if (buffers(o)) {
                     release(inf);  // it has its own copy and bounds its own backlog
@@ -378,7 +402,18 @@ struct PipelineCore {
                 release(inf);
                 return;
             }
+            if (rc == WEIR_REFUSED) {  // for good: never written again, the inputs go on
+                count_refused(o, *inf, refusal);
+                complete(inf, true);
+                release(inf);
+                return;
+            }
             m.errors.add("write_failed", 1);
+            if (rc == WEIR_ERROR) {  // given up: the inputs hear it was not delivered
+                complete(inf, false);
+                release(inf);
+                return;
+            }
             if (!wait_backoff(o, backoff)) {
                 complete(inf, false);
                 release(inf);
@@ -403,7 +438,8 @@ struct PipelineCore {
                 if (!item) {
                     // Queue closed: wait for outstanding asynchronous writes.
                     std::unique_lock lock(o.mu);
-                    o.cv.wait(lock, [&] { return o.abandon.load() || o.pending.empty() || !o.retry.empty(); });
+                    o.cv.wait(lock,
+                              [&] { return o.abandon.load() || o.pending.empty() || !o.retry.empty(); });
                     if (!o.retry.empty() && !o.abandon.load()) continue;
                     break;
                 }
@@ -435,7 +471,32 @@ struct PipelineCore {
         for (auto& inf : left_released) complete(inf, false);
     }
 
+    /// Settles write `token` as refused for good (see weir_host_api::refuse).
+    void refuse(OutputSlot& o, uint64_t token, const char* reason) {
+        InFlightPtr inf;
+        {
+            std::lock_guard lock(o.mu);
+            if (token == o.writing) {  // inside `write`: deliver() settles it when write returns
+                o.refusal = reason;
+                return;
+            }
+            auto it = o.pending.find(token);
+            if (it == o.pending.end()) return;  // abandoned meanwhile
+            inf = std::move(it->second);
+            o.pending.erase(it);
+        }
+        o.cv.notify_all();
+        count_refused(o, *inf, reason);
+        complete(inf, true);
+        if (!buffers(o)) release(inf);
+    }
+
     void ack(OutputSlot& o, uint64_t token, int32_t status) {
+        status = status_of(o, status, true);
+        if (status == WEIR_REFUSED) {
+            refuse(o, token, "refused");
+            return;
+        }
         InFlightPtr inf;
         {
             std::lock_guard lock(o.mu);
@@ -445,10 +506,12 @@ struct PipelineCore {
             o.pending.erase(it);
             if (status != WEIR_OK) {
                 o.inst.ctx->metrics->errors.add("write_failed", 1);
-                if (buffers(o)) {
-                    // Its batch may be recycled already: nothing to write again.
+                // WEIR_ERROR, or WEIR_RETRY from a buffering output whose batch
+                // may be recycled already: nothing to write again.
+                if (status != WEIR_RETRY || buffers(o)) {
                     o.cv.notify_all();
                     complete(inf, false);
+                    if (!buffers(o)) release(inf);
                     return;
                 }
                 o.retry.push_back(inf);

@@ -1,13 +1,12 @@
 // The in-process plugin harness (see weir/runtime/testing.hpp).
-#include "pipeline_core.hpp"
-
+#include <filesystem>
+#include <stdexcept>
 #include <weir/config/model.hpp>
 #include <weir/config/options.hpp>
 #include <weir/loader/registry.hpp>
 #include <weir/runtime/testing.hpp>
 
-#include <filesystem>
-#include <stdexcept>
+#include "pipeline_core.hpp"
 
 namespace weir::runtime::testing {
 
@@ -35,6 +34,7 @@ struct StageHarness::Impl {
     std::vector<InFlightPtr> unacked;
     bool auto_ack = true;
     bool running = false;
+    std::vector<std::string> undeclared;  // options read by create that the table does not declare
 
     Instance& instance() {
         if (input) return input->inst;
@@ -43,7 +43,8 @@ struct StageHarness::Impl {
     }
 };
 
-StageHarness::StageHarness(const std::string& plugin_path, const std::string& options_yaml, std::string state_dir)
+StageHarness::StageHarness(const std::string& plugin_path, const std::string& options_yaml,
+                           std::string state_dir)
     : impl_(std::make_unique<Impl>()) {
     Impl& h = *impl_;
     const fs::path path = fs::absolute(plugin_path);
@@ -89,6 +90,7 @@ StageHarness::StageHarness(const std::string& plugin_path, const std::string& op
         make_instance(*h.stage, h.core, stage, *h.handle, m);
         h.stage->ctx->state_dir = state_dir;
     }
+    h.undeclared = stage.options.undeclared_reads();
 }
 
 StageHarness::~StageHarness() {
@@ -113,7 +115,8 @@ int32_t StageHarness::process(event::Batch& batch) {
     // Filters' drops are counted by the host; parsers count their own (an
     // ordered parser's removed slots are lines it joined, not drops).
     const size_t dropped = batch.compact();
-    if (dropped && inst.descriptor->kind == WEIR_KIND_FILTER) inst.ctx->metrics->dropped.add("filtered", dropped);
+    if (dropped && inst.descriptor->kind == WEIR_KIND_FILTER)
+        inst.ctx->metrics->dropped.add("filtered", dropped);
     inst.ctx->metrics->events_out.fetch_add(batch.size());
     return rc;
 }
@@ -122,34 +125,49 @@ int32_t StageHarness::write(event::Batch& batch) {
     OutputSlot& o = *impl_->output;
     auto inf = std::make_shared<InFlight>();  // no batch: the caller owns it
     inf->remaining.store(1);
+    inf->events = batch.size();
+    inf->bytes = batch.bytes();
     uint64_t token;
     {
         std::lock_guard lock(o.mu);
         token = o.next_token++;
         o.pending.emplace(token, inf);
+        o.writing = token;
     }
     o.inst.ctx->metrics->events_in.fetch_add(batch.size());
-    const int32_t rc = o.inst.descriptor->write(o.inst.self, &batch, token);
+    int32_t rc = PipelineCore::status_of(o, o.inst.descriptor->write(o.inst.self, &batch, token), false);
+    std::string refusal;
+    {
+        std::lock_guard lock(o.mu);
+        o.writing = 0;
+        refusal.swap(o.refusal);
+    }
+    if (rc == WEIR_PENDING && !refusal.empty()) rc = WEIR_REFUSED;
     if (rc == WEIR_PENDING) {
         std::unique_lock lock(o.mu);
-        const bool done = o.cv.wait_for(lock, std::chrono::seconds(30), [&] { return !o.pending.count(token); });
-        if (!done) return WEIR_ERROR;
-        // A failed asynchronous write lands in the retry list.
+        const bool done =
+            o.cv.wait_for(lock, std::chrono::seconds(30), [&] { return !o.pending.count(token); });
+        if (!done) return WEIR_RETRY;
+        // A write to be retried lands in the retry list.
         for (auto it = o.retry.begin(); it != o.retry.end(); ++it) {
             if (*it == inf) {
                 o.retry.erase(it);
-                return WEIR_ERROR;
+                return WEIR_RETRY;
             }
         }
-        return WEIR_OK;
+        if (inf->refused.load()) return WEIR_REFUSED;
+        return inf->failed.load() ? WEIR_ERROR : WEIR_OK;
     }
     {
         std::lock_guard lock(o.mu);
         o.pending.erase(token);
     }
+    if (rc == WEIR_REFUSED) PipelineCore::count_refused(o, *inf, refusal);
     if (rc == WEIR_OK) o.inst.ctx->metrics->events_out.fetch_add(batch.size());
     return rc;
 }
+
+const std::vector<std::string>& StageHarness::undeclared_option_reads() const { return impl_->undeclared; }
 
 std::string StageHarness::reload() { return reload_instance(impl_->instance()); }
 

@@ -1,11 +1,10 @@
 // kv: a complete custom parser for `key=value key2="quoted value"` lines.
 // Every pair becomes a field; integers become numbers. The key named by the
 // `message_key` option (default "msg") becomes the event body.
-#include <weir/sdk.hpp>
-
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <weir/sdk.hpp>
 
 namespace {
 
@@ -74,7 +73,7 @@ private:
     std::string separator_;
 };
 
-const weir_option_def kv_options[] = {
+const weir::Option kv_options[] = {
     weir::option::string("message_key", "msg", "Key whose value becomes the event body."),
     weir::option::string("separator", "=", "Character between a key and its value."),
 };

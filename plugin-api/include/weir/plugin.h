@@ -47,24 +47,42 @@ typedef struct weir_plugin_marker {
 
 /* ---- status codes ------------------------------------------------------- */
 
+/*
+ * One meaning each, whoever returns them and whatever the plugin's flags.
+ * For an output's `write` and `ack`:
+ *  - WEIR_OK       delivered; the inputs hear WEIR_OK.
+ *  - WEIR_RETRY    not delivered this time (endpoint down, disk full): the
+ *                  host writes the batch again after a backoff. Only while the
+ *                  host still holds the batch: from `write`, or in `ack` from
+ *                  an output without WEIR_PLUGIN_BUFFERS (a buffering output
+ *                  retries from its own copy).
+ *  - WEIR_ERROR    failed and given up, not retried: counted as
+ *                  weir_errors_total{reason="write_failed"}; the inputs hear
+ *                  WEIR_ERROR (not delivered: a file input keeps its
+ *                  checkpoint before it and reads it again after a restart).
+ *  - WEIR_REFUSED  refused for good (a constraint violation, an HTTP 400):
+ *                  dropped and counted as weir_events_dropped_total{reason}
+ *                  (see `refuse`), never retried; the inputs hear WEIR_OK,
+ *                  since reading it again would only be refused again.
+ * A plugin whose descriptor ends before `option_rules` was built when
+ * WEIR_ERROR from `write` (and from `ack` without WEIR_PLUGIN_BUFFERS) meant
+ * "retry": the host keeps that meaning for it.
+ */
 enum {
     WEIR_OK = 0,      /* done */
-    WEIR_ERROR = 1,   /* failed; for output writes: will be retried by the host */
-    WEIR_RETRY = 2,   /* temporarily unable (queue full, endpoint down) */
+    WEIR_ERROR = 1,   /* failed; not retried by the host */
+    WEIR_RETRY = 2,   /* temporarily unable (queue full, endpoint down): try again later */
     WEIR_PENDING = 3, /* output write accepted; the plugin calls host->ack later */
     /* ordered parsers (WEIR_PLUGIN_ORDERED) only, from `process`: */
-    WEIR_HELD = 4,        /* lines of this batch's stream are held back, all from this batch */
-    WEIR_HELD_OLDER = 5   /* lines held back began in an earlier batch of the stream */
+    WEIR_HELD = 4,       /* lines of this batch's stream are held back, all from this batch */
+    WEIR_HELD_OLDER = 5, /* lines held back began in an earlier batch of the stream */
+    /* outputs, from `write` or in `ack` (present with option_rules): */
+    WEIR_REFUSED = 6 /* refused for good: dropped, counted, never retried */
 };
 
 /* ---- plugin kinds ------------------------------------------------------- */
 
-enum {
-    WEIR_KIND_INPUT = 1,
-    WEIR_KIND_PARSER = 2,
-    WEIR_KIND_FILTER = 3,
-    WEIR_KIND_OUTPUT = 4
-};
+enum { WEIR_KIND_INPUT = 1, WEIR_KIND_PARSER = 2, WEIR_KIND_FILTER = 3, WEIR_KIND_OUTPUT = 4 };
 
 /* ---- option table --------------------------------------------------------- */
 
@@ -73,9 +91,10 @@ enum {
     WEIR_OPT_INT = 2,
     WEIR_OPT_FLOAT = 3,
     WEIR_OPT_BOOL = 4,
-    WEIR_OPT_DURATION = 5,    /* "30s", "250ms", "5m"; read as nanoseconds */
-    WEIR_OPT_SIZE = 6,        /* "64MiB", "512k"; read as bytes */
-    WEIR_OPT_STRING_LIST = 7  /* a YAML sequence of strings (a single string is a list of one; a default of "" is the empty list) */
+    WEIR_OPT_DURATION = 5,   /* "30s", "250ms", "5m"; read as nanoseconds */
+    WEIR_OPT_SIZE = 6,       /* "64MiB", "512k"; read as bytes */
+    WEIR_OPT_STRING_LIST = 7 /* a YAML sequence of strings (a single string is a list of one; a default of ""
+                                is the empty list) */
 };
 
 /**
@@ -85,12 +104,41 @@ enum {
  */
 typedef struct weir_option_def {
     uint32_t struct_size;
-    int32_t type;              /* WEIR_OPT_* */
+    int32_t type; /* WEIR_OPT_* */
     const char* name;
     const char* default_value; /* as it would be written in YAML; NULL: no default */
     int32_t required;          /* non-zero: must be given */
     const char* help;          /* one sentence */
 } weir_option_def;
+
+/* ---- option rules (descriptor field `option_rules`) ------------------------
+ * What a value may be, checked by the host when a stage is configured (the
+ * error names file:line:col of the value, with a did-you-mean for allowed
+ * values), and shown by `weir plugins --describe` and the plugin READMEs.
+ * A separate table parallel to `options`, so that weir_option_def keeps its
+ * size and a host that predates the rules still reads the option table. */
+
+enum {
+    /** The value is a credential: never printed (status, logs, validate,
+     *  --describe, errors); the host also masks it in the plugin's own
+     *  log lines and refusals. */
+    WEIR_OPT_SECRET = 1u << 0
+};
+
+typedef struct weir_option_rules {
+    uint32_t struct_size; /* sizeof(weir_option_rules); every entry of a table has the first one's size */
+    uint32_t flags;       /* WEIR_OPT_SECRET */
+    /** STRING and STRING_LIST: the values allowed, separated by '|'
+     *  ("gzip|none"); NULL: any. */
+    const char* allowed;
+    /** INT, FLOAT, DURATION and SIZE: the smallest and largest value allowed,
+     *  written as in YAML ("1", "0.5", "10ms", "4KiB"); NULL: no bound. */
+    const char* min;
+    const char* max;
+    /** What an empty (or zero) value means, e.g. "the system's CAs", "no
+     *  limit"; NULL: nothing special. */
+    const char* empty_means;
+} weir_option_rules;
 
 /* ---- values inside events ------------------------------------------------- */
 
@@ -135,7 +183,8 @@ enum {
 
 /* Flags for event_add and put. */
 enum {
-    WEIR_ADD_BORROW = 1u << 0, /* the bytes (for put: the key's too) already live in this batch (batch_alloc) or are static: no copy */
+    WEIR_ADD_BORROW = 1u << 0, /* the bytes (for put: the key's too) already live in this batch (batch_alloc)
+                                  or are static: no copy */
     WEIR_PUT_APPEND = 1u << 1  /* the caller guarantees the key is new in this object: skip the lookup */
 };
 
@@ -155,9 +204,9 @@ enum { WEIR_LOG_ERROR = 0, WEIR_LOG_WARN = 1, WEIR_LOG_INFO = 2, WEIR_LOG_DEBUG 
  * outputs read it and must not modify it. Parsers and filters own the batch
  * for the duration of `process` and may change it freely. */
 
-typedef struct weir_batch weir_batch;     /* a batch of events; owns their memory */
-typedef struct weir_ctx weir_ctx;         /* the host side of one plugin instance */
-typedef struct weir_options weir_options; /* validated options of one instance */
+typedef struct weir_batch weir_batch;         /* a batch of events; owns their memory */
+typedef struct weir_ctx weir_ctx;             /* the host side of one plugin instance */
+typedef struct weir_options weir_options;     /* validated options of one instance */
 typedef struct weir_condition weir_condition; /* a compiled condition (see condition_compile) */
 
 /**
@@ -209,7 +258,8 @@ typedef struct weir_host_api {
     int32_t (*should_stop)(weir_ctx* ctx);
 
     /* -- outputs ------------------------------------------------------------ */
-    /** Complete a write that returned WEIR_PENDING. status: WEIR_OK or WEIR_ERROR (retried). Any thread. */
+    /** Complete a write that returned WEIR_PENDING. status: WEIR_OK, WEIR_RETRY,
+     *  WEIR_ERROR or WEIR_REFUSED (see the status codes). Any thread. */
     void (*ack)(weir_ctx* ctx, uint64_t ack_token, int32_t status);
 
     /* -- batch and event access: by the thread that currently holds the batch */
@@ -239,8 +289,7 @@ typedef struct weir_host_api {
     weir_node (*put)(weir_batch* b, weir_node parent, const char* key, size_t key_len,
                      const weir_value* value, uint32_t flags);
     /** Look up `key` in object `parent`. Returns non-zero and fills `out` if found. */
-    int32_t (*get)(const weir_batch* b, weir_node parent, const char* key, size_t key_len,
-                   weir_value* out);
+    int32_t (*get)(const weir_batch* b, weir_node parent, const char* key, size_t key_len, weir_value* out);
     /** Remove `key` from object `parent`. Returns non-zero if it was there. */
     int32_t (*remove)(weir_batch* b, weir_node parent, const char* key, size_t key_len);
     /** First entry of an object or array (0 when empty). */
@@ -286,6 +335,17 @@ typedef struct weir_host_api {
     size_t (*condition_drop)(const weir_condition* c, weir_batch* b, int32_t drop_matching);
     void (*condition_free)(weir_condition* c);
 
+    /* -- refused writes (present when struct_size covers it): any thread --
+     * A host whose table reaches `refuse` also checks option_rules. */
+    /**
+     * Settles output write `ack_token` as WEIR_REFUSED, with why (a short
+     * snake_case word: weir_events_dropped_total{reason}; the host counts the
+     * batch's events). Call it from inside `write`, which then returns
+     * WEIR_REFUSED, or instead of `ack` for a write that returned
+     * WEIR_PENDING. `ack(ctx, token, WEIR_REFUSED)` is the same with the
+     * reason "refused".
+     */
+    void (*refuse)(weir_ctx* ctx, uint64_t ack_token, const char* reason);
     /**
      * The store (present when struct_size covers it), for outputs: hands the
      * batch's events to the daemon's embedded store and returns WEIR_PENDING;
@@ -298,6 +358,11 @@ typedef struct weir_host_api {
      */
     int32_t (*store_write)(weir_ctx* ctx, const weir_batch* batch, uint64_t ack_token);
 } weir_host_api;
+
+/** Size of the oldest host table a plugin may meet (up to the streams). */
+#define WEIR_HOST_API_MIN_SIZE offsetof(weir_host_api, batch_stream)
+/** Non-zero if host table `h` has member `field` (for feature checks). */
+#define WEIR_HOST_HAS(h, field) ((h)->struct_size >= offsetof(weir_host_api, field) + sizeof((h)->field))
 
 /* Descriptor flags. */
 enum {
@@ -321,8 +386,9 @@ enum {
      *  and bounds its own backlog (blocking in `write` when it is full), such
      *  as a disk-spooling output. The host then does not cap its
      *  unacknowledged writes and may recycle a batch while its acknowledgement
-     *  is still due. Such an output retries by itself: acknowledging with
-     *  WEIR_ERROR abandons the batch (its input hears WEIR_ERROR). */
+     *  is still due. Such an output retries by itself (it has its copy), so
+     *  it acknowledges with WEIR_OK, WEIR_ERROR or WEIR_REFUSED, never
+     *  WEIR_RETRY (which the host would have to treat as WEIR_ERROR). */
     WEIR_PLUGIN_BUFFERS = 1u << 2,
     /** A filter that emits events of its own over time (window summaries).
      *  About every 100 ms the host runs the pipeline's filters on an empty
@@ -365,8 +431,8 @@ typedef struct weir_plugin_descriptor {
     size_t option_count;
 
     /** Make an instance. On failure return WEIR_ERROR with a one-line reason in `err`. */
-    int32_t (*create)(const weir_host_api* host, weir_ctx* ctx, const weir_options* options,
-                      void** instance, char* err, size_t err_cap);
+    int32_t (*create)(const weir_host_api* host, weir_ctx* ctx, const weir_options* options, void** instance,
+                      char* err, size_t err_cap);
     void (*destroy)(void* instance);
 
     /* inputs */
@@ -378,8 +444,8 @@ typedef struct weir_plugin_descriptor {
     /* parsers and filters: work on the batch in place */
     int32_t (*process)(void* instance, weir_batch* batch);
 
-    /* outputs: WEIR_OK (delivered), WEIR_ERROR (host retries with backoff) or
-       WEIR_PENDING (plugin calls host->ack(ack_token) later) */
+    /* outputs: WEIR_OK, WEIR_RETRY, WEIR_ERROR, WEIR_REFUSED (see the status
+       codes) or WEIR_PENDING (plugin calls host->ack(ack_token) later) */
     int32_t (*write)(void* instance, weir_batch* batch, uint64_t ack_token);
     int32_t (*flush)(void* instance);
 
@@ -393,10 +459,19 @@ typedef struct weir_plugin_descriptor {
      * had. May be NULL.
      */
     int32_t (*reload)(void* instance, char* err, size_t err_cap);
+
+    /* -- present when struct_size covers it ----------------------------------- */
+    /** NULL, or one entry per entry of `options` (same order): what each
+     *  value may be. An entry with every field 0/NULL has no rules. */
+    const weir_option_rules* option_rules;
 } weir_plugin_descriptor;
 
 /** Size of the first descriptor layout; a host accepts any descriptor at least this big. */
 #define WEIR_DESCRIPTOR_MIN_SIZE offsetof(weir_plugin_descriptor, reload)
+/** A descriptor that reaches this has option_rules and speaks the statuses'
+ *  present meanings (WEIR_ERROR from `write` is not retried). */
+#define WEIR_DESCRIPTOR_RULES_SIZE \
+    (offsetof(weir_plugin_descriptor, option_rules) + sizeof(const weir_option_rules*))
 
 /** Signature of WEIR_ENTRY_SYMBOL. `host_abi_version` lets a plugin refuse a host. */
 typedef const weir_plugin_descriptor* (*weir_plugin_entry_fn)(uint32_t host_abi_version);

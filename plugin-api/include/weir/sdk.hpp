@@ -30,18 +30,20 @@
 #pragma once
 
 #include <weir/plugin.h>
-#include <weir/time.hpp>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+#include <weir/time.hpp>
 
 namespace weir {
 
@@ -55,37 +57,86 @@ inline std::string_view to_view(weir_str s) { return {s.data ? s.data : "", s.si
 
 // ---- option table helpers ------------------------------------------------------
 
+/// One entry of an option table: the C definition and its rules (allowed
+/// values, bounds, secrecy, what empty means), built with weir::option::...
+/// and refined with the member functions:
+///
+///   weir::option::string("format", "ndjson", "Body format.").one_of("ndjson|json_array"),
+///   weir::option::integer("max_keys", "10000", "Keys tracked at most.").at_least("1"),
+///   weir::option::string("api_key", "", "Bearer token.").secret().empty_means("no Authorization header"),
+///
+/// The host checks the rules before the constructor runs, so a constructor
+/// never sees a value outside them. Converts to a plain weir_option_def, for
+/// tables written before the rules (which then have none).
+struct Option {
+    weir_option_def def;
+    weir_option_rules rules;
+
+    /// STRING and STRING_LIST: the values allowed, separated by '|'.
+    constexpr Option one_of(const char* values) const {
+        Option o = *this;
+        o.rules.allowed = values;
+        return o;
+    }
+    /// INT, FLOAT, DURATION and SIZE: bounds as written in YAML ("1", "10ms", "4KiB").
+    constexpr Option at_least(const char* min) const {
+        Option o = *this;
+        o.rules.min = min;
+        return o;
+    }
+    constexpr Option at_most(const char* max) const {
+        Option o = *this;
+        o.rules.max = max;
+        return o;
+    }
+    constexpr Option between(const char* min, const char* max) const { return at_least(min).at_most(max); }
+    /// A credential: never printed by the host.
+    constexpr Option secret() const {
+        Option o = *this;
+        o.rules.flags |= WEIR_OPT_SECRET;
+        return o;
+    }
+    /// What an empty (or zero) value means, for --describe and the README.
+    constexpr Option empty_means(const char* text) const {
+        Option o = *this;
+        o.rules.empty_means = text;
+        return o;
+    }
+    constexpr operator weir_option_def() const { return def; }  // NOLINT: tables of plain definitions
+};
+
 namespace option {
-inline constexpr weir_option_def make(int32_t type, const char* name, const char* def, bool required,
-                                      const char* help) {
-    return weir_option_def{sizeof(weir_option_def), type, name, def, required ? 1 : 0, help};
+inline constexpr Option make(int32_t type, const char* name, const char* def, bool required,
+                             const char* help) {
+    return Option{weir_option_def{sizeof(weir_option_def), type, name, def, required ? 1 : 0, help},
+                  weir_option_rules{sizeof(weir_option_rules), 0, nullptr, nullptr, nullptr, nullptr}};
 }
 /// An optional string option with a default (nullptr: no default).
-inline constexpr weir_option_def string(const char* name, const char* def, const char* help) {
+inline constexpr Option string(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_STRING, name, def, false, help);
 }
-inline constexpr weir_option_def required_string(const char* name, const char* help) {
+inline constexpr Option required_string(const char* name, const char* help) {
     return make(WEIR_OPT_STRING, name, nullptr, true, help);
 }
-inline constexpr weir_option_def integer(const char* name, const char* def, const char* help) {
+inline constexpr Option integer(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_INT, name, def, false, help);
 }
-inline constexpr weir_option_def real(const char* name, const char* def, const char* help) {
+inline constexpr Option real(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_FLOAT, name, def, false, help);
 }
-inline constexpr weir_option_def boolean(const char* name, const char* def, const char* help) {
+inline constexpr Option boolean(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_BOOL, name, def, false, help);
 }
-inline constexpr weir_option_def duration(const char* name, const char* def, const char* help) {
+inline constexpr Option duration(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_DURATION, name, def, false, help);
 }
-inline constexpr weir_option_def size(const char* name, const char* def, const char* help) {
+inline constexpr Option size(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_SIZE, name, def, false, help);
 }
-inline constexpr weir_option_def string_list(const char* name, const char* def, const char* help) {
+inline constexpr Option string_list(const char* name, const char* def, const char* help) {
     return make(WEIR_OPT_STRING_LIST, name, def, false, help);
 }
-inline constexpr weir_option_def required_string_list(const char* name, const char* help) {
+inline constexpr Option required_string_list(const char* name, const char* help) {
     return make(WEIR_OPT_STRING_LIST, name, nullptr, true, help);
 }
 }  // namespace option
@@ -104,7 +155,8 @@ public:
     int64_t utc_offset(const char* name) const {
         const std::string_view tz = str(name);
         if (const auto offset = time::parse_timezone(tz)) return *offset;
-        throw ConfigError(std::string(name) + " must be UTC or an offset like +02:00, found '" + std::string(tz) + "'");
+        throw ConfigError(std::string(name) + " must be UTC or an offset like +02:00, found '" +
+                          std::string(tz) + "'");
     }
     /// A timezone option: UTC, a fixed offset like +02:00 or an IANA name like
     /// Europe/Berlin, read from the system zoneinfo (include <weir/zone.hpp>
@@ -175,7 +227,9 @@ public:
         val.as.s = weir_str{v.data(), v.size()};
         h_->put(b_, n_, key.data(), key.size(), &val, flags);
     }
-    void set(std::string_view key, const char* v, uint32_t flags = 0) { set(key, std::string_view(v), flags); }
+    void set(std::string_view key, const char* v, uint32_t flags = 0) {
+        set(key, std::string_view(v), flags);
+    }
     void set_int(std::string_view key, int64_t v, uint32_t flags = 0) {
         weir_value val{};
         val.type = WEIR_VAL_INT;
@@ -253,7 +307,9 @@ public:
     size_t index() const { return i_; }
     std::string_view body() const { return to_view(h_->event_body(b_, i_)); }
     /// Replace the body; copied into the batch unless WEIR_ADD_BORROW.
-    void set_body(std::string_view s, uint32_t flags = 0) { h_->event_set_body(b_, i_, s.data(), s.size(), flags); }
+    void set_body(std::string_view s, uint32_t flags = 0) {
+        h_->event_set_body(b_, i_, s.data(), s.size(), flags);
+    }
     int64_t time_ns() const { return h_->event_time(b_, i_); }
     void set_time_ns(int64_t t) { h_->event_set_time(b_, i_, t); }
     uint32_t flags() const { return h_->event_flags(b_, i_); }
@@ -297,7 +353,9 @@ public:
         if (has_streams()) h_->batch_set_stream(b_, name.data(), name.size());
     }
     /// The stream, as the host names it ("" from a host without streams).
-    std::string_view stream() const { return has_streams() ? to_view(h_->batch_stream(b_)) : std::string_view{}; }
+    std::string_view stream() const {
+        return has_streams() ? to_view(h_->batch_stream(b_)) : std::string_view{};
+    }
     /// Ordered parsers: WEIR_FLUSH_NONE, WEIR_FLUSH_DUE or WEIR_FLUSH_ALL.
     int32_t flush_request() const { return has_streams() ? h_->batch_flush(b_) : WEIR_FLUSH_NONE; }
 
@@ -319,9 +377,7 @@ public:
     iterator end() const { return iterator(this, size()); }
 
 protected:
-    bool has_streams() const {
-        return h_->struct_size >= offsetof(weir_host_api, batch_flush) + sizeof(h_->batch_flush);
-    }
+    bool has_streams() const { return WEIR_HOST_HAS(h_, batch_flush); }
     const weir_host_api* h_;
     weir_batch* b_;
 };
@@ -358,6 +414,23 @@ private:
     }
 };
 
+/// What a write did; one meaning each (see the status codes in <weir/plugin.h>).
+enum class WriteResult {
+    Ok = WEIR_OK,            ///< delivered
+    Retry = WEIR_RETRY,      ///< not delivered this time: the host writes the batch again after a backoff
+    Failed = WEIR_ERROR,     ///< given up, not retried: the inputs hear it was not delivered
+    Refused = WEIR_REFUSED,  ///< refused for good: dropped and counted (see Context::refuse), never retried
+    Pending = WEIR_PENDING,  ///< call context().ack(token, ...) or context().refuse(token, ...) later
+    Error [[deprecated("say Retry (what Error meant) or Failed")]] = WEIR_RETRY
+};
+
+namespace detail {
+/// The write this thread is inside (for refuse() on a weir older than refusals).
+inline thread_local bool in_write = false;
+inline thread_local uint64_t write_token = 0;
+inline thread_local const char* write_refusal = nullptr;
+}  // namespace detail
+
 /// The host side of one plugin instance: logging, counters, and for inputs
 /// batch creation and emission.
 class Context {
@@ -373,12 +446,18 @@ public:
     void debug(std::string_view msg) const { log(WEIR_LOG_DEBUG, msg); }
 
     /// Count dropped events by reason (shown on /metrics).
-    void count_dropped(const char* reason, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_DROPPED, reason, n); }
+    void count_dropped(const char* reason, uint64_t n = 1) const {
+        h_->count(c_, WEIR_COUNT_DROPPED, reason, n);
+    }
     /// Count errors by reason; the events involved are kept.
-    void count_error(const char* reason, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_ERRORS, reason, n); }
+    void count_error(const char* reason, uint64_t n = 1) const {
+        h_->count(c_, WEIR_COUNT_ERRORS, reason, n);
+    }
     /// Count what went as it should but is worth a number (events enriched,
     /// redacted, spooled): weir_outcomes_total, never weir_errors_total.
-    void count_outcome(const char* outcome, uint64_t n = 1) const { h_->count(c_, WEIR_COUNT_OUTCOMES, outcome, n); }
+    void count_outcome(const char* outcome, uint64_t n = 1) const {
+        h_->count(c_, WEIR_COUNT_OUTCOMES, outcome, n);
+    }
 
     std::string_view instance_name() const { return to_view(h_->instance_name(c_)); }
     std::string_view pipeline_name() const { return to_view(h_->pipeline_name(c_)); }
@@ -405,22 +484,57 @@ public:
     }
     bool should_stop() const { return h_->should_stop(c_) != 0; }
 
-    // Outputs only: complete a write that returned Pending.
-    void ack(uint64_t token, bool ok) const { h_->ack(c_, token, ok ? WEIR_OK : WEIR_ERROR); }
+    // Outputs only: complete a write that returned Pending; `ok` false: the
+    // host writes the batch again (WriteResult::Retry).
+    void ack(uint64_t token, bool ok) const { h_->ack(c_, token, ok ? WEIR_OK : WEIR_RETRY); }
+    void ack(uint64_t token, WriteResult result) const;
+    /// Outputs only: write `token` is refused for good (a constraint
+    /// violation, an HTTP 400): dropped and counted as
+    /// weir_events_dropped_total{reason}, never retried, its inputs
+    /// acknowledged. Inside write(), then return WriteResult::Refused; for a
+    /// Pending write, instead of ack(). Returns false on a weir older than
+    /// refusals: there the write is acknowledged as delivered and the caller
+    /// counts the drop itself (count_dropped).
+    bool refuse(uint64_t token, const char* reason) const;
 
 private:
     const weir_host_api* h_;
     weir_ctx* c_;
 };
 
+inline void Context::ack(uint64_t token, WriteResult result) const {
+    if (result == WriteResult::Refused) {
+        refuse(token, "refused");
+    } else if (result != WriteResult::Pending) {
+        h_->ack(c_, token, static_cast<int32_t>(result));
+    }
+}
+
+inline bool Context::refuse(uint64_t token, const char* reason) const {
+    if (WEIR_HOST_HAS(h_, refuse)) {
+        h_->refuse(c_, token, reason);
+        return true;
+    }
+    // An older weir: a refused write is a delivered one there, counted here.
+    if (detail::in_write && detail::write_token == token) {
+        detail::write_refusal = reason;  // the write glue counts the batch
+        return true;
+    }
+    h_->ack(c_, token, WEIR_OK);
+    return false;
+}
+
 /// A compiled condition of Weir's condition language (see
 /// docs/conditions.md), compiled by the host. Build it in a constructor: a
 /// syntax error is a ConfigError naming the position.
 class Condition {
 public:
-    Condition(const Context& ctx, std::string_view text, std::string_view option = "condition") : h_(ctx.host()) {
-        if (h_->struct_size < offsetof(weir_host_api, condition_free) + sizeof(h_->condition_free))
-            throw ConfigError("this weir is too old for conditions");
+    Condition(const Context& ctx, std::string_view text, std::string_view option = "condition")
+        : h_(ctx.host()) {
+        if (!WEIR_HOST_HAS(h_, condition_free))
+            throw ConfigError(std::string(option) +
+                              ": this weir predates conditions (its host table has no condition_compile); "
+                              "run this plugin on a newer weir");
         char err[512] = {};
         c_ = h_->condition_compile(text.data(), text.size(), err, sizeof err);
         if (!c_) throw ConfigError(std::string(option) + ": " + err);
@@ -435,7 +549,9 @@ public:
     bool matches(const Batch& b, size_t i) const { return h_->condition_matches(c_, b.raw(), i) != 0; }
     /// Drops every event that matches (or, with `drop_matching` false, that
     /// does not); returns how many. One call for the whole batch.
-    size_t drop(Batch& b, bool drop_matching) const { return h_->condition_drop(c_, b.raw(), drop_matching ? 1 : 0); }
+    size_t drop(Batch& b, bool drop_matching) const {
+        return h_->condition_drop(c_, b.raw(), drop_matching ? 1 : 0);
+    }
 
 private:
     const weir_host_api* h_;
@@ -520,14 +636,12 @@ public:
     virtual void process(Batch& batch) = 0;
 };
 
-enum class WriteResult { Ok = WEIR_OK, Error = WEIR_ERROR, Pending = WEIR_PENDING };
-
 /// Delivers batches somewhere.
 class Output : public PluginBase {
 public:
     using PluginBase::PluginBase;
-    /// Ok: delivered. Error: the host retries later with backoff.
-    /// Pending: call context().ack(token, ok) when done.
+    /// Ok, Retry, Failed, Refused (say why with context().refuse(token,
+    /// reason) first) or Pending.
     virtual WriteResult write(Batch& batch, uint64_t ack_token) = 0;
     virtual WriteResult flush() { return WriteResult::Ok; }
 };
@@ -547,17 +661,111 @@ inline void copy_error(char* err, size_t cap, const char* msg) {
     err[cap - 1] = '\0';
 }
 
+/// The rules of plugin T's option table (set when its descriptor is made).
+template <class T>
+struct OptionSource {
+    static inline const Option* options = nullptr;
+    static inline size_t count = 0;
+};
+
+/// A bound written as in YAML ("10", "0.5", "250ms", "4KiB"), in the unit
+/// the host reads the option in (nanoseconds, bytes).
+inline bool parse_bound(int32_t type, const char* text, double& out) {
+    if (!text) return false;
+    char* end = nullptr;
+    out = std::strtod(text, &end);
+    if (end == text) return false;
+    std::string unit;
+    for (const char* p = end; *p; ++p)
+        if (*p != ' ') unit.push_back(static_cast<char>(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p));
+    struct Unit {
+        const char* name;
+        double factor;
+    };
+    static const Unit durations[] = {{"", 1e9},   {"s", 1e9},  {"ns", 1},     {"us", 1e3},
+                                     {"ms", 1e6}, {"m", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
+    static const Unit sizes[] = {{"", 1},
+                                 {"b", 1},
+                                 {"kb", 1e3},
+                                 {"mb", 1e6},
+                                 {"gb", 1e9},
+                                 {"k", 1024.0},
+                                 {"kib", 1024.0},
+                                 {"m", 1048576.0},
+                                 {"mib", 1048576.0},
+                                 {"g", 1073741824.0},
+                                 {"gib", 1073741824.0}};
+    const Unit* b = type == WEIR_OPT_DURATION ? std::begin(durations) : std::begin(sizes);
+    const Unit* e = type == WEIR_OPT_DURATION ? std::end(durations) : std::end(sizes);
+    if (type != WEIR_OPT_DURATION && type != WEIR_OPT_SIZE) return unit.empty();
+    for (const Unit* u = b; u != e; ++u) {
+        if (unit == u->name) {
+            out *= u->factor;
+            return true;
+        }
+    }
+    return false;
+}
+
+/// What the host checks from option_rules, for a weir that predates them
+/// (without positions: the host knows those). Throws ConfigError.
+inline void check_rules(const Option* table, size_t n, const Options& o) {
+    for (size_t i = 0; table && i < n; ++i) {
+        const weir_option_def& d = table[i].def;
+        const weir_option_rules& r = table[i].rules;
+        if (!d.name || !o.has(d.name)) continue;
+        const bool secret = (r.flags & WEIR_OPT_SECRET) != 0;
+        auto allowed = [&](std::string_view v) {
+            std::string_view all = r.allowed;
+            for (;;) {
+                const size_t bar = all.find('|');
+                if (all.substr(0, bar) == v) return true;
+                if (bar == std::string_view::npos) return false;
+                all.remove_prefix(bar + 1);
+            }
+        };
+        auto refuse_value = [&](std::string_view v) {
+            std::string list;
+            for (const char* c = r.allowed; *c; ++c)
+                list += *c == '|' ? std::string(", ") : std::string(1, *c);
+            throw ConfigError(std::string("option '") + d.name + "' must be one of " + list +
+                              (secret ? std::string() : ", found '" + std::string(v) + "'"));
+        };
+        if (r.allowed && d.type == WEIR_OPT_STRING && !allowed(o.str(d.name))) refuse_value(o.str(d.name));
+        if (r.allowed && d.type == WEIR_OPT_STRING_LIST)
+            for (const auto& v : o.list(d.name))
+                if (!allowed(v)) refuse_value(v);
+        if (d.type != WEIR_OPT_INT && d.type != WEIR_OPT_FLOAT && d.type != WEIR_OPT_DURATION &&
+            d.type != WEIR_OPT_SIZE)
+            continue;
+        const double v = d.type == WEIR_OPT_FLOAT ? o.real(d.name) : static_cast<double>(o.integer(d.name));
+        double bound = 0;
+        if (r.min && parse_bound(d.type, r.min, bound) && v < bound)
+            throw ConfigError(std::string("option '") + d.name + "' must be at least " + r.min);
+        if (r.max && parse_bound(d.type, r.max, bound) && v > bound)
+            throw ConfigError(std::string("option '") + d.name + "' must be at most " + r.max);
+    }
+}
+
 template <class T>
 int32_t create(const weir_host_api* host, weir_ctx* ctx, const weir_options* opts, void** instance, char* err,
                size_t err_cap) noexcept {
-    if (!host || host->abi_version != WEIR_ABI_VERSION || host->struct_size < sizeof(weir_host_api)) {
-        copy_error(err, err_cap, "host ABI does not match the plugin's");
+    if (!host || host->abi_version != WEIR_ABI_VERSION || host->struct_size < WEIR_HOST_API_MIN_SIZE) {
+        const std::string why = !host ? std::string("no host table")
+                                      : "this weir's host table is ABI " + std::to_string(host->abi_version) +
+                                            ", " + std::to_string(host->struct_size) +
+                                            " bytes; the plugin needs ABI " +
+                                            std::to_string(WEIR_ABI_VERSION) + " and at least " +
+                                            std::to_string(WEIR_HOST_API_MIN_SIZE) + " bytes";
+        copy_error(err, err_cap, why.c_str());
         return WEIR_ERROR;
     }
     Holder* holder = nullptr;
     try {
-        holder = new Holder{Context(host, ctx), nullptr};
         Options o(host, opts);
+        // A weir that predates option rules did not check them: the SDK does.
+        if (!WEIR_HOST_HAS(host, refuse)) check_rules(OptionSource<T>::options, OptionSource<T>::count, o);
+        holder = new Holder{Context(host, ctx), nullptr};
         holder->plugin = new T(holder->ctx, o);
         *instance = holder;
         return WEIR_OK;
@@ -640,17 +848,34 @@ int32_t process(void* instance, weir_batch* batch) noexcept {
     return WEIR_ERROR;
 }
 
+/// Marks the write this thread is inside, for Context::refuse.
+struct InWrite {
+    explicit InWrite(uint64_t token) {
+        in_write = true;
+        write_token = token;
+        write_refusal = nullptr;
+    }
+    ~InWrite() { in_write = false; }
+};
+
 inline int32_t write(void* instance, weir_batch* batch, uint64_t token) noexcept {
     auto* h = static_cast<Holder*>(instance);
     try {
         Batch b(h->ctx.host(), batch);
-        return static_cast<int32_t>(static_cast<Output*>(h->plugin)->write(b, token));
+        InWrite mark(token);
+        const WriteResult r = static_cast<Output*>(h->plugin)->write(b, token);
+        if (r == WriteResult::Refused && !WEIR_HOST_HAS(h->ctx.host(), refuse)) {
+            // A weir older than refusals would retry it: delivered, and counted here.
+            h->ctx.count_dropped(write_refusal ? write_refusal : "refused", b.size());
+            return WEIR_OK;
+        }
+        return static_cast<int32_t>(r);
     } catch (const std::exception& e) {
         report(h, e.what());
     } catch (...) {
         report(h, "unknown");
     }
-    return WEIR_ERROR;
+    return WEIR_RETRY;  // as before there were statuses to choose from
 }
 
 inline int32_t flush(void* instance) noexcept {
@@ -708,9 +933,31 @@ weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char*
     return d;
 }
 
+/// The C tables of plugin T, made from its weir::Option table.
+template <class T, size_t N>
+struct OptionTables {
+    static inline weir_option_def defs[N]{};
+    static inline weir_option_rules rules[N]{};
+};
+
+template <class T, size_t N>
+weir_plugin_descriptor make_descriptor(int32_t kind, uint32_t flags, const char* name, const char* version,
+                                       const char* description, const Option (&options)[N]) {
+    for (size_t i = 0; i < N; ++i) {
+        OptionTables<T, N>::defs[i] = options[i].def;
+        OptionTables<T, N>::rules[i] = options[i].rules;
+        OptionTables<T, N>::rules[i].struct_size = sizeof(weir_option_rules);  // the host strides by it
+    }
+    OptionSource<T>::options = options;
+    OptionSource<T>::count = N;
+    weir_plugin_descriptor d =
+        make_descriptor<T, N>(kind, flags, name, version, description, OptionTables<T, N>::defs);
+    d.option_rules = OptionTables<T, N>::rules;
+    return d;
+}
+
 /// An option table for plugins without options (a zero-length array is not C++).
-inline constexpr weir_option_def no_options[1] = {
-    {sizeof(weir_option_def), 0, nullptr, nullptr, 0, nullptr}};
+inline constexpr weir_option_def no_options[1] = {{sizeof(weir_option_def), 0, nullptr, nullptr, 0, nullptr}};
 
 }  // namespace detail
 }  // namespace weir
@@ -719,14 +966,15 @@ inline constexpr weir_option_def no_options[1] = {
 
 /// Declare the plugin of this shared object. `options` is a static array of
 /// weir_option_def (use weir::option::...), or WEIR_NO_OPTIONS.
-#define WEIR_PLUGIN_FLAGS(Class, kind, name, version, description, options, flags)                        \
-    __attribute__((section(WEIR_MARKER_SECTION), used)) static const weir_plugin_marker weir_plugin_marker_ = \
-        {WEIR_MARKER_MAGIC, WEIR_ABI_VERSION, sizeof(weir_plugin_marker)};                                   \
-    WEIR_PLUGIN_EXPORT const weir_plugin_descriptor* weir_plugin_entry(uint32_t host_abi_version) {         \
-        if (host_abi_version != WEIR_ABI_VERSION) return nullptr;                                           \
-        static const weir_plugin_descriptor d =                                                              \
-            ::weir::detail::make_descriptor<Class>(kind, flags, name, version, description, options);        \
-        return &d;                                                                                           \
+#define WEIR_PLUGIN_FLAGS(Class, kind, name, version, description, options, flags)                    \
+    __attribute__((section(WEIR_MARKER_SECTION),                                                      \
+                   used)) static const weir_plugin_marker weir_plugin_marker_ = {                     \
+        WEIR_MARKER_MAGIC, WEIR_ABI_VERSION, sizeof(weir_plugin_marker)};                             \
+    WEIR_PLUGIN_EXPORT const weir_plugin_descriptor* weir_plugin_entry(uint32_t host_abi_version) {   \
+        if (host_abi_version != WEIR_ABI_VERSION) return nullptr;                                     \
+        static const weir_plugin_descriptor d =                                                       \
+            ::weir::detail::make_descriptor<Class>(kind, flags, name, version, description, options); \
+        return &d;                                                                                    \
     }
 
 #define WEIR_PLUGIN(Class, kind, name, version, description, options) \

@@ -3,8 +3,6 @@
 // (libmaxminddb). Private, loopback and unparseable addresses are skipped and
 // counted; results are kept in a small LRU cache per worker; databases are
 // re-opened on SIGHUP.
-#include <weir/sdk.hpp>
-
 #include <arpa/inet.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
@@ -16,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <weir/sdk.hpp>
 
 namespace {
 
@@ -61,8 +60,8 @@ std::string_view text_of(const MMDB_entry_data_s& d) {
 /// Private, loopback, link-local and other addresses no database knows.
 bool is_private_v4(const uint8_t* a) {
     return a[0] == 10 || a[0] == 127 || a[0] == 0 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-           (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-           a[0] >= 224;
+           (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+           (a[0] == 100 && (a[1] & 0xc0) == 64) || a[0] >= 224;
 }
 
 class GeoipFilter final : public weir::Filter {
@@ -78,9 +77,7 @@ public:
         if (target_.empty()) throw weir::ConfigError("target must not be empty");
         if (city_path_.empty() && country_path_.empty() && asn_path_.empty())
             throw weir::ConfigError("give at least one of city_database, country_database, asn_database");
-        const int64_t cache = opts.integer("cache_size");
-        if (cache < 0) throw weir::ConfigError("cache_size must not be negative");
-        cache_size_ = static_cast<size_t>(cache);
+        cache_size_ = static_cast<size_t>(opts.integer("cache_size"));  // at least 0 (the table)
         dbs_ = open();
     }
 
@@ -121,7 +118,8 @@ public:
             if (g->asn) geo.set_int("asn", *g->asn);
             if (!g->as_org.empty()) geo.set("as_org", g->as_org);
         }
-        if (enriched) ctx_.count_outcome("geoip_enriched", enriched);  // changed events, counted once per batch
+        if (enriched)
+            ctx_.count_outcome("geoip_enriched", enriched);  // changed events, counted once per batch
     }
 
 private:
@@ -183,7 +181,8 @@ private:
 
     static bool is_private(const sockaddr_storage& ss) {
         if (ss.ss_family == AF_INET)
-            return is_private_v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr));
+            return is_private_v4(
+                reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr));
         const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr.s6_addr;
         static const uint8_t loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
         static const uint8_t any[16] = {};
@@ -197,7 +196,8 @@ private:
     /// The database's record for the address, if it has one.
     std::optional<MMDB_lookup_result_s> find(Database& db, const sockaddr_storage& ss) {
         int mmdb_error = 0;
-        MMDB_lookup_result_s r = MMDB_lookup_sockaddr(db.get(), reinterpret_cast<const sockaddr*>(&ss), &mmdb_error);
+        MMDB_lookup_result_s r =
+            MMDB_lookup_sockaddr(db.get(), reinterpret_cast<const sockaddr*>(&ss), &mmdb_error);
         if (mmdb_error != MMDB_SUCCESS) {
             ctx_.count_error("geoip_lookup_failed");
             return std::nullopt;
@@ -253,13 +253,18 @@ private:
     Geo uncached_;
 };
 
-const weir_option_def geoip_options[] = {
-    weir::option::string("field", "client_ip", "Field holding the IP address (IPv4, IPv6 or IPv4-mapped IPv6)."),
+const weir::Option geoip_options[] = {
+    weir::option::string("field", "client_ip",
+                         "Field holding the IP address (IPv4, IPv6 or IPv4-mapped IPv6)."),
     weir::option::string("target", "geo", "Object field that receives the results."),
-    weir::option::string("city_database", "", "GeoIP2/GeoLite2 City .mmdb file (country, subdivision, city, coordinates)."),
-    weir::option::string("country_database", "", "GeoIP2/GeoLite2 Country .mmdb file (when there is no City database)."),
+    weir::option::string("city_database", "",
+                         "GeoIP2/GeoLite2 City .mmdb file (country, subdivision, city, coordinates)."),
+    weir::option::string("country_database", "",
+                         "GeoIP2/GeoLite2 Country .mmdb file (when there is no City database)."),
     weir::option::string("asn_database", "", "GeoLite2 ASN .mmdb file (AS number and organisation)."),
-    weir::option::integer("cache_size", "4096", "Addresses whose answers are kept (LRU, per worker); 0: no cache."),
+    weir::option::integer("cache_size", "4096",
+                          "Addresses whose answers are kept (LRU, per worker); 0: no cache.")
+        .at_least("0"),
 };
 
 }  // namespace

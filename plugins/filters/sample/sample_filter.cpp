@@ -1,10 +1,9 @@
 // sample: keeps one event in `rate`, at random or deterministically by a key
 // (every event with the same key value is kept or dropped together).
-#include "../sample_common.hpp"
-
+#include <random>
 #include <weir/sdk.hpp>
 
-#include <random>
+#include "../sample_common.hpp"
 
 namespace {
 
@@ -12,9 +11,7 @@ class SampleFilter final : public weir::Filter {
 public:
     SampleFilter(weir::Context& ctx, const weir::Options& opts)
         : weir::Filter(ctx), guard_(opts), key_(opts.str("key")), rng_(std::random_device{}()) {
-        const int64_t rate = opts.integer("rate");
-        if (rate < 1) throw weir::ConfigError("rate must be at least 1 (keep one event in rate)");
-        rate_ = static_cast<uint64_t>(rate);
+        rate_ = static_cast<uint64_t>(opts.integer("rate"));  // at least 1 (the table)
     }
 
     void process(weir::Batch& batch) override {
@@ -40,10 +37,10 @@ private:
     std::string scratch_;
 };
 
-const weir_option_def sample_options[] = {
-    weir::option::integer("rate", "10", "Keep one event in this many."),
-    weir::option::string("key", "",
-                         "Field whose value decides (the same value: kept or dropped together); empty: at random."),
+const weir::Option sample_options[] = {
+    weir::option::integer("rate", "10", "Keep one event in this many.").at_least("1"),
+    weir::option::string(
+        "key", "", "Field whose value decides (the same value: kept or dropped together); empty: at random."),
     weir::filters::keep_level_option,
     weir::filters::level_key_option,
 };

@@ -3,14 +3,13 @@
 // summary event per throttled key says how many were suppressed. Timed: the
 // host's flush batches close a window on time without waiting for the next
 // events, and the last window's summary is emitted at stop.
-#include "../sample_common.hpp"
-
-#include <weir/clock.hpp>
-#include <weir/sdk.hpp>
-
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <weir/clock.hpp>
+#include <weir/sdk.hpp>
+
+#include "../sample_common.hpp"
 
 namespace {
 
@@ -25,15 +24,12 @@ public:
           key_(opts.str("key")),
           templated_(opts.boolean("key_template")),
           summary_(opts.boolean("summary")) {
-        const int64_t limit = opts.integer("limit");
-        if (limit < 0) throw weir::ConfigError("limit must not be negative");
-        limit_ = static_cast<uint64_t>(limit);
+        // Bounds are the option table's.
+        limit_ = static_cast<uint64_t>(opts.integer("limit"));
         window_ns_ = opts.duration_ns("window");
-        if (window_ns_ <= 0) throw weir::ConfigError("window must be positive");
-        const int64_t max_keys = opts.integer("max_keys");
-        if (max_keys < 1) throw weir::ConfigError("max_keys must be at least 1");
-        max_keys_ = static_cast<size_t>(max_keys);
-        if (templated_ && key_.empty()) throw weir::ConfigError("key_template needs a key (for example key: message)");
+        max_keys_ = static_cast<size_t>(opts.integer("max_keys"));
+        if (templated_ && key_.empty())
+            throw weir::ConfigError("key_template needs a key (for example key: message)");
         window_start_ = steady_ns();
     }
 
@@ -57,7 +53,8 @@ public:
             weir::filters::event_key(ev, key_, templated_, scratch_);
             auto it = counts_.find(scratch_);
             if (it == counts_.end()) {
-                if (counts_.size() >= max_keys_) scratch_ = "_other";  // bounded memory: the rest share one key
+                if (counts_.size() >= max_keys_)
+                    scratch_ = "_other";  // bounded memory: the rest share one key
                 it = counts_.try_emplace(scratch_).first;
             }
             if (it->second.passed < limit_) {
@@ -110,20 +107,26 @@ private:
     std::string scratch_;
 };
 
-const weir_option_def throttle_options[] = {
-    weir::option::integer("limit", "100", "Events let through per key and window."),
-    weir::option::duration("window", "1s", "The window the limit applies to."),
-    weir::option::string("key", "", "Field the limit applies per value of (message: its text); empty: one limit for all."),
-    weir::option::boolean("key_template", "false",
-                          "Group by the key's template: runs of digits (and hex) replaced, so 'took 35 ms' = 'took 120 ms'."),
-    weir::option::boolean("summary", "true", "After a window, add one event per throttled key with the count suppressed."),
-    weir::option::integer("max_keys", "10000", "Keys tracked per window at most; beyond, keys share one limit (_other)."),
+const weir::Option throttle_options[] = {
+    weir::option::integer("limit", "100", "Events let through per key and window.").at_least("0"),
+    weir::option::duration("window", "1s", "The window the limit applies to.").at_least("1ms"),
+    weir::option::string(
+        "key", "", "Field the limit applies per value of (message: its text); empty: one limit for all."),
+    weir::option::boolean(
+        "key_template", "false",
+        "Group by the key's template: runs of digits (and hex) replaced, so 'took 35 ms' = 'took 120 ms'."),
+    weir::option::boolean("summary", "true",
+                          "After a window, add one event per throttled key with the count suppressed."),
+    weir::option::integer("max_keys", "10000",
+                          "Keys tracked per window at most; beyond, keys share one limit (_other).")
+        .at_least("1"),
     weir::filters::keep_level_option,
     weir::filters::level_key_option,
 };
 
 }  // namespace
 
-WEIR_PLUGIN_FLAGS(ThrottleFilter, WEIR_KIND_FILTER, "throttle", "0.1.0",
-                  "At most N events per window per key (or message template), with a summary of what was suppressed.",
-                  throttle_options, WEIR_PLUGIN_THREAD_SAFE | WEIR_PLUGIN_TIMED)
+WEIR_PLUGIN_FLAGS(
+    ThrottleFilter, WEIR_KIND_FILTER, "throttle", "0.1.0",
+    "At most N events per window per key (or message template), with a summary of what was suppressed.",
+    throttle_options, WEIR_PLUGIN_THREAD_SAFE | WEIR_PLUGIN_TIMED)

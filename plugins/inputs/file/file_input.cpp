@@ -95,11 +95,6 @@ public:
         if (patterns_.empty()) throw weir::ConfigError("paths needs at least one glob pattern");
         for (const auto& p : patterns_)
             if (p.empty()) throw weir::ConfigError("paths contains an empty pattern");
-        if (max_line_ == 0) throw weir::ConfigError("max_line_size must be at least 1 byte");
-        if (chunk_ < 4096) throw weir::ConfigError("read_buffer_size must be at least 4KiB");
-        if (poll_.count() <= 0) throw weir::ConfigError("poll_interval must be positive");
-        if (refresh_.count() <= 0) throw weir::ConfigError("refresh_interval must be positive");
-        if (rotate_wait_.count() < 0) throw weir::ConfigError("rotate_wait must not be negative");
         buffer_.resize(chunk_);
         wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     }
@@ -734,22 +729,24 @@ private:
     bool rescan_ = false;
 };
 
-const weir_option_def file_options[] = {
+const weir::Option file_options[] = {
     weir::option::required_string_list("paths", "Glob patterns of the files to follow."),
     weir::option::boolean("read_from_head", "false",
                           "Read files found at startup from the beginning (otherwise only new lines)."),
     weir::option::duration("refresh_interval", "1s",
-                           "How often the patterns are matched again to find new files."),
+                           "How often the patterns are matched again to find new files.")
+        .at_least("1ms"),
     weir::option::duration("poll_interval", "250ms",
-                           "How often every file is checked for new data (with inotify: the fallback)."),
+                           "How often every file is checked for new data (with inotify: the fallback).")
+        .at_least("1ms"),
     weir::option::duration(
         "rotate_wait", "5s",
         "How long a file renamed away from the patterns is still read before it is released."),
     weir::option::boolean("inotify", "true",
                           "Be woken by inotify when files change (polling remains the fallback)."),
-    weir::option::size("max_line_size", "1MiB",
-                       "Longer lines are cut to this size and flagged as truncated."),
-    weir::option::size("read_buffer_size", "256KiB", "Bytes read from a file at a time."),
+    weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated.")
+        .at_least("1B"),
+    weir::option::size("read_buffer_size", "256KiB", "Bytes read from a file at a time.").at_least("4KiB"),
 };
 
 }  // namespace

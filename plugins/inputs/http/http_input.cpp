@@ -2,14 +2,7 @@
 // JSON arrays, NDJSON or text lines (optionally gzip-compressed), with an API
 // key; every refusal has its own status code so clients know whether to
 // retry. All Beast code of the plugin is in this file.
-#include "ingest.hpp"
-#include "keys.hpp"
-
-#include "../../net/socket_input.hpp"
-#include "../../net/tls_context.hpp"
-
-#include <weir/sdk.hpp>
-
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -18,12 +11,16 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <atomic>
 #include <cstring>
 #include <map>
 #include <optional>
 #include <unordered_map>
+#include <weir/sdk.hpp>
+
+#include "../../net/socket_input.hpp"
+#include "../../net/tls_context.hpp"
+#include "ingest.hpp"
+#include "keys.hpp"
 
 namespace {
 
@@ -167,13 +164,14 @@ public:
             read_header();
         } else {
             beast::get_lowest_layer(stream_).expires_after(in_.settings().read_timeout);
-            stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
-                if (ec) {
-                    self->in_.ctx().count_error("tls_handshake_failed");
-                    return self->close();
-                }
-                self->read_header();
-            });
+            stream_.async_handshake(asio::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](error_code ec) {
+                                        if (ec) {
+                                            self->in_.ctx().count_error("tls_handshake_failed");
+                                            return self->close();
+                                        }
+                                        self->read_header();
+                                    });
         }
     }
 
@@ -198,8 +196,9 @@ private:
         // One deadline for the whole request, header and body: a client that
         // trickles bytes (slow loris) is cut off like an idle one.
         beast::get_lowest_layer(stream_).expires_after(s().read_timeout);
-        http::async_read_header(stream_, buffer_, *parser_,
-                                [self = this->shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = this->shared_from_this()](error_code ec, size_t) { self->on_header(ec); });
     }
 
     void on_header(error_code ec) {
@@ -216,7 +215,8 @@ private:
         if (req.method() != http::verb::post) return refuse(405, "method_not_allowed", "use POST");
         const auto len = parser_->content_length();
         if (len && *len > s().max_body)
-            return refuse(413, "body_too_large", "body is larger than " + std::to_string(s().max_body) + " bytes");
+            return refuse(413, "body_too_large",
+                          "body is larger than " + std::to_string(s().max_body) + " bytes");
         // Beast reads at most what the buffer has room for, and the body is
         // moved out as it comes: without room made now a large body arrives
         // in 512-byte reads. (Small requests keep small buffers.)
@@ -226,11 +226,18 @@ private:
         if (in_.auth_required()) {
             const auto auth = req[http::field::authorization];
             switch (in_.authenticate(std::string_view(auth.data(), auth.size()), key_)) {
-                case AuthResult::Ok: has_key_ = true; break;
-                case AuthResult::Missing: return refuse(401, "unauthorized", "an API key is required (Authorization: Bearer <key>)");
-                case AuthResult::Unknown: return refuse(401, "unauthorized", "unknown API key");
-                case AuthResult::Expired: return refuse(401, "unauthorized", "the API key has expired");
-                case AuthResult::Revoked: return refuse(403, "forbidden", "the API key has been revoked");
+                case AuthResult::Ok:
+                    has_key_ = true;
+                    break;
+                case AuthResult::Missing:
+                    return refuse(401, "unauthorized",
+                                  "an API key is required (Authorization: Bearer <key>)");
+                case AuthResult::Unknown:
+                    return refuse(401, "unauthorized", "unknown API key");
+                case AuthResult::Expired:
+                    return refuse(401, "unauthorized", "the API key has expired");
+                case AuthResult::Revoked:
+                    return refuse(403, "forbidden", "the API key has been revoked");
             }
         }
         const auto ct = req[http::field::content_type];
@@ -258,7 +265,8 @@ private:
     void on_body(error_code ec) {
         if (ec == http::error::body_limit) {
             keep_alive_ = false;
-            return refuse(413, "body_too_large", "body is larger than " + std::to_string(s().max_body) + " bytes");
+            return refuse(413, "body_too_large",
+                          "body is larger than " + std::to_string(s().max_body) + " bytes");
         }
         if (ec) return read_failed(ec);
         beast::get_lowest_layer(stream_).expires_never();
@@ -303,7 +311,8 @@ private:
                                   ") than the key may ever send at once (burst " +
                                   std::to_string(static_cast<long long>(burst)) + "); send smaller batches");
             ctx.count_error("rate_limited");
-            return reply(429, error_body("rate limit exceeded; retry after " + std::to_string(retry_after) + "s"),
+            return reply(429,
+                         error_body("rate limit exceeded; retry after " + std::to_string(retry_after) + "s"),
                          retry_after);
         }
         const uint64_t cookie = s().acknowledgements ? in_.wait_for_ack(this->shared_from_this()) : 0;
@@ -324,7 +333,8 @@ private:
             self->in_.forget(self->cookie_);
             self->cookie_ = 0;
             self->in_.ctx().count_error("ack_timeout");
-            self->reply(503, error_body("the events were not delivered in time; retry (they may arrive twice)"), 1);
+            self->reply(
+                503, error_body("the events were not delivered in time; retry (they may arrive twice)"), 1);
         });
     }
 
@@ -352,14 +362,17 @@ private:
         }
     }
 
-    std::string counts_body(size_t accepted, size_t rejected, const std::vector<weir::http_input::EntryError>& errors) {
-        std::string out = "{\"accepted\":" + std::to_string(accepted) + ",\"rejected\":" + std::to_string(rejected);
+    std::string counts_body(size_t accepted, size_t rejected,
+                            const std::vector<weir::http_input::EntryError>& errors) {
+        std::string out =
+            "{\"accepted\":" + std::to_string(accepted) + ",\"rejected\":" + std::to_string(rejected);
         if (!errors.empty()) {
             out += ",\"errors\":[";
             const size_t n = std::min(errors.size(), s().max_errors_listed);
             for (size_t i = 0; i < n; ++i) {
                 if (i) out += ',';
-                out += "{\"index\":" + std::to_string(errors[i].index) + ",\"error\":" + json_escape(errors[i].error) + "}";
+                out += "{\"index\":" + std::to_string(errors[i].index) +
+                       ",\"error\":" + json_escape(errors[i].error) + "}";
             }
             out += "]";
             if (errors.size() > n) out += ",\"errors_truncated\":true";
@@ -373,12 +386,13 @@ private:
             in_.ctx().count_error("read_timeout");
             return close();
         }
-        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-            ec == asio::ssl::error::stream_truncated)
+        if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+            ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated)
             return close();
         if (ec == http::error::body_limit) {  // a Content-Length over the limit, seen with the header
             keep_alive_ = false;
-            return refuse(413, "body_too_large", "body is larger than " + std::to_string(s().max_body) + " bytes");
+            return refuse(413, "body_too_large",
+                          "body is larger than " + std::to_string(s().max_body) + " bytes");
         }
         if (ec == http::error::header_limit) {
             keep_alive_ = false;
@@ -451,8 +465,6 @@ weir::http_input::IngestSettings ingest_settings(const weir::Options& opts) {
     for (const char* k : {"tenant_key", "source_address_key"})
         if (!opts.str(k).empty()) s.reserved.emplace_back(opts.str(k));
     if (s.message_key.empty()) throw weir::ConfigError("message_key must not be empty");
-    if (s.max_message == 0) throw weir::ConfigError("max_message_size must be at least 1 byte");
-    if (s.max_future_ns < 0) throw weir::ConfigError("max_future must not be negative");
     return s;
 }
 
@@ -463,29 +475,16 @@ HttpInput::HttpInput(weir::Context& ctx, const weir::Options& opts)
     if (s_.path.empty() || s_.path.front() != '/') throw weir::ConfigError("path must start with '/'");
     s_.max_body = static_cast<size_t>(opts.size("max_body_size"));
     s_.max_decompressed = static_cast<size_t>(opts.size("max_decompressed_size"));
-    if (s_.max_body == 0 || s_.max_decompressed == 0)
-        throw weir::ConfigError("max_body_size and max_decompressed_size must be at least 1 byte");
     s_.read_timeout = std::chrono::nanoseconds(opts.duration_ns("read_timeout"));
-    if (s_.read_timeout.count() <= 0) throw weir::ConfigError("read_timeout must be positive");
     s_.acknowledgements = opts.boolean("acknowledgements");
     s_.ack_timeout = std::chrono::nanoseconds(opts.duration_ns("ack_timeout"));
-    if (s_.ack_timeout.count() <= 0) throw weir::ConfigError("ack_timeout must be positive");
-    const std::string_view invalid = opts.str("on_invalid");
-    if (invalid == "reject_batch") {
-        s_.reject_whole_batch = true;
-    } else if (invalid != "drop_invalid") {
-        throw weir::ConfigError("on_invalid must be 'drop_invalid' or 'reject_batch', found '" + std::string(invalid) +
-                                "'");
-    }
+    s_.reject_whole_batch = opts.str("on_invalid") == "reject_batch";  // or drop_invalid (the table)
     s_.tenant_key = std::string(opts.str("tenant_key"));
     s_.source_key = std::string(opts.str("source_address_key"));
     s_.rate = opts.real("rate_limit");
     s_.burst = opts.real("rate_burst");
-    if (s_.rate < 0 || s_.burst < 0) throw weir::ConfigError("rate_limit and rate_burst must not be negative");
     if (s_.burst == 0) s_.burst = s_.rate;
-    const int64_t max_conn = opts.integer("max_connections");
-    if (max_conn < 1) throw weir::ConfigError("max_connections must be at least 1");
-    s_.max_connections = static_cast<size_t>(max_conn);
+    s_.max_connections = static_cast<size_t>(opts.integer("max_connections"));
     tls_ = weir::net::read_tls_options(opts);
     if (tls_.enabled) ssl_ = weir::net::make_server_tls(tls_);
     keys_path_ = std::string(opts.str("api_keys_file"));
@@ -505,8 +504,10 @@ bool HttpInput::charge(const ApiKey* key, size_t n, int64_t& retry_after_s, doub
     const std::string tenant = key ? key->tenant : std::string();
     const int64_t now = weir::net::wall_ns();
     auto it = buckets_.find(tenant);
-    if (it == buckets_.end()) it = buckets_.emplace(tenant, weir::http_input::TokenBucket(rate, burst, now)).first;
-    else it->second.configure(rate, burst);  // the keys file may have changed
+    if (it == buckets_.end())
+        it = buckets_.emplace(tenant, weir::http_input::TokenBucket(rate, burst, now)).first;
+    else
+        it->second.configure(rate, burst);  // the keys file may have changed
     if (static_cast<double>(n) > burst) return false;
     return it->second.take(static_cast<double>(n), now, retry_after_s);
 }
@@ -543,8 +544,8 @@ void HttpInput::accept() {
             const auto remote = socket.remote_endpoint(pec);
             std::string peer = pec ? std::string() : remote.address().to_string();
             if (ssl_) {
-                start_session<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(peer), std::move(socket),
-                                                                             *ssl_);
+                start_session<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(peer),
+                                                                             std::move(socket), *ssl_);
             } else {
                 start_session<Session<beast::tcp_stream>>(*this, std::move(peer), std::move(socket));
             }
@@ -565,9 +566,10 @@ void HttpInput::run() {
         if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
         if (!ec) break;
         acceptor_.reset();
-        ctx_.error(std::string("cannot listen on ") + scheme + "://" + listen_.to_string() + ": " + ec.message() +
-                   "; retrying every second");
-        for (int i = 0; i < 10 && !stopping_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ctx_.error(std::string("cannot listen on ") + scheme + "://" + listen_.to_string() + ": " +
+                   ec.message() + "; retrying every second");
+        for (int i = 0; i < 10 && !stopping_.load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (stopping_.load()) return;
     }
     const auto local = acceptor_->local_endpoint();
@@ -580,31 +582,44 @@ void HttpInput::run() {
     acceptor_->close(ignored);
 }
 
-const weir_option_def http_options[] = {
+const weir::Option http_options[] = {
     weir::option::required_string("listen", "Address and port to listen on, like 0.0.0.0:8080."),
     weir::option::string("path", "/v1/logs", "The path events are POSTed to."),
-    weir::option::string("api_keys_file", "",
-                         "YAML file of API keys (their SHA-256 hashes and tenants); empty: no key needed."),
-    weir::option::string("tenant_key", "tenant", "Field that receives the key's tenant name; empty: none."),
+    weir::option::string("api_keys_file", "", "YAML file of API keys (their SHA-256 hashes and tenants).")
+        .empty_means("no key needed"),
+    weir::option::string("tenant_key", "tenant", "Field that receives the key's tenant name.")
+        .empty_means("not recorded"),
     weir::net::options::source_address_key,
-    weir::option::real("rate_limit", "0", "Events per second per key (or in all, without keys); 0: unlimited."),
-    weir::option::real("rate_burst", "0", "Events a key may send at once above its rate; 0: one second's worth."),
-    weir::option::size("max_body_size", "8MiB", "Larger request bodies are refused with 413."),
+    weir::option::real("rate_limit", "0", "Events per second per key (or in all, without keys).")
+        .at_least("0")
+        .empty_means("unlimited (0)"),
+    weir::option::real("rate_burst", "0", "Events a key may send at once above its rate.")
+        .at_least("0")
+        .empty_means("one second's worth (0)"),
+    weir::option::size("max_body_size", "8MiB", "Larger request bodies are refused with 413.").at_least("1B"),
     weir::option::size("max_decompressed_size", "32MiB",
-                       "A compressed body that expands past this is refused with 413 (decompression bomb)."),
-    weir::option::size("max_message_size", "64KiB", "Events whose message is longer are rejected."),
+                       "A compressed body that expands past this is refused with 413 (decompression bomb).")
+        .at_least("1B"),
+    weir::option::size("max_message_size", "64KiB", "Events whose message is longer are rejected.")
+        .at_least("1B"),
     weir::option::duration("max_future", "10m", "Events timestamped further in the future are rejected."),
-    weir::option::string("on_invalid", "drop_invalid",
-                          "Invalid entries: drop_invalid keeps the valid ones, reject_batch refuses the request."),
-    weir::option::string("message_key", "message", "Field holding the event's message (required, non-empty)."),
+    weir::option::string(
+        "on_invalid", "drop_invalid",
+        "Invalid entries: drop_invalid keeps the valid ones, reject_batch refuses the request.")
+        .one_of("drop_invalid|reject_batch"),
+    weir::option::string("message_key", "message",
+                         "Field holding the event's message (required, non-empty)."),
     weir::option::string("time_key", "timestamp", "Field holding the event's time (optional)."),
-    weir::option::string("level_key", "level", "Field holding the event's level (optional; must be a known level)."),
+    weir::option::string("level_key", "level",
+                         "Field holding the event's level (optional; must be a known level)."),
     weir::option::boolean("acknowledgements", "true",
                           "Answer 202 only once every output has the events (at-least-once end to end)."),
-    weir::option::duration("ack_timeout", "30s", "Longest wait for the outputs before answering 503."),
+    weir::option::duration("ack_timeout", "30s", "Longest wait for the outputs before answering 503.")
+        .at_least("1ms"),
     weir::net::options::max_connections,
     weir::option::duration("read_timeout", "30s",
-                           "Time allowed to send a whole request (and to stay idle between requests)."),
+                           "Time allowed to send a whole request (and to stay idle between requests).")
+        .at_least("1ms"),
     weir::net::options::tls,
     weir::net::options::tls_cert_file,
     weir::net::options::tls_key_file,
@@ -614,6 +629,7 @@ const weir_option_def http_options[] = {
 
 }  // namespace
 
-WEIR_PLUGIN(HttpInput, WEIR_KIND_INPUT, "http", "0.1.0",
-            "Ingestion gateway: POSTed JSON, NDJSON or text lines, with API keys, rate limits and validation.",
-            http_options)
+WEIR_PLUGIN(
+    HttpInput, WEIR_KIND_INPUT, "http", "0.1.0",
+    "Ingestion gateway: POSTed JSON, NDJSON or text lines, with API keys, rate limits and validation.",
+    http_options)

@@ -1,16 +1,15 @@
 // stdin: one event per line of standard input.
-#include "../line_splitter.hpp"
-
-#include <weir/clock.hpp>
-#include <weir/sdk.hpp>
-
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <vector>
+#include <weir/clock.hpp>
+#include <weir/sdk.hpp>
+
+#include "../line_splitter.hpp"
 
 namespace {
 
@@ -21,10 +20,7 @@ public:
     StdinInput(weir::Context& ctx, const weir::Options& opts)
         : weir::Input(ctx),
           splitter_(static_cast<size_t>(opts.size("max_line_size"))),
-          buffer_(static_cast<size_t>(opts.size("read_buffer_size"))) {
-        if (opts.size("max_line_size") == 0) throw weir::ConfigError("max_line_size must be at least 1 byte");
-        if (buffer_.empty()) throw weir::ConfigError("read_buffer_size must be at least 1 byte");
-    }
+          buffer_(static_cast<size_t>(opts.size("read_buffer_size"))) {}
 
     void run() override {
         weir::OwnedBatch batch = ctx_.new_batch();
@@ -71,9 +67,11 @@ private:
     int64_t stamp_ = 0;
 };
 
-const weir_option_def stdin_options[] = {
-    weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated."),
-    weir::option::size("read_buffer_size", "64KiB", "Bytes read from standard input at a time."),
+const weir::Option stdin_options[] = {
+    weir::option::size("max_line_size", "1MiB", "Longer lines are cut to this size and flagged as truncated.")
+        .at_least("1B"),
+    weir::option::size("read_buffer_size", "64KiB", "Bytes read from standard input at a time.")
+        .at_least("1B"),
 };
 
 }  // namespace

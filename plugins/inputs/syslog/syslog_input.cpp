@@ -1,10 +1,10 @@
 // syslog: receives syslog messages over UDP (one per datagram, RFC 5426) or
 // TCP (RFC 6587 octet counting or newline framing, detected per message),
 // optionally over TLS (RFC 5425). Pair it with `parser: syslog`.
+#include <weir/sdk.hpp>
+
 #include "../../net/socket_input.hpp"
 #include "../../net/syslog_framer.hpp"
-
-#include <weir/sdk.hpp>
 
 namespace {
 
@@ -16,25 +16,23 @@ public:
         : weir::Input(ctx),
           max_message_(static_cast<size_t>(opts.size("max_message_size"))),
           source_key_(opts.str("source_address_key")) {
-        if (max_message_ == 0) throw weir::ConfigError("max_message_size must be at least 1 byte");
-        const std::string_view mode = opts.str("mode");
+        const std::string_view mode = opts.str("mode");  // udp or tcp (the option table)
         if (mode == "tcp") {
             auto config = read_stream_options(opts, "tcp");
             stream_ = std::make_unique<StreamServer>(ctx_, std::move(config), [this](const Peer& peer) {
                 return std::make_unique<FramedConnection<SyslogFramer>>(ctx_, peer, source_key_,
                                                                         SyslogFramer(max_message_));
             });
-        } else if (mode == "udp") {
+        } else {
             if (opts.boolean("tls")) throw weir::ConfigError("tls needs mode: tcp");
             DatagramServerConfig config;
             config.listen = parse_endpoint(opts.str("listen"), "listen");
             config.receive_buffer = static_cast<size_t>(opts.size("receive_buffer_size"));
             writer_ = std::make_unique<BatchWriter>(ctx_, "udp", source_key_, false);
             datagram_ = std::make_unique<DatagramServer>(
-                ctx_, std::move(config), [this](std::string_view d, const Peer& peer) { on_datagram(d, peer); },
+                ctx_, std::move(config),
+                [this](std::string_view d, const Peer& peer) { on_datagram(d, peer); },
                 [this] { on_pause(); });
-        } else {
-            throw weir::ConfigError("mode must be 'udp' or 'tcp', found '" + std::string(mode) + "'");
         }
     }
 
@@ -58,7 +56,9 @@ private:
         writer_->add(cut ? d.substr(0, max_message_) : d, wall_ns(), cut);
     }
 
-    void on_pause() { writer_->try_flush(); }  // if the pipeline is full, keep filling; a full batch is dropped
+    void on_pause() {
+        writer_->try_flush();
+    }  // if the pipeline is full, keep filling; a full batch is dropped
 
     size_t max_message_;
     std::string source_key_;
@@ -67,10 +67,12 @@ private:
     std::unique_ptr<BatchWriter> writer_;
 };
 
-const weir_option_def syslog_options[] = {
+const weir::Option syslog_options[] = {
     weir::option::required_string("listen", "Address and port to listen on, like 0.0.0.0:514 or [::1]:5140."),
-    weir::option::string("mode", "udp", "Transport: udp or tcp."),
-    weir::option::size("max_message_size", "64KiB", "Longer messages are cut to this size and flagged as truncated."),
+    weir::option::string("mode", "udp", "Transport: udp or tcp.").one_of("udp|tcp"),
+    weir::option::size("max_message_size", "64KiB",
+                       "Longer messages are cut to this size and flagged as truncated.")
+        .at_least("1B"),
     options::source_address_key,
     options::max_connections,
     options::read_timeout,
@@ -86,4 +88,5 @@ const weir_option_def syslog_options[] = {
 }  // namespace
 
 WEIR_PLUGIN(SyslogInput, WEIR_KIND_INPUT, "syslog", "0.1.0",
-            "Receives syslog messages over UDP, TCP (octet counting or newline framing) or TLS.", syslog_options)
+            "Receives syslog messages over UDP, TCP (octet counting or newline framing) or TLS.",
+            syslog_options)

@@ -2,11 +2,10 @@
 // newline- (or NUL-) delimited events. When the pipeline is full the input
 // does not wait: it keeps filling one batch and drops it (counted,
 // reason queue_full) if it is still full when that batch is.
-#include "../../net/socket_input.hpp"
-
+#include <cstring>
 #include <weir/sdk.hpp>
 
-#include <cstring>
+#include "../../net/socket_input.hpp"
 
 namespace {
 
@@ -18,20 +17,13 @@ public:
         : weir::Input(ctx),
           max_line_(static_cast<size_t>(opts.size("max_line_size"))),
           writer_(ctx_, "udp", std::string(opts.str("source_address_key")), false) {
-        const std::string_view d = opts.str("delimiter");
-        if (d == "newline") {
-            delimiter_ = '\n';
-        } else if (d == "nul") {
-            delimiter_ = '\0';
-        } else {
-            throw weir::ConfigError("delimiter must be 'newline' or 'nul', found '" + std::string(d) + "'");
-        }
-        if (max_line_ == 0) throw weir::ConfigError("max_line_size must be at least 1 byte");
+        delimiter_ = opts.str("delimiter") == "nul" ? '\0' : '\n';  // the table allows newline and nul
         DatagramServerConfig config;
         config.listen = parse_endpoint(opts.str("listen"), "listen");
         config.receive_buffer = static_cast<size_t>(opts.size("receive_buffer_size"));
         server_ = std::make_unique<DatagramServer>(
-            ctx_, std::move(config), [this](std::string_view data, const Peer& peer) { on_datagram(data, peer); },
+            ctx_, std::move(config),
+            [this](std::string_view data, const Peer& peer) { on_datagram(data, peer); },
             [this] { writer_.try_flush(); });
     }
 
@@ -63,15 +55,19 @@ private:
     std::unique_ptr<DatagramServer> server_;
 };
 
-const weir_option_def udp_options[] = {
-    weir::option::required_string("listen", "Address and port to listen on, like 0.0.0.0:5170 or [::1]:5170."),
-    weir::option::string("delimiter", "newline", "What separates events inside a datagram: newline or nul."),
-    weir::option::size("max_line_size", "64KiB", "Longer events are cut to this size and flagged as truncated."),
+const weir::Option udp_options[] = {
+    weir::option::required_string("listen",
+                                  "Address and port to listen on, like 0.0.0.0:5170 or [::1]:5170."),
+    weir::option::string("delimiter", "newline", "What separates events inside a datagram: newline or nul.")
+        .one_of("newline|nul"),
+    weir::option::size("max_line_size", "64KiB",
+                       "Longer events are cut to this size and flagged as truncated.")
+        .at_least("1B"),
     options::source_address_key,
     options::receive_buffer_size,
 };
 
 }  // namespace
 
-WEIR_PLUGIN(UdpInput, WEIR_KIND_INPUT, "udp", "0.1.0", "Receives events in UDP datagrams, one or more per datagram.",
-            udp_options)
+WEIR_PLUGIN(UdpInput, WEIR_KIND_INPUT, "udp", "0.1.0",
+            "Receives events in UDP datagrams, one or more per datagram.", udp_options)

@@ -35,15 +35,7 @@ FileSettings settings_from(const weir::Options& opts) {
     s.compress = opts.boolean("compress");
     s.fsync_each = opts.boolean("fsync");
     s.fsync_interval_ns = opts.duration_ns("fsync_interval");
-    const int64_t max_open = opts.integer("max_open_files");
-    if (s.max_files < 0)
-        throw weir::ConfigError("max_files must be 0 (keep all) or more, found " +
-                                std::to_string(s.max_files));
-    if (max_open < 1)
-        throw weir::ConfigError("max_open_files must be at least 1, found " + std::to_string(max_open));
-    if (s.rotate_interval_ns < 0 || s.fsync_interval_ns < 0)
-        throw weir::ConfigError("durations must not be negative");
-    s.max_open_files = static_cast<size_t>(max_open);
+    s.max_open_files = static_cast<size_t>(opts.integer("max_open_files"));  // bounds: the table
     return s;
 }
 
@@ -62,9 +54,7 @@ public:
                 throw weir::ConfigError(
                     "format text needs a template, e.g. template: \"{@timestamp} {level} {message}\"");
             text_.emplace(make_or_refuse<TextTemplate>("template", opts.str("template")));
-        } else if (format != "json") {
-            throw weir::ConfigError("format must be 'json' or 'text', found '" + std::string(format) + "'");
-        } else if (!opts.str("template").empty()) {
+        } else if (!opts.str("template").empty()) {  // json (the table allows json and text)
             throw weir::ConfigError("template is only used with format: text");
         }
     }
@@ -92,7 +82,7 @@ public:
             // retries it with backoff: nothing acknowledged is lost.
             ctx_.count_error(failure->reason);
             ctx_.warn(failure->message + " (the batch will be retried)");
-            return weir::WriteResult::Error;
+            return weir::WriteResult::Retry;
         }
         return weir::WriteResult::Ok;
     }
@@ -101,7 +91,7 @@ public:
         if (const auto failure = files_.sync()) {
             ctx_.count_error(failure->reason);
             ctx_.warn(failure->message);
-            return weir::WriteResult::Error;
+            return weir::WriteResult::Retry;
         }
         return weir::WriteResult::Ok;
     }
@@ -141,25 +131,30 @@ private:
     std::string static_path_, scratch_, last_path_;
 };
 
-const weir_option_def file_options[] = {
+const weir::Option file_options[] = {
     weir::option::required_string("path",
                                   "File to write; %Y %m %d %H %M %S %j %y %s are the event's time in UTC, "
                                   "{field} or {a.b} a field (missing: _)."),
     weir::option::string("format", "json",
-                         "json: one JSON object per line; text: the line template in `template`."),
+                         "json: one JSON object per line; text: the line template in `template`.")
+        .one_of("json|text"),
     weir::option::string("template", "",
                          "With format text: the line, e.g. \"{@timestamp} {level} {message}\"."),
-    weir::option::size("rotate_size", "0", "Rotate a file before it grows past this size (0: never)."),
+    weir::option::size("rotate_size", "0", "Rotate a file before it grows past this size.")
+        .empty_means("never (0)"),
     weir::option::duration("rotate_interval", "0s",
-                           "Rotate each file when this period of UTC wall-clock time ends (0s: never)."),
-    weir::option::integer("max_files", "0",
-                          "Rotated files kept per path (name.1 is the newest); 0 keeps all."),
+                           "Rotate each file when this period of UTC wall-clock time ends.")
+        .empty_means("never (0s)"),
+    weir::option::integer("max_files", "0", "Rotated files kept per path (name.1 is the newest).")
+        .at_least("0")
+        .empty_means("keep all (0)"),
     weir::option::boolean("compress", "false", "Gzip rotated files (name.1.gz), on a thread of their own."),
     weir::option::boolean("fsync", "false", "fdatasync each batch's files before acknowledging it."),
-    weir::option::duration("fsync_interval", "0s",
-                           "Without fsync: fdatasync at most this often (0s: leave it to the kernel)."),
+    weir::option::duration("fsync_interval", "0s", "Without fsync: fdatasync at most this often.")
+        .empty_means("left to the kernel (0s)"),
     weir::option::integer("max_open_files", "64",
-                          "Open files at most; the least recently written is closed first."),
+                          "Open files at most; the least recently written is closed first.")
+        .at_least("1"),
 };
 
 }  // namespace

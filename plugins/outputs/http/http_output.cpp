@@ -51,22 +51,8 @@ public:
         } catch (const std::invalid_argument& e) {
             throw weir::ConfigError(e.what());
         }
-        const std::string_view format = opts.str("format");
-        if (format == "ndjson") {
-            array_ = false;
-        } else if (format == "json_array") {
-            array_ = true;
-        } else {
-            throw weir::ConfigError("format must be 'ndjson' or 'json_array', found '" + std::string(format) +
-                                    "'");
-        }
-        const std::string_view comp = opts.str("compression");
-        if (comp == "gzip") {
-            gzip_ = true;
-        } else if (comp != "none") {
-            throw weir::ConfigError("compression must be 'gzip' or 'none', found '" + std::string(comp) +
-                                    "'");
-        }
+        array_ = opts.str("format") == "json_array";  // the table allows ndjson and json_array
+        gzip_ = opts.str("compression") == "gzip";
         api_key_ = std::string(opts.str("api_key"));
         for (const auto& h : opts.list("headers")) {
             const size_t colon = h.find(':');
@@ -82,31 +68,21 @@ public:
         if (url_.has_userinfo) authorization_ = url_.basic_authorization();
         if (!api_key_.empty()) authorization_ = "Bearer " + api_key_;
         warn_if_credentials_in_clear();
-        max_events_ = static_cast<size_t>(std::max<int64_t>(1, opts.integer("batch_max_events")));
+        // Bounds come from the option table; only the relation between two options is checked here.
+        max_events_ = static_cast<size_t>(opts.integer("batch_max_events"));
         max_bytes_ = static_cast<size_t>(opts.size("batch_max_bytes"));
         batch_timeout_ = std::chrono::nanoseconds(opts.duration_ns("batch_timeout"));
         retry_initial_ = std::chrono::nanoseconds(opts.duration_ns("retry_initial"));
         retry_max_ = std::chrono::nanoseconds(opts.duration_ns("retry_max"));
         request_timeout_ = std::chrono::nanoseconds(opts.duration_ns("request_timeout"));
-        if (max_bytes_ == 0 || batch_timeout_.count() <= 0 || retry_initial_.count() <= 0 ||
-            retry_max_ < retry_initial_ || request_timeout_.count() <= 0)
-            throw weir::ConfigError(
-                "batch_max_bytes, batch_timeout, retry_initial and request_timeout must be positive, "
-                "and retry_max at least retry_initial");
+        if (retry_max_ < retry_initial_) throw weir::ConfigError("retry_max must be at least retry_initial");
         RequestQueue::Limits limits;
         limits.memory_bytes = static_cast<size_t>(opts.size("memory_buffer_size"));
         limits.spool_bytes = static_cast<size_t>(opts.size("spool_max_size"));
         const std::string_view full = opts.str("spool_full");
-        if (full == "block") {
-            limits.on_full = SpoolFull::Block;
-        } else if (full == "drop_newest") {
-            limits.on_full = SpoolFull::DropNewest;
-        } else if (full == "drop_oldest") {
-            limits.on_full = SpoolFull::DropOldest;
-        } else {
-            throw weir::ConfigError("spool_full must be 'block', 'drop_newest' or 'drop_oldest', found '" +
-                                    std::string(full) + "'");
-        }
+        limits.on_full = full == "drop_newest"   ? SpoolFull::DropNewest
+                         : full == "drop_oldest" ? SpoolFull::DropOldest
+                                                 : SpoolFull::Block;
         if (url_.tls) {
             ssl_.emplace(ssl::context::tls_client);
             ssl_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
@@ -369,12 +345,18 @@ private:
                 queue_->set_prefer_spool(false);
             }
             attempt = 0;
+            const std::vector<uint64_t> tokens = queue_->pop_front(req->seq);
             if (o == Outcome::Rejected) {
-                ctx_.count_dropped("rejected_by_endpoint", req->events);
                 ctx_.error("the endpoint refused a batch of " + std::to_string(req->events) +
                            " events for good (" + detail + "); dropped");
+                // The host drops and counts the batches it still waits for; a
+                // request replayed from the spool was acknowledged when spooled.
+                bool counted = !tokens.empty();
+                for (uint64_t t : tokens) counted = ctx_.refuse(t, "rejected_by_endpoint") && counted;
+                if (!counted) ctx_.count_dropped("rejected_by_endpoint", req->events);
+                continue;
             }
-            for (uint64_t t : queue_->pop_front(req->seq)) ctx_.ack(t, true);
+            for (uint64_t t : tokens) ctx_.ack(t, true);
         }
     }
 
@@ -537,31 +519,39 @@ private:
     std::thread sender_;
 };
 
-const weir_option_def http_output_options[] = {
+const weir::Option http_output_options[] = {
     weir::option::required_string("url",
                                   "Where to POST, like http://aggregator:8080/v1/logs (https:// for TLS; "
                                   "user:password@ for Basic auth)."),
-    weir::option::string("format", "ndjson", "Body: ndjson (one JSON event per line) or json_array."),
-    weir::option::string("compression", "gzip", "gzip or none."),
-    weir::option::string("api_key", "", "Sent as Authorization: Bearer <key>; empty: no header."),
-    weir::option::string_list("headers", "", "Extra request headers, each 'Name: value'."),
+    weir::option::string("format", "ndjson", "Body: ndjson (one JSON event per line) or json_array.")
+        .one_of("ndjson|json_array"),
+    weir::option::string("compression", "gzip", "gzip or none.").one_of("gzip|none"),
+    weir::option::string("api_key", "", "Sent as Authorization: Bearer <key>.")
+        .secret()
+        .empty_means("no Authorization header"),
+    weir::option::string_list("headers", "", "Extra request headers, each 'Name: value'.").secret(),
     weir::option::integer("batch_max_events", "1000",
-                          "Events per request at most (whole pipeline batches are kept together)."),
-    weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most."),
-    weir::option::duration("batch_timeout", "1s", "Longest an event waits for its request to fill."),
-    weir::option::duration("retry_initial", "1s", "First retry delay; doubled per failure (with jitter)."),
-    weir::option::duration("retry_max", "60s", "Longest retry delay."),
+                          "Events per request at most (whole pipeline batches are kept together).")
+        .at_least("1"),
+    weir::option::size("batch_max_bytes", "1MiB", "Uncompressed bytes per request at most.").at_least("1B"),
+    weir::option::duration("batch_timeout", "1s", "Longest an event waits for its request to fill.")
+        .at_least("1ms"),
+    weir::option::duration("retry_initial", "1s", "First retry delay; doubled per failure (with jitter).")
+        .at_least("1ms"),
+    weir::option::duration("retry_max", "60s", "Longest retry delay.").at_least("1ms"),
     weir::option::duration("request_timeout", "30s",
-                           "Time allowed for connecting, sending and reading the answer."),
+                           "Time allowed for connecting, sending and reading the answer.")
+        .at_least("1ms"),
     weir::option::size("memory_buffer_size", "8MiB",
                        "Memory the requests waiting to be sent may hold (compressed bodies as allocated, "
                        "plus bookkeeping); then the spool."),
-    weir::option::size("spool_max_size", "256MiB",
-                       "Disk used at most for requests waiting to be sent; 0: no spool."),
+    weir::option::size("spool_max_size", "256MiB", "Disk used at most for requests waiting to be sent.")
+        .empty_means("no spool (0)"),
     weir::option::string("spool_full", "block",
-                         "When memory and spool are full: block (push back), drop_newest or drop_oldest."),
-    weir::option::string("tls_ca_file", "",
-                         "PEM CAs to verify the server with (https); empty: the system's."),
+                         "When memory and spool are full: block (push back), drop_newest or drop_oldest.")
+        .one_of("block|drop_newest|drop_oldest"),
+    weir::option::string("tls_ca_file", "", "PEM CAs to verify the server with (https).")
+        .empty_means("the system's CAs"),
     weir::option::boolean("tls_verify", "true", "Verify the server's certificate and name (https)."),
     weir::option::string("tls_cert_file", "", "PEM client certificate, for servers that require one."),
     weir::option::string("tls_key_file", "", "PEM key of the client certificate."),

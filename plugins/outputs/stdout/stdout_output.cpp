@@ -1,25 +1,17 @@
 // stdout: one line per event on standard output.
-#include <weir/sdk.hpp>
-
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <weir/sdk.hpp>
 
 namespace {
 
 class StdoutOutput final : public weir::Output {
 public:
     StdoutOutput(weir::Context& ctx, const weir::Options& opts) : weir::Output(ctx) {
-        const std::string_view format = opts.str("format");
-        if (format == "json") {
-            body_only_ = false;
-        } else if (format == "body") {
-            body_only_ = true;
-        } else {
-            throw weir::ConfigError("format must be 'json' or 'body', found '" + std::string(format) + "'");
-        }
+        body_only_ = opts.str("format") == "body";  // or json (the table allows json and body)
     }
 
     weir::WriteResult write(weir::Batch& batch, uint64_t) override {
@@ -37,7 +29,7 @@ public:
                 // The host retries the whole batch: lines already out may come
                 // twice (at-least-once), none is lost.
                 ctx_.warn(std::string("write to standard output failed: ") + std::strerror(errno));
-                return weir::WriteResult::Error;
+                return weir::WriteResult::Retry;
             }
             off += static_cast<size_t>(n);
         }
@@ -50,11 +42,12 @@ private:
     std::string buffer_;
 };
 
-const weir_option_def stdout_options[] = {
-    weir::option::string("format", "json", "json: one JSON object per event; body: the event body as is."),
+const weir::Option stdout_options[] = {
+    weir::option::string("format", "json", "json: one JSON object per event; body: the event body as is.")
+        .one_of("json|body"),
 };
 
 }  // namespace
 
-WEIR_PLUGIN(StdoutOutput, WEIR_KIND_OUTPUT, "stdout", "0.1.0", "Writes events to standard output, one per line.",
-            stdout_options)
+WEIR_PLUGIN(StdoutOutput, WEIR_KIND_OUTPUT, "stdout", "0.1.0",
+            "Writes events to standard output, one per line.", stdout_options)

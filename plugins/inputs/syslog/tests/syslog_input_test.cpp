@@ -1,11 +1,10 @@
-#include "socket_client.hpp"
-
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+#include <weir/runtime/testing.hpp>
+
+#include "socket_client.hpp"
 
 using weir::net::testing::free_port;
 using weir::net::testing::send_udp;
@@ -28,7 +27,8 @@ TEST(SyslogInput, TcpOctetCountedAndNewlineFramedOnOneConnectionEach) {
     h.start();
     {
         TcpClient a(port);
-        a.send(octet("<34>1 2026-11-29T10:00:00Z h app - - - first") + octet("<34>1 - h app - - - with\nnewline"));
+        a.send(octet("<34>1 2026-11-29T10:00:00Z h app - - - first") +
+               octet("<34>1 - h app - - - with\nnewline"));
         TcpClient b(port);
         b.send("<13>Nov 29 10:00:00 h app: newline framed\n<13>Nov 29 10:00:01 h app: second\n");
         ASSERT_EQ(h.wait_for_events(4), 4u);
@@ -36,10 +36,9 @@ TEST(SyslogInput, TcpOctetCountedAndNewlineFramedOnOneConnectionEach) {
     h.stop();
     auto got = h.bodies();
     std::sort(got.begin(), got.end());
-    EXPECT_EQ(got, (std::vector<std::string>{"<13>Nov 29 10:00:00 h app: newline framed",
-                                             "<13>Nov 29 10:00:01 h app: second",
-                                             "<34>1 - h app - - - with\nnewline",
-                                             "<34>1 2026-11-29T10:00:00Z h app - - - first"}));
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "<13>Nov 29 10:00:00 h app: newline framed", "<13>Nov 29 10:00:01 h app: second",
+                       "<34>1 - h app - - - with\nnewline", "<34>1 2026-11-29T10:00:00Z h app - - - first"}));
 }
 
 TEST(SyslogInput, MessagesSplitAcrossSegments) {
@@ -162,7 +161,8 @@ TEST(SyslogInput, BadOptionsAreConfigErrors) {
     EXPECT_NE(error_of("{listen: \"127.0.0.1\"}").find("address:port"), std::string::npos);
     EXPECT_NE(error_of("{listen: \"nohost:514\"}").find("not an IP address"), std::string::npos);
     EXPECT_NE(error_of("{listen: \":99999\"}").find("not a port"), std::string::npos);
-    EXPECT_NE(error_of("{listen: \":514\", mode: sctp}").find("mode must be"), std::string::npos);
+    EXPECT_NE(error_of("{listen: \":514\", mode: sctp}").find("expects udp or tcp, found 'sctp'"),
+              std::string::npos);
     EXPECT_NE(error_of("{listen: \":514\", mode: tcp, tls: true}").find("tls_cert_file"), std::string::npos);
     EXPECT_NE(error_of("{listen: \":514\", mode: tcp, tls: true, tls_cert_file: /nonexistent.pem, "
                        "tls_key_file: /nonexistent.key}")

@@ -141,14 +141,16 @@ TEST(FileOutput, OptionsAreChecked) {
             EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
         }
     };
-    refused(opts(d, "x.log", "format: yaml"), "format must be 'json' or 'text'");
+    refused(opts(d, "x.log", "format: yaml"),
+            "option 'format' of output 'file' expects json or text, found 'yaml'");
     refused(opts(d, "x.log", "format: text"), "format text needs a template");
     refused(opts(d, "x.log", "template: \"{a}\""), "template is only used with format: text");
     refused(opts(d, "x.log", "format: text, template: \"{a\""), "template: unclosed '{'");
     refused("{path: relative.log}", "path: path must be absolute");
     refused(opts(d, "%Q.log"), "unknown time field '%Q'");
-    refused(opts(d, "x.log", "max_open_files: 0"), "max_open_files must be at least 1");
-    refused(opts(d, "x.log", "max_files: -1"), "max_files must be 0");
+    refused(opts(d, "x.log", "max_open_files: 0"),
+            "option 'max_open_files' of output 'file' must be at least 1");
+    refused(opts(d, "x.log", "max_files: -1"), "option 'max_files' of output 'file' must be at least 0");
 }
 
 TEST(FileOutput, TemplatedPathSplitsByFieldAndCreatesDirectories) {
@@ -302,7 +304,7 @@ TEST(FileOutput, AFailedBatchIsRolledBackCountedAndRetried) {
     add(b, "ok-1", "fine");
     add(b, "blocked-1", "blocked");
     add(b, "ok-2", "fine");
-    EXPECT_EQ(h.write(b), WEIR_ERROR);
+    EXPECT_EQ(h.write(b), WEIR_RETRY);  // written again after a backoff
     EXPECT_EQ(errors(h, "io_error"), 1u);
     EXPECT_EQ(slurp(d / "fine/x.log"), "");  // rolled back: a retry does not duplicate
     fs::remove(d / "blocked");
@@ -316,7 +318,7 @@ TEST(FileOutput, DiskFullIsCountedAsSuch) {
     StageHarness h(WEIR_TEST_PLUGIN, "{path: /dev/full}");
     Batch b;
     b.add("x", 0);
-    EXPECT_EQ(h.write(b), WEIR_ERROR);
+    EXPECT_EQ(h.write(b), WEIR_RETRY);  // written again after a backoff
     EXPECT_EQ(errors(h, "disk_full"), 1u);
 }
 
@@ -328,7 +330,7 @@ TEST(FileOutput, PermissionDeniedIsCountedAsSuch) {
     StageHarness h(WEIR_TEST_PLUGIN, opts(d, "ro/x.log"));
     Batch b;
     b.add("x", 0);
-    EXPECT_EQ(h.write(b), WEIR_ERROR);
+    EXPECT_EQ(h.write(b), WEIR_RETRY);  // written again after a backoff
     EXPECT_EQ(errors(h, "permission_denied"), 1u);
     ::chmod((d / "ro").c_str(), 0755);
     EXPECT_EQ(h.write(b), WEIR_OK);

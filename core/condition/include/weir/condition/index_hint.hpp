@@ -11,7 +11,8 @@
 
 namespace weir::condition {
 
-/// Tokens longer than this are not indexed, so a hint never names one.
+/// Tokens are indexed by at most their first kMaxTokenBytes bytes, so a hint
+/// never names a whole word longer than that (a word prefix it may).
 inline constexpr size_t kMaxTokenBytes = 64;
 
 /// A byte that belongs to a word: ASCII letters, digits, '_' and every byte of
@@ -23,7 +24,8 @@ inline bool is_token_byte(char c) {
 }
 
 /// Calls f(std::string_view token) for each maximal run of token bytes, ASCII
-/// lower-cased, skipping runs longer than kMaxTokenBytes. `scratch` is reused.
+/// lower-cased; a run longer than kMaxTokenBytes yields its first
+/// kMaxTokenBytes bytes (so a word prefix still finds it). `scratch` is reused.
 template <class F>
 void for_each_token(std::string_view text, std::string& scratch, F&& f) {
     size_t i = 0;
@@ -32,8 +34,8 @@ void for_each_token(std::string_view text, std::string& scratch, F&& f) {
         const size_t start = i;
         while (i < text.size() && is_token_byte(text[i])) ++i;
         const size_t n = i - start;
-        if (n == 0 || n > kMaxTokenBytes) continue;
-        scratch.assign(text.data() + start, n);
+        if (n == 0) continue;
+        scratch.assign(text.data() + start, n < kMaxTokenBytes ? n : kMaxTokenBytes);
         for (char& c : scratch)
             if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
         f(std::string_view(scratch));
@@ -46,8 +48,8 @@ struct IndexKey {
     // is empty. Lower-casing is ASCII only, as in for_each_token.
     enum class Kind {
         word,         // a token of the message (text: lower-cased token)
-        word_prefix,  // any token of the message starting with text (lower-cased); an index
-                      // that skips tokens over kMaxTokenBytes misses words longer than that
+        word_prefix,  // any token of the message starting with text (lower-cased, at most
+                      // kMaxTokenBytes bytes, so a truncated long token still has it)
         field,        // a top-level or dotted field (nested objects; not array elements)
                       // whose whole string value, lower-cased, is text
     };

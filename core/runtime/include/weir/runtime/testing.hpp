@@ -1,13 +1,13 @@
 #pragma once
 
-#include <weir/event/batch.hpp>
-#include <weir/metrics/registry.hpp>
 #include <weir/plugin.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+#include <weir/event/batch.hpp>
+#include <weir/metrics/registry.hpp>
 
 namespace weir::runtime::testing {
 
@@ -37,8 +37,13 @@ public:
     int32_t process(event::Batch& batch);
     /// SIGHUP for this instance (its reload hook). Returns "" or why it failed.
     std::string reload();
-    /// Outputs: one write; waits for an asynchronous ack if the plugin answers WEIR_PENDING.
+    /// Outputs: one write; waits for an asynchronous ack if the plugin answers
+    /// WEIR_PENDING. Returns the settled status: WEIR_OK, WEIR_RETRY,
+    /// WEIR_ERROR or WEIR_REFUSED (counted as dropped with its reason).
     int32_t write(event::Batch& batch);
+    /// Options the plugin read while it was created that its own table does
+    /// not declare (a plugin bug; the contract suite fails on any).
+    const std::vector<std::string>& undeclared_option_reads() const;
 
     // ---- inputs -------------------------------------------------------------------
     /// Starts `input_run` on its own thread; emitted batches are captured.
