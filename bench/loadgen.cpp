@@ -22,8 +22,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../plugins/net/gzip.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -34,6 +32,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "../plugins/net/gzip.hpp"
 
 namespace {
 
@@ -66,7 +66,8 @@ int connect_to(int port) {
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("cannot connect to port " + std::to_string(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        die("cannot connect to port " + std::to_string(port));
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return fd;
@@ -84,12 +85,12 @@ bool send_all(int fd, const char* p, size_t n) {
 
 std::string syslog_message(long long i) {
     char buf[256];
-    const int n = std::snprintf(buf, sizeof buf,
-                                "<%d>1 2026-11-29T10:%02lld:%02lld.%06lldZ web%02lld.example.com app%lld %lld ID%lld "
-                                "[meta seq=\"%lld\"] user %lld requested /api/v1/items/%lld status=200 took=%lldms",
-                                128 + static_cast<int>(i % 8) + 8 * static_cast<int>(i % 3), (i / 60) % 60, i % 60,
-                                (i * 7919) % 1000000, i % 50, i % 7, 1000 + i % 9000, i % 100, i, i % 10007,
-                                i % 100003, i % 900);
+    const int n = std::snprintf(
+        buf, sizeof buf,
+        "<%d>1 2026-11-29T10:%02lld:%02lld.%06lldZ web%02lld.example.com app%lld %lld ID%lld "
+        "[meta seq=\"%lld\"] user %lld requested /api/v1/items/%lld status=200 took=%lldms",
+        128 + static_cast<int>(i % 8) + 8 * static_cast<int>(i % 3), (i / 60) % 60, i % 60,
+        (i * 7919) % 1000000, i % 50, i % 7, 1000 + i % 9000, i % 100, i, i % 10007, i % 100003, i % 900);
     return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -99,8 +100,8 @@ std::string json_event(long long i) {
     const int n = std::snprintf(
         buf, sizeof buf,
         R"({"timestamp":"2026-11-29T10:%02lld:%02lld.%03lldZ","level":"%s","service":"checkout","message":"order %lld placed by user %lld","user_id":%lld,"client_ip":"10.%lld.%lld.%lld","latency_ms":%lld})",
-        (i / 60) % 60, i % 60, i % 1000, levels[i % 6], i, i % 10007, i % 10007, i % 256, (i / 256) % 256, i % 250,
-        i % 1500);
+        (i / 60) % 60, i % 60, i % 1000, levels[i % 6], i, i % 10007, i % 10007, i % 256, (i / 256) % 256,
+        i % 250, i % 1500);
     return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -176,9 +177,11 @@ int run_syslog(const Args& a) {
         std::this_thread::sleep_for(std::chrono::seconds(a.hold));
         for (int fd : held) ::close(fd);
     };
-    std::printf("sent %lld syslog messages (%zu bytes avg, %s framing) on %d connection(s) in %.3fs: %.0f msg/s\n",
-                sent.load(), msg_avg, a.framing.c_str(), a.connections, secs, sent.load() / secs);
-    std::printf("sent=%lld seconds=%.3f msg_per_s=%.0f bytes_avg=%zu\n", sent.load(), secs, sent.load() / secs, msg_avg);
+    std::printf(
+        "sent %lld syslog messages (%zu bytes avg, %s framing) on %d connection(s) in %.3fs: %.0f msg/s\n",
+        sent.load(), msg_avg, a.framing.c_str(), a.connections, secs, sent.load() / secs);
+    std::printf("sent=%lld seconds=%.3f msg_per_s=%.0f bytes_avg=%zu\n", sent.load(), secs,
+                sent.load() / secs, msg_avg);
     report_held();
     return sent.load() == a.count ? 0 : 1;
 }
@@ -221,7 +224,8 @@ int run_http(const Args& a) {
             body += '\n';
         }
         if (a.gzip) body = weir::net::gzip(body);
-        std::string req = "POST " + a.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n";
+        std::string req =
+            "POST " + a.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n";
         if (a.gzip) req += "Content-Encoding: gzip\r\n";
         if (!a.key.empty()) req += "Authorization: Bearer " + a.key + "\r\n";
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -246,8 +250,9 @@ int run_http(const Args& a) {
                 const long long k = next_request.fetch_add(1);
                 if (k >= total_requests || Clock::now() >= deadline) break;
                 if (per_request_s > 0) {
-                    const auto due = t0 + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double>(per_request_s * static_cast<double>(k)));
+                    const auto due =
+                        t0 + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(per_request_s * static_cast<double>(k)));
                     std::this_thread::sleep_until(due);
                 }
                 const std::string& req = requests[static_cast<size_t>(k % kBodies)];
@@ -273,15 +278,19 @@ int run_http(const Args& a) {
     std::vector<double> all;
     for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
     std::sort(all.begin(), all.end());
-    auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
-    std::printf("posted %lld events in %lld requests of %d%s on %d connection(s) in %.3fs: %.0f events/s; "
-                "latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; %lld refused, %lld failed\n",
-                accepted_events.load(), static_cast<long long>(all.size()), a.batch, a.gzip ? " (gzip)" : "",
-                a.connections, secs, accepted_events.load() / secs, pct(0.50), pct(0.99), all.empty() ? 0 : all.back(),
-                refused.load(), failed.load());
-    std::printf("events=%lld seconds=%.3f events_per_s=%.0f p50_ms=%.2f p99_ms=%.2f refused=%lld failed=%lld\n",
-                accepted_events.load(), secs, accepted_events.load() / secs, pct(0.50), pct(0.99), refused.load(),
-                failed.load());
+    auto pct = [&](double p) {
+        return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))];
+    };
+    std::printf(
+        "posted %lld events in %lld requests of %d%s on %d connection(s) in %.3fs: %.0f events/s; "
+        "latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; %lld refused, %lld failed\n",
+        accepted_events.load(), static_cast<long long>(all.size()), a.batch, a.gzip ? " (gzip)" : "",
+        a.connections, secs, accepted_events.load() / secs, pct(0.50), pct(0.99),
+        all.empty() ? 0 : all.back(), refused.load(), failed.load());
+    std::printf(
+        "events=%lld seconds=%.3f events_per_s=%.0f p50_ms=%.2f p99_ms=%.2f refused=%lld failed=%lld\n",
+        accepted_events.load(), secs, accepted_events.load() / secs, pct(0.50), pct(0.99), refused.load(),
+        failed.load());
     return 0;
 }
 
@@ -295,7 +304,8 @@ int run_sink(const Args& a) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(a.port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 128) != 0) die("cannot listen");
+    if (::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(ls, 128) != 0)
+        die("cannot listen");
     for (;;) {
         const int fd = ::accept(ls, nullptr, nullptr);
         if (fd < 0) continue;
@@ -343,17 +353,28 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) die(k + " needs a value");
             return argv[++i];
         };
-        if (k == "--framing") a.framing = value();
-        else if (k == "--connections") a.connections = std::max(1, std::atoi(value().c_str()));
-        else if (k == "--batch") a.batch = std::max(1, std::atoi(value().c_str()));
-        else if (k == "--rate") a.rate = std::atof(value().c_str());
-        else if (k == "--gzip") a.gzip = true;
-        else if (k == "--http") a.http = true;
-        else if (k == "--path") a.path = value();
-        else if (k == "--key") a.key = value();
-        else if (k == "--hold") a.hold = std::atoi(value().c_str());
-        else if (k == "--timeout") a.timeout = std::atoi(value().c_str());
-        else die("unknown option " + k);
+        if (k == "--framing")
+            a.framing = value();
+        else if (k == "--connections")
+            a.connections = std::max(1, std::atoi(value().c_str()));
+        else if (k == "--batch")
+            a.batch = std::max(1, std::atoi(value().c_str()));
+        else if (k == "--rate")
+            a.rate = std::atof(value().c_str());
+        else if (k == "--gzip")
+            a.gzip = true;
+        else if (k == "--http")
+            a.http = true;
+        else if (k == "--path")
+            a.path = value();
+        else if (k == "--key")
+            a.key = value();
+        else if (k == "--hold")
+            a.hold = std::atoi(value().c_str());
+        else if (k == "--timeout")
+            a.timeout = std::atoi(value().c_str());
+        else
+            die("unknown option " + k);
     }
     if (a.mode == "syslog") return run_syslog(a);
     if (a.mode == "http") return run_http(a);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential g++ cmake ninja-build ccache pkg-config git
-  clang lld
+  clang lld clang-format
   libboost-dev libyaml-cpp-dev libsimdjson-dev libre2-dev libmaxminddb-dev liblmdb-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev
   tzdata

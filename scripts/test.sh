@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The second command: install what is missing, build, and run the whole test
+# The second command: install what is missing, check the code format, build, and run the whole test
 # suite twice — a normal build and an ASan+UBSan build — then every libFuzzer
 # target for a bounded time (WEIR_FUZZ_SECONDS, default 20 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
+scripts/check-format.sh
 export CTEST_OUTPUT_ON_FAILURE=1
 jobs=${WEIR_JOBS:-$(nproc)}
 

@@ -2,14 +2,12 @@
 // datagrams of a socket) and hands them to the pipeline.
 #pragma once
 
-#include <weir/sdk.hpp>
-
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
-
 #include <weir/clock.hpp>
+#include <weir/sdk.hpp>
 
 namespace weir::net {
 
@@ -41,7 +39,8 @@ public:
             batch_ = ctx_.new_batch();
             batch_.set_stream(stream_);
         }
-        const size_t i = batch_.add(text, time_ns, truncated ? static_cast<uint32_t>(WEIR_EVENT_TRUNCATED) : 0u);
+        const size_t i =
+            batch_.add(text, time_ns, truncated ? static_cast<uint32_t>(WEIR_EVENT_TRUNCATED) : 0u);
         if (truncated) ctx_.count_error("truncated");
         if (!source_key_.empty()) {
             if (source_in_batch_.data() == nullptr) {
@@ -70,7 +69,8 @@ public:
     /// Hands on what there is, blocking while the pipeline is full.
     void flush() {
         if (empty()) return;
-        if (!ctx_.emit(batch_)) ctx_.count_dropped("shutdown", batch_.size());  // the pipeline gave up (forced stop)
+        if (!ctx_.emit(batch_))
+            ctx_.count_dropped("shutdown", batch_.size());  // the pipeline gave up (forced stop)
         renew();
     }
 

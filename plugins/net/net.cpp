@@ -1,22 +1,21 @@
 // All Asio code of the socket inputs lives in this file.
 #include "net.hpp"
-#include "tls_context.hpp"
 
-#include <weir/clock.hpp>
-
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <vector>
+#include <weir/clock.hpp>
+
+#include "tls_context.hpp"
 
 namespace weir::net {
 
@@ -122,7 +121,8 @@ TlsOptions read_tls_options(const weir::Options& opts) {
     if (t.cert_file.empty() || t.key_file.empty())
         throw weir::ConfigError("tls: true needs tls_cert_file and tls_key_file");
     if (t.verify_client && t.ca_file.empty())
-        throw weir::ConfigError("tls_verify_client needs tls_ca_file (the CAs that sign client certificates)");
+        throw weir::ConfigError(
+            "tls_verify_client needs tls_ca_file (the CAs that sign client certificates)");
     make_ssl_context(t);  // load every file now: a bad one is a config error
     return t;
 }
@@ -131,7 +131,10 @@ TlsOptions read_tls_options(const weir::Options& opts) {
 
 struct StreamServer::Impl {
     Impl(weir::Context& c, StreamServerConfig cfg, Factory f)
-        : ctx(c), config(std::move(cfg)), factory(std::move(f)), buffer(std::max<size_t>(config.read_buffer, 4096)) {
+        : ctx(c),
+          config(std::move(cfg)),
+          factory(std::move(f)),
+          buffer(std::max<size_t>(config.read_buffer, 4096)) {
         if (config.tls.enabled) ssl_ctx = make_ssl_context(config.tls);
     }
 
@@ -172,8 +175,8 @@ struct StreamServer::Impl {
         if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
             acceptor.reset();
-            ctx.error("cannot listen on " + std::string(config.scheme) + "://" + config.listen.to_string() + ": " +
-                      ec.message() + "; retrying every second");
+            ctx.error("cannot listen on " + std::string(config.scheme) + "://" + config.listen.to_string() +
+                      ": " + ec.message() + "; retrying every second");
             return false;
         }
         const auto local = acceptor->local_endpoint();
@@ -225,7 +228,8 @@ struct StreamServer::Impl {
                 if (!c->open) return;
                 if (e) {
                     ctx.count_error("tls_handshake_failed");
-                    ctx.debug("TLS handshake with connection " + std::to_string(c->id) + " failed: " + e.message());
+                    ctx.debug("TLS handshake with connection " + std::to_string(c->id) +
+                              " failed: " + e.message());
                     close(c, false);
                     return;
                 }
@@ -288,7 +292,8 @@ struct StreamServer::Impl {
 
     std::chrono::nanoseconds sweep_period() const {
         const auto quarter = config.idle_timeout / 4;
-        return std::clamp<std::chrono::nanoseconds>(quarter, std::chrono::milliseconds(10), std::chrono::seconds(1));
+        return std::clamp<std::chrono::nanoseconds>(quarter, std::chrono::milliseconds(10),
+                                                    std::chrono::seconds(1));
     }
 
     void arm_sweep() {
@@ -304,7 +309,8 @@ struct StreamServer::Impl {
                 if (now - std::max(c->last, busy_end) > limit) idle.push_back(c);
             for (auto& c : idle) {
                 ctx.count_error("read_timeout");
-                ctx.debug("closing connection " + std::to_string(c->id) + ": nothing read within the timeout");
+                ctx.debug("closing connection " + std::to_string(c->id) +
+                          ": nothing read within the timeout");
                 close(c, false);
             }
             arm_sweep();
@@ -344,7 +350,10 @@ void StreamServer::stop() { impl_->stop(); }
 
 struct DatagramServer::Impl {
     Impl(weir::Context& c, DatagramServerConfig cfg, OnDatagram d, OnPause p)
-        : ctx(c), config(std::move(cfg)), on_datagram(std::move(d)), on_pause(std::move(p)),
+        : ctx(c),
+          config(std::move(cfg)),
+          on_datagram(std::move(d)),
+          on_pause(std::move(p)),
           buffer(std::max<size_t>(config.max_datagram, 1) + 1) {}
 
     asio::io_context io{1};
@@ -374,7 +383,8 @@ struct DatagramServer::Impl {
             return false;
         }
         error_code ignored;
-        socket->set_option(asio::socket_base::receive_buffer_size(static_cast<int>(config.receive_buffer)), ignored);
+        socket->set_option(asio::socket_base::receive_buffer_size(static_cast<int>(config.receive_buffer)),
+                           ignored);
         socket->non_blocking(true, ignored);
         const auto local = socket->local_endpoint();
         ctx.info("listening on udp://" + Endpoint{local.address().to_string(), local.port()}.to_string());

@@ -25,90 +25,90 @@ public:
         const size_t n = d.size();
         while (i < n) {
             switch (state_) {
-            case State::Start: {
-                const char ch = d[i];
-                if (ch == '\n' || ch == '\r' || ch == '\0' || ch == ' ') {  // between frames
-                    ++i;
-                } else if (ch >= '1' && ch <= '9') {
-                    state_ = State::Length;
-                    length_ = 0;
-                    digits_ = 0;
-                } else {
-                    state_ = State::Line;
-                }
-                break;
-            }
-            case State::Length: {
-                const char ch = d[i];
-                if (ch >= '0' && ch <= '9' && digits_ < 10) {
-                    length_ = length_ * 10 + static_cast<size_t>(ch - '0');
-                    ++digits_;
-                    ++i;
-                } else if (ch == ' ' && digits_ > 0) {
-                    ++i;
-                    need_ = length_;
-                    buf_.clear();
-                    state_ = State::Frame;
-                } else {
-                    // Not a length after all: a newline-framed message that begins with digits.
-                    buf_ = std::to_string(length_);
-                    state_ = State::Line;
-                }
-                break;
-            }
-            case State::Frame: {
-                const size_t take = std::min(need_, n - i);
-                if (buf_.empty() && take == need_) {  // the whole frame is here: no copy
-                    msg(d.substr(i, std::min(length_, max_)), length_ > max_);
-                } else {
-                    if (buf_.size() < max_) buf_.append(d.data() + i, std::min(take, max_ - buf_.size()));
-                    if (take == need_) {
-                        msg(std::string_view(buf_), length_ > max_);
-                        buf_.clear();
-                    }
-                }
-                need_ -= take;
-                i += take;
-                if (need_ == 0) state_ = State::Start;
-                break;
-            }
-            case State::Line: {
-                const void* nl = std::memchr(d.data() + i, '\n', n - i);
-                if (!nl) {
-                    buf_.append(d.data() + i, n - i);
-                    i = n;
-                    // One byte more than the limit may still be the '\r' of "\r\n".
-                    if (buf_.size() > max_ + 1) {
-                        msg(std::string_view(buf_).substr(0, max_), true);
-                        buf_.clear();
-                        state_ = State::SkipLine;
+                case State::Start: {
+                    const char ch = d[i];
+                    if (ch == '\n' || ch == '\r' || ch == '\0' || ch == ' ') {  // between frames
+                        ++i;
+                    } else if (ch >= '1' && ch <= '9') {
+                        state_ = State::Length;
+                        length_ = 0;
+                        digits_ = 0;
+                    } else {
+                        state_ = State::Line;
                     }
                     break;
                 }
-                const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - d.data());
-                std::string_view line;
-                if (buf_.empty()) {
-                    line = d.substr(i, end - i);
-                } else {
-                    buf_.append(d.data() + i, end - i);
-                    line = buf_;
+                case State::Length: {
+                    const char ch = d[i];
+                    if (ch >= '0' && ch <= '9' && digits_ < 10) {
+                        length_ = length_ * 10 + static_cast<size_t>(ch - '0');
+                        ++digits_;
+                        ++i;
+                    } else if (ch == ' ' && digits_ > 0) {
+                        ++i;
+                        need_ = length_;
+                        buf_.clear();
+                        state_ = State::Frame;
+                    } else {
+                        // Not a length after all: a newline-framed message that begins with digits.
+                        buf_ = std::to_string(length_);
+                        state_ = State::Line;
+                    }
+                    break;
                 }
-                emit_line(line, msg);
-                buf_.clear();
-                i = end + 1;
-                state_ = State::Start;
-                break;
-            }
-            case State::SkipLine: {
-                const void* nl = std::memchr(d.data() + i, '\n', n - i);
-                if (!nl) {
-                    i = n;
-                } else {
-                    i = static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+                case State::Frame: {
+                    const size_t take = std::min(need_, n - i);
+                    if (buf_.empty() && take == need_) {  // the whole frame is here: no copy
+                        msg(d.substr(i, std::min(length_, max_)), length_ > max_);
+                    } else {
+                        if (buf_.size() < max_) buf_.append(d.data() + i, std::min(take, max_ - buf_.size()));
+                        if (take == need_) {
+                            msg(std::string_view(buf_), length_ > max_);
+                            buf_.clear();
+                        }
+                    }
+                    need_ -= take;
+                    i += take;
+                    if (need_ == 0) state_ = State::Start;
+                    break;
+                }
+                case State::Line: {
+                    const void* nl = std::memchr(d.data() + i, '\n', n - i);
+                    if (!nl) {
+                        buf_.append(d.data() + i, n - i);
+                        i = n;
+                        // One byte more than the limit may still be the '\r' of "\r\n".
+                        if (buf_.size() > max_ + 1) {
+                            msg(std::string_view(buf_).substr(0, max_), true);
+                            buf_.clear();
+                            state_ = State::SkipLine;
+                        }
+                        break;
+                    }
+                    const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - d.data());
+                    std::string_view line;
+                    if (buf_.empty()) {
+                        line = d.substr(i, end - i);
+                    } else {
+                        buf_.append(d.data() + i, end - i);
+                        line = buf_;
+                    }
+                    emit_line(line, msg);
+                    buf_.clear();
+                    i = end + 1;
                     state_ = State::Start;
+                    break;
                 }
-                break;
-            }
+                case State::SkipLine: {
+                    const void* nl = std::memchr(d.data() + i, '\n', n - i);
+                    if (!nl) {
+                        i = n;
+                    } else {
+                        i = static_cast<size_t>(static_cast<const char*>(nl) - d.data()) + 1;
+                        state_ = State::Start;
+                    }
+                    break;
+                }
             }
         }
     }

@@ -3,11 +3,10 @@
 // headers other plugins include.
 #pragma once
 
-#include "net.hpp"
-
 #include <boost/asio/ssl/context.hpp>
-
 #include <memory>
+
+#include "net.hpp"
 
 namespace weir::net {
 

@@ -2,13 +2,13 @@
 // untrusted bytes before any parser: syslog TCP framing (the same messages
 // whatever the segment boundaries), Content-Encoding decoding under a size
 // limit, and Content-Type detection.
-#include "ingest.hpp"
-#include "syslog_framer.hpp"
-
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "ingest.hpp"
+#include "syslog_framer.hpp"
 
 namespace {
 

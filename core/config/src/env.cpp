@@ -1,7 +1,6 @@
-#include <weir/config/env.hpp>
-
 #include <cctype>
 #include <cstdlib>
+#include <weir/config/env.hpp>
 
 namespace weir::config {
 

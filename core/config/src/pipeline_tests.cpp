@@ -1,9 +1,8 @@
-#include <weir/config/pipeline_tests.hpp>
-
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
+#include <weir/config/pipeline_tests.hpp>
 
 namespace weir::config {
 namespace {
@@ -103,8 +102,9 @@ std::vector<PipelineTest> parse_pipeline_tests(const PipelineConfig& pipeline) {
                 }
                 for (const auto& i : v) t.inputs.push_back(i.Scalar());
             } else if (key == "input_file") {
-                const auto path = std::filesystem::path(v.Scalar()).is_absolute() ? std::filesystem::path(v.Scalar())
-                                                                                 : base / v.Scalar();
+                const auto path = std::filesystem::path(v.Scalar()).is_absolute()
+                                      ? std::filesystem::path(v.Scalar())
+                                      : base / v.Scalar();
                 std::ifstream f(path);
                 if (!f) {
                     r.error(v, "cannot read '" + path.string() + "'");
@@ -119,7 +119,8 @@ std::vector<PipelineTest> parse_pipeline_tests(const PipelineConfig& pipeline) {
                 expect = v;
                 has_expect = true;
             } else {
-                r.error(it->first, "unknown key '" + key + "' in a test case (name, input, inputs, input_file, expect)");
+                r.error(it->first,
+                        "unknown key '" + key + "' in a test case (name, input, inputs, input_file, expect)");
             }
         }
         if (t.inputs.empty()) r.error(c, "the test case has no input");

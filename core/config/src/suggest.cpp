@@ -1,7 +1,6 @@
-#include <weir/config/suggest.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <weir/config/suggest.hpp>
 
 namespace weir::config {
 namespace {

@@ -1,9 +1,8 @@
-#include <weir/config/units.hpp>
-
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string>
+#include <weir/config/units.hpp>
 
 namespace weir::config {
 namespace {

@@ -1,7 +1,6 @@
-#include <weir/event/arena.hpp>
-
 #include <algorithm>
 #include <cstdint>
+#include <weir/event/arena.hpp>
 
 namespace weir::event {
 

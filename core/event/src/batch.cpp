@@ -1,7 +1,6 @@
+#include <cstring>
 #include <weir/event/batch.hpp>
 #include <weir/event/json_writer.hpp>
-
-#include <cstring>
 
 namespace weir::event {
 
@@ -11,8 +10,8 @@ Batch::Batch() {
 }
 
 size_t Batch::memory() const {
-    return arena_.capacity() + events_.capacity() * sizeof(EventRecord) + entries_.capacity() * sizeof(Entry) +
-           containers_.capacity() * sizeof(Container);
+    return arena_.capacity() + events_.capacity() * sizeof(EventRecord) +
+           entries_.capacity() * sizeof(Entry) + containers_.capacity() * sizeof(Container);
 }
 
 size_t Batch::add(std::string_view body, int64_t time_ns, uint32_t flags, bool borrow) {
@@ -65,8 +64,10 @@ weir_node Batch::put(weir_node parent, std::string_view key, const weir_value& v
     entries_.push_back(e);
     const auto idx = static_cast<weir_entry>(entries_.size() - 1);
     Container& c2 = containers_[parent];  // new_container may have reallocated
-    if (c2.last) entries_[c2.last].next = idx;
-    else c2.first = idx;
+    if (c2.last)
+        entries_[c2.last].next = idx;
+    else
+        c2.first = idx;
     c2.last = idx;
     return created;
 }
@@ -90,8 +91,10 @@ bool Batch::remove(weir_node parent, std::string_view key) {
     for (weir_entry i = c.first; i != 0; prev = i, i = entries_[i].next) {
         Entry& x = entries_[i];
         if (x.key.size == key.size() && std::memcmp(x.key.data, key.data(), key.size()) == 0) {
-            if (prev) entries_[prev].next = x.next;
-            else c.first = x.next;
+            if (prev)
+                entries_[prev].next = x.next;
+            else
+                c.first = x.next;
             if (c.last == i) c.last = prev;
             return true;
         }

@@ -1,7 +1,6 @@
+#include <cstring>
 #include <weir/event/batch.hpp>
 #include <weir/event/codec.hpp>
-
-#include <cstring>
 
 namespace weir::event {
 namespace {
@@ -27,15 +26,21 @@ void put_bytes(std::string& out, weir_str s) {
 void put_value(std::string& out, const Batch& b, const weir_value& v) {
     out.push_back(static_cast<char>(v.type));
     switch (v.type) {
-        case WEIR_VAL_BOOL: out.push_back(v.as.b ? 1 : 0); break;
-        case WEIR_VAL_INT: put_varint(out, zigzag(v.as.i)); break;
+        case WEIR_VAL_BOOL:
+            out.push_back(v.as.b ? 1 : 0);
+            break;
+        case WEIR_VAL_INT:
+            put_varint(out, zigzag(v.as.i));
+            break;
         case WEIR_VAL_FLOAT: {
             char buf[8];
             std::memcpy(buf, &v.as.f, 8);  // x86-64 is little-endian
             out.append(buf, 8);
             break;
         }
-        case WEIR_VAL_STRING: put_bytes(out, v.as.s); break;
+        case WEIR_VAL_STRING:
+            put_bytes(out, v.as.s);
+            break;
         case WEIR_VAL_OBJECT:
         case WEIR_VAL_ARRAY: {
             uint64_t n = 0;
@@ -48,7 +53,8 @@ void put_value(std::string& out, const Batch& b, const weir_value& v) {
             }
             break;
         }
-        default: break;
+        default:
+            break;
     }
 }
 
@@ -97,7 +103,8 @@ bool get_value(Reader& r, Batch& b, weir_node parent, std::string_view key, int 
     weir_value v{};
     v.type = type;
     switch (type) {
-        case WEIR_VAL_NULL: break;
+        case WEIR_VAL_NULL:
+            break;
         case WEIR_VAL_BOOL: {
             unsigned char c;
             if (!r.byte(c)) return false;
@@ -131,7 +138,8 @@ bool get_value(Reader& r, Batch& b, weir_node parent, std::string_view key, int 
             }
             return true;
         }
-        default: return false;
+        default:
+            return false;
     }
     b.put(parent, key, v, WEIR_PUT_APPEND);
     return true;
@@ -161,7 +169,8 @@ bool decode_batch(std::string_view data, Batch& batch, std::string* error) {
         if (error) *error = why;
         return false;
     };
-    if (data.size() < 4 || std::memcmp(data.data(), kMagic, 4) != 0) return fail("not an encoded batch (bad magic)");
+    if (data.size() < 4 || std::memcmp(data.data(), kMagic, 4) != 0)
+        return fail("not an encoded batch (bad magic)");
     Reader r(data.substr(4));
     uint64_t count;
     if (!r.varint(count)) return fail("truncated header");

@@ -1,10 +1,9 @@
-#include <weir/event/batch.hpp>
-#include <weir/event/json_writer.hpp>
-#include <weir/event/time_format.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <weir/event/batch.hpp>
+#include <weir/event/json_writer.hpp>
+#include <weir/event/time_format.hpp>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -18,11 +17,11 @@ constexpr unsigned char kClass[256] = {
 #define R1 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 #define R0 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 #define R2 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2
-    R1, R1,                                                  // 0x00-0x1f
-    0,  0,  1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,        // 0x20-0x2f ('"')
-    R0, R0, R0,                                              // 0x30-0x5f except '\\'
-    R0, R0,                                                  // 0x60-0x7f
-    R2, R2, R2, R2, R2, R2, R2, R2                           // 0x80-0xff
+    R1, R1,                                                 // 0x00-0x1f
+    0,  0,  1,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, 0, 0, 0,  // 0x20-0x2f ('"')
+    R0, R0, R0,                                             // 0x30-0x5f except '\\'
+    R0, R0,                                                 // 0x60-0x7f
+    R2, R2, R2, R2, R2, R2, R2, R2                          // 0x80-0xff
 #undef R1
 #undef R0
 #undef R2
@@ -50,7 +49,8 @@ size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
         if ((p[i] & 0xC0) != 0x80) return 0;
         cp = (cp << 6) | (p[i] & 0x3F);
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return n;
 }
@@ -174,13 +174,27 @@ void append_json_string(std::string& out, std::string_view s) {
         out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
         const unsigned char c = *p;
         switch (c) {
-            case '"': out.append("\\\""); break;
-            case '\\': out.append("\\\\"); break;
-            case '\n': out.append("\\n"); break;
-            case '\r': out.append("\\r"); break;
-            case '\t': out.append("\\t"); break;
-            case '\b': out.append("\\b"); break;
-            case '\f': out.append("\\f"); break;
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
             default:
                 if (c < 0x20) {
                     const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};

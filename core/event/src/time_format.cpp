@@ -1,6 +1,5 @@
-#include <weir/event/time_format.hpp>
-
 #include <chrono>
+#include <weir/event/time_format.hpp>
 
 namespace weir::event {
 namespace {

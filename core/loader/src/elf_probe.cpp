@@ -1,11 +1,10 @@
-#include <weir/loader/registry.hpp>
-
 #include <elf.h>
 
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
+#include <weir/loader/registry.hpp>
 
 namespace weir::loader {
 namespace {
@@ -92,7 +91,8 @@ std::string probe_file(const std::string& path, weir_plugin_marker* out) {
         if (out) *out = m;
         return {};
     }
-    return "not a Weir plugin: no " WEIR_MARKER_SECTION " section (build it with <weir/sdk.hpp> and WEIR_PLUGIN)";
+    return "not a Weir plugin: no " WEIR_MARKER_SECTION
+           " section (build it with <weir/sdk.hpp> and WEIR_PLUGIN)";
 }
 
 }  // namespace weir::loader

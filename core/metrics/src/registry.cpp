@@ -1,7 +1,6 @@
-#include <weir/metrics/registry.hpp>
-
 #include <algorithm>
 #include <cstdio>
+#include <weir/metrics/registry.hpp>
 
 namespace weir::metrics {
 
@@ -99,7 +98,12 @@ std::string Registry::render_prometheus() const {
     auto counter = [&](const char* name, const char* help, auto get) {
         header(name, "counter", help);
         for (auto& m : all)
-            out.append(name).append("{").append(labels(*m)).append("} ").append(std::to_string(get(*m))).append("\n");
+            out.append(name)
+                .append("{")
+                .append(labels(*m))
+                .append("} ")
+                .append(std::to_string(get(*m)))
+                .append("\n");
     };
     counter("weir_events_in_total", "Events received by the plugin instance.",
             [](const InstanceMetrics& m) { return m.events_in.load(); });
@@ -113,25 +117,44 @@ std::string Registry::render_prometheus() const {
     header("weir_events_dropped_total", "counter", "Events dropped by the plugin instance, by reason.");
     for (auto& m : all)
         for (auto& [reason, n] : m->dropped.snapshot())
-            out.append("weir_events_dropped_total{").append(labels(*m)).append(",reason=\"")
-                .append(escape_label(reason)).append("\"} ").append(std::to_string(n)).append("\n");
+            out.append("weir_events_dropped_total{")
+                .append(labels(*m))
+                .append(",reason=\"")
+                .append(escape_label(reason))
+                .append("\"} ")
+                .append(std::to_string(n))
+                .append("\n");
     header("weir_errors_total", "counter", "Errors seen by the plugin instance (events kept), by reason.");
     for (auto& m : all)
         for (auto& [reason, n] : m->errors.snapshot())
-            out.append("weir_errors_total{").append(labels(*m)).append(",reason=\"")
-                .append(escape_label(reason)).append("\"} ").append(std::to_string(n)).append("\n");
+            out.append("weir_errors_total{")
+                .append(labels(*m))
+                .append(",reason=\"")
+                .append(escape_label(reason))
+                .append("\"} ")
+                .append(std::to_string(n))
+                .append("\n");
 
-    header("weir_outcomes_total", "counter",
-           "Results of the plugin instance that are not errors (enriched, redacted, spooled...), by outcome.");
+    header(
+        "weir_outcomes_total", "counter",
+        "Results of the plugin instance that are not errors (enriched, redacted, spooled...), by outcome.");
     for (auto& m : all)
         for (auto& [outcome, n] : m->outcomes.snapshot())
-            out.append("weir_outcomes_total{").append(labels(*m)).append(",outcome=\"")
-                .append(escape_label(outcome)).append("\"} ").append(std::to_string(n)).append("\n");
+            out.append("weir_outcomes_total{")
+                .append(labels(*m))
+                .append(",outcome=\"")
+                .append(escape_label(outcome))
+                .append("\"} ")
+                .append(std::to_string(n))
+                .append("\n");
 
     header("weir_queue_depth_events", "gauge", "Events queued in front of the plugin instance.");
     for (auto& m : all)
-        out.append("weir_queue_depth_events{").append(labels(*m)).append("} ")
-            .append(std::to_string(m->queue_depth.load())).append("\n");
+        out.append("weir_queue_depth_events{")
+            .append(labels(*m))
+            .append("} ")
+            .append(std::to_string(m->queue_depth.load()))
+            .append("\n");
 
     header("weir_batch_latency_seconds", "histogram", "Time the plugin instance spent per batch.");
     for (auto& m : all) {
@@ -140,21 +163,39 @@ std::string Registry::render_prometheus() const {
         uint64_t cum = 0;
         for (size_t i = 0; i < Histogram::kBounds.size(); ++i) {
             cum += s.buckets[i];
-            out.append("weir_batch_latency_seconds_bucket{").append(l).append(",le=\"")
-                .append(fmt_double(Histogram::kBounds[i])).append("\"} ").append(std::to_string(cum)).append("\n");
+            out.append("weir_batch_latency_seconds_bucket{")
+                .append(l)
+                .append(",le=\"")
+                .append(fmt_double(Histogram::kBounds[i]))
+                .append("\"} ")
+                .append(std::to_string(cum))
+                .append("\n");
         }
         cum += s.buckets.back();
-        out.append("weir_batch_latency_seconds_bucket{").append(l).append(",le=\"+Inf\"} ")
-            .append(std::to_string(cum)).append("\n");
-        out.append("weir_batch_latency_seconds_sum{").append(l).append("} ").append(fmt_double(s.sum_seconds))
+        out.append("weir_batch_latency_seconds_bucket{")
+            .append(l)
+            .append(",le=\"+Inf\"} ")
+            .append(std::to_string(cum))
             .append("\n");
-        out.append("weir_batch_latency_seconds_count{").append(l).append("} ").append(std::to_string(s.count))
+        out.append("weir_batch_latency_seconds_sum{")
+            .append(l)
+            .append("} ")
+            .append(fmt_double(s.sum_seconds))
+            .append("\n");
+        out.append("weir_batch_latency_seconds_count{")
+            .append(l)
+            .append("} ")
+            .append(std::to_string(s.count))
             .append("\n");
     }
 
     header("weir_reloads_total", "counter", "Configuration reloads, by result.");
-    out.append("weir_reloads_total{result=\"success\"} ").append(std::to_string(reloads_ok.load())).append("\n");
-    out.append("weir_reloads_total{result=\"failure\"} ").append(std::to_string(reloads_failed.load())).append("\n");
+    out.append("weir_reloads_total{result=\"success\"} ")
+        .append(std::to_string(reloads_ok.load()))
+        .append("\n");
+    out.append("weir_reloads_total{result=\"failure\"} ")
+        .append(std::to_string(reloads_failed.load()))
+        .append("\n");
     header("weir_last_reload_success", "gauge", "1 if the last reload succeeded (or none happened yet).");
     out.append("weir_last_reload_success ").append(std::to_string(last_reload_ok.load())).append("\n");
     header("weir_last_reload_warnings", "gauge", "Warnings of the last reload (e.g. refused plugin files).");

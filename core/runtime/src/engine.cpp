@@ -1,8 +1,16 @@
+#include <malloc.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+#include <thread>
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
 #include <weir/event/json_writer.hpp>
-#include <weir/kind.hpp>
 #include <weir/event/time_format.hpp>
+#include <weir/kind.hpp>
 #include <weir/loader/registry.hpp>
 #include <weir/metrics/registry.hpp>
 #include <weir/runtime/catalog.hpp>
@@ -10,15 +18,6 @@
 #include <weir/runtime/log.hpp>
 #include <weir/runtime/pipeline.hpp>
 #include <weir/store/store.hpp>
-
-#include <malloc.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <algorithm>
-#include <set>
-#include <thread>
-#include <stdexcept>
 
 #include "store_host.hpp"
 
@@ -176,8 +175,10 @@ ReloadResult Engine::reload() {
     std::map<std::string, std::unique_ptr<Pipeline>> fresh;  // new and changed, built, not started
     if (loaded) {
         for (const auto& r : loaded->plugins->refusals()) result.warnings.push_back(r.message);
-        if (loaded->service.data_dir != service_->data_dir || loaded->service.admin_listen != service_->admin_listen) {
-            Log::warn("engine", "service.data_dir and service.admin_listen changes take effect after a restart");
+        if (loaded->service.data_dir != service_->data_dir ||
+            loaded->service.admin_listen != service_->admin_listen) {
+            Log::warn("engine",
+                      "service.data_dir and service.admin_listen changes take effect after a restart");
         }
         BuildEnv env{service_->data_dir, metrics_.get()};
         for (const auto& cfg : loaded->pipelines) {
@@ -291,7 +292,8 @@ bool Engine::trim_if_idle() {
     // glibc keeps freed memory in its per-thread arenas; a burst of huge or
     // hostile records would otherwise stay resident for good.
     ::malloc_trim(0);
-    Log::debug("engine", "idle: released " + std::to_string(pooled >> 10) + " KiB of pooled batches and trimmed the heap");
+    Log::debug("engine", "idle: released " + std::to_string(pooled >> 10) +
+                             " KiB of pooled batches and trimmed the heap");
     return true;
 }
 

@@ -1,8 +1,8 @@
+#include <unistd.h>
+
 #include <weir/event/json_writer.hpp>
 #include <weir/event/time_format.hpp>
 #include <weir/runtime/log.hpp>
-
-#include <unistd.h>
 
 namespace weir::runtime {
 namespace {

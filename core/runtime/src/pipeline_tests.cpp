@@ -1,6 +1,8 @@
-#include "pipeline_core.hpp"
-
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
 #include <weir/config/model.hpp>
 #include <weir/config/pipeline_tests.hpp>
 #include <weir/event/time_format.hpp>
@@ -8,10 +10,7 @@
 #include <weir/runtime/pipeline_tests.hpp>
 #include <weir/time.hpp>
 
-#include <charconv>
-#include <filesystem>
-#include <cmath>
-#include <stdexcept>
+#include "pipeline_core.hpp"
 
 namespace weir::runtime {
 namespace {
@@ -47,9 +46,15 @@ Actual describe(const Batch& b, const weir_value& v) {
             a.as_number = v.as.f;
             break;
         }
-        case WEIR_VAL_BOOL: a.text = v.as.b ? "true" : "false"; break;
-        case WEIR_VAL_NULL: a.text = "null"; break;
-        default: a.text = v.type == WEIR_VAL_OBJECT ? "{...}" : "[...]"; break;
+        case WEIR_VAL_BOOL:
+            a.text = v.as.b ? "true" : "false";
+            break;
+        case WEIR_VAL_NULL:
+            a.text = "null";
+            break;
+        default:
+            a.text = v.type == WEIR_VAL_OBJECT ? "{...}" : "[...]";
+            break;
     }
     (void)b;
     a.shown = a.text;
@@ -70,7 +75,8 @@ Actual lookup(const Batch& b, size_t i, const std::string& path) {
     size_t start = 0;
     while (true) {
         const size_t dot = path.find('.', start);
-        const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        const std::string part =
+            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         if (!b.get(node, part, &v)) {
             if (path == "message" && ev.body.size > 0) {  // the body, as outputs render it
                 weir_value body{};
@@ -111,7 +117,8 @@ std::string where(const config::Position& p) {
 
 }  // namespace
 
-PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg, const std::vector<config::PipelineTest>& tests,
+PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg,
+                                      const std::vector<config::PipelineTest>& tests,
                                       const loader::Registry& plugins) {
     metrics::Registry metrics;
     PipelineCore core(1, 1);
@@ -122,7 +129,9 @@ PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg, const s
     std::vector<std::unique_ptr<Instance>> stages;
     auto build = [&](const config::StageConfig& s) {
         const auto* h = plugins.find(s.kind, s.type);
-        if (!h) throw std::runtime_error(where(s.pos) + ": " + kind_name(s.kind) + " type '" + s.type + "' is not loaded");
+        if (!h)
+            throw std::runtime_error(where(s.pos) + ": " + kind_name(s.kind) + " type '" + s.type +
+                                     "' is not loaded");
         auto inst = std::make_unique<Instance>();
         make_instance(*inst, core, s, *h, metrics.instance(cfg.name, kind_name(s.kind), s.type, s.name));
         stages.push_back(std::move(inst));
@@ -164,14 +173,20 @@ PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg, const s
                 }
             }
             if (stages.empty()) b.add(t.inputs[k], now);
-            const std::string label = "  event " + std::to_string(k + 1) + " (" +
-                                      (t.inputs[k].size() > 60 ? t.inputs[k].substr(0, 57) + "..." : t.inputs[k]) + ")";
+            const std::string label =
+                "  event " + std::to_string(k + 1) + " (" +
+                (t.inputs[k].size() > 60 ? t.inputs[k].substr(0, 57) + "..." : t.inputs[k]) + ")";
             const std::vector<config::Expectation>* want = nullptr;
-            if (t.per_event.size() == 1) want = &t.per_event[0];
-            else if (k < t.per_event.size()) want = &t.per_event[k];
-            const bool want_dropped = t.expect_dropped || (want && want->size() == 1 && (*want)[0].field.empty());
+            if (t.per_event.size() == 1)
+                want = &t.per_event[0];
+            else if (k < t.per_event.size())
+                want = &t.per_event[k];
+            const bool want_dropped =
+                t.expect_dropped || (want && want->size() == 1 && (*want)[0].field.empty());
             if (want_dropped) {
-                if (b.size() != 0) diff += label + ": expected it dropped, but it was kept: " + std::string(b.to_json(0)) + "\n";
+                if (b.size() != 0)
+                    diff +=
+                        label + ": expected it dropped, but it was kept: " + std::string(b.to_json(0)) + "\n";
                 continue;
             }
             if (b.size() == 0) {
@@ -183,10 +198,14 @@ PipelineTestReport run_pipeline_tests(const config::PipelineConfig& cfg, const s
             for (const auto& e : *want) {
                 const Actual a = lookup(b, 0, e.field);
                 if (matches(e, a)) continue;
-                lines += "      " + e.field + ": expected " + (e.absent ? "absent" : e.is_null ? "null" : e.value) +
+                lines += "      " + e.field + ": expected " +
+                         (e.absent    ? "absent"
+                          : e.is_null ? "null"
+                                      : e.value) +
                          ", got " + (a.found ? a.shown : "absent") + "\n";
             }
-            if (!lines.empty()) diff += label + ":\n" + lines + "      event: " + std::string(b.to_json(0)) + "\n";
+            if (!lines.empty())
+                diff += label + ":\n" + lines + "      event: " + std::string(b.to_json(0)) + "\n";
         }
         if (diff.empty()) {
             ++report.passed;

@@ -11,11 +11,16 @@ namespace weir {
 /// "input", "parser", "filter" or "output"; `unknown` for any other value.
 inline const char* kind_name(int32_t kind, const char* unknown = "unknown") noexcept {
     switch (kind) {
-        case WEIR_KIND_INPUT: return "input";
-        case WEIR_KIND_PARSER: return "parser";
-        case WEIR_KIND_FILTER: return "filter";
-        case WEIR_KIND_OUTPUT: return "output";
-        default: return unknown;
+        case WEIR_KIND_INPUT:
+            return "input";
+        case WEIR_KIND_PARSER:
+            return "parser";
+        case WEIR_KIND_FILTER:
+            return "filter";
+        case WEIR_KIND_OUTPUT:
+            return "output";
+        default:
+            return unknown;
     }
 }
 

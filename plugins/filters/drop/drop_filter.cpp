@@ -22,4 +22,6 @@ const weir_option_def drop_options[] = {
 
 }  // namespace
 
-WEIR_PLUGIN_FLAGS(DropFilter, WEIR_KIND_FILTER, "drop", "0.1.0", "Drops the events that match a condition (health checks, debug noise, a chatty source).", drop_options, WEIR_PLUGIN_THREAD_SAFE)
+WEIR_PLUGIN_FLAGS(DropFilter, WEIR_KIND_FILTER, "drop", "0.1.0",
+                  "Drops the events that match a condition (health checks, debug noise, a chatty source).",
+                  drop_options, WEIR_PLUGIN_THREAD_SAFE)

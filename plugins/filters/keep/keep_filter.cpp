@@ -22,4 +22,6 @@ const weir_option_def keep_options[] = {
 
 }  // namespace
 
-WEIR_PLUGIN_FLAGS(KeepFilter, WEIR_KIND_FILTER, "keep", "0.1.0", "Keeps only the events that match a condition; drops the rest.", keep_options, WEIR_PLUGIN_THREAD_SAFE)
+WEIR_PLUGIN_FLAGS(KeepFilter, WEIR_KIND_FILTER, "keep", "0.1.0",
+                  "Keeps only the events that match a condition; drops the rest.", keep_options,
+                  WEIR_PLUGIN_THREAD_SAFE)

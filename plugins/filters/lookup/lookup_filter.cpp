@@ -1,8 +1,6 @@
 // lookup: enriches events from a table in a CSV or YAML file, keyed by the
 // value of one field (user_id → plan, country). The table is read when the
 // configuration is loaded and again on SIGHUP; a bad file keeps the old one.
-#include <weir/sdk.hpp>
-
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -11,6 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <vector>
+#include <weir/sdk.hpp>
 
 namespace {
 
@@ -101,13 +100,15 @@ std::shared_ptr<const Table> load_yaml(const std::string& path) {
     for (const auto& kv : root) {
         if (!kv.second.IsMap())
             throw weir::ConfigError("lookup file " + path + ":" + std::to_string(kv.second.Mark().line + 1) +
-                                    ": the entry of '" + kv.first.as<std::string>() + "' must be a map of fields");
+                                    ": the entry of '" + kv.first.as<std::string>() +
+                                    "' must be a map of fields");
         std::vector<std::string> row(t->columns.size());
         for (const auto& f : kv.second) {
             const std::string name = f.first.as<std::string>();
             if (!f.second.IsScalar())
-                throw weir::ConfigError("lookup file " + path + ":" + std::to_string(f.second.Mark().line + 1) +
-                                        ": field '" + name + "' must be a single value");
+                throw weir::ConfigError("lookup file " + path + ":" +
+                                        std::to_string(f.second.Mark().line + 1) + ": field '" + name +
+                                        "' must be a single value");
             auto [it, fresh] = col.try_emplace(name, t->columns.size());
             if (fresh) {
                 t->columns.push_back(name);
@@ -157,8 +158,8 @@ public:
             if (v.is_string()) {
                 k = v.as_string();
             } else if (v.is_int()) {
-                k = std::string_view(num, static_cast<size_t>(std::snprintf(num, sizeof num, "%lld",
-                                                                            static_cast<long long>(v.as_int()))));
+                k = std::string_view(num, static_cast<size_t>(std::snprintf(
+                                              num, sizeof num, "%lld", static_cast<long long>(v.as_int()))));
             } else {
                 continue;
             }
@@ -193,7 +194,8 @@ private:
 };
 
 const weir_option_def lookup_options[] = {
-    weir::option::required_string("file", "CSV (first column the key, a header line) or YAML (key: {field: value}) file."),
+    weir::option::required_string(
+        "file", "CSV (first column the key, a header line) or YAML (key: {field: value}) file."),
     weir::option::required_string("key", "Field whose value is looked up."),
     weir::option::string("prefix", "", "Put before the names of the fields added (for example 'user_')."),
     weir::option::boolean("overwrite", "false", "Replace fields the event already has."),
@@ -202,4 +204,5 @@ const weir_option_def lookup_options[] = {
 }  // namespace
 
 WEIR_PLUGIN(LookupFilter, WEIR_KIND_FILTER, "lookup", "0.1.0",
-            "Adds fields from a CSV or YAML table keyed by a field; the table is re-read on SIGHUP.", lookup_options)
+            "Adds fields from a CSV or YAML table keyed by a field; the table is re-read on SIGHUP.",
+            lookup_options)

@@ -3,9 +3,6 @@
 // (response_time_category from latency_ms) and an error flag from the level
 // or the HTTP status. Top-level fields.
 
-#include <weir/level.hpp>
-#include <weir/sdk.hpp>
-
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -17,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <weir/level.hpp>
+#include <weir/sdk.hpp>
 
 namespace {
 
@@ -29,7 +28,8 @@ std::vector<Pair> pairs(const weir::Options& opts, const char* name) {
     for (const auto& item : opts.list(name)) {
         const size_t eq = item.find('=');
         if (eq == std::string::npos || eq == 0 || (eq + 1 == item.size() && std::string(name) != "set"))
-            throw weir::ConfigError(std::string(name) + " entries must look like 'a=b', found '" + item + "'");
+            throw weir::ConfigError(std::string(name) + " entries must look like 'a=b', found '" + item +
+                                    "'");
         out.push_back({item.substr(0, eq), item.substr(eq + 1)});
     }
     return out;
@@ -52,7 +52,8 @@ Static typed(const Pair& p) {
     if (t == "true" || t == "false") {
         s.value.type = WEIR_VAL_BOOL;
         s.value.as.b = t == "true";
-    } else if (auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), i); ec == std::errc() && end == t.data() + t.size() && !t.empty()) {
+    } else if (auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), i);
+               ec == std::errc() && end == t.data() + t.size() && !t.empty()) {
         s.value.type = WEIR_VAL_INT;
         s.value.as.i = i;
     } else if (auto [end2, ec2] = std::from_chars(t.data(), t.data() + t.size(), f);
@@ -77,18 +78,21 @@ Category parse_category(const Pair& p) {
     c.target = p.a;
     const size_t colon = p.b.find(':');
     if (colon == std::string::npos || colon == 0)
-        throw weir::ConfigError("categorize entries look like 'target=source:100=fast,1000=ok,slow', found '" + p.a +
-                                "=" + p.b + "'");
+        throw weir::ConfigError(
+            "categorize entries look like 'target=source:100=fast,1000=ok,slow', found '" + p.a + "=" + p.b +
+            "'");
     c.source = p.b.substr(0, colon);
     std::string rest = p.b.substr(colon + 1);
     size_t start = 0;
     double last = -INFINITY;
     while (start <= rest.size()) {
         const size_t comma = rest.find(',', start);
-        const std::string part = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const std::string part =
+            rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         const size_t eq = part.find('=');
         if (eq == std::string::npos) {
-            if (comma != std::string::npos) throw weir::ConfigError("categorize: only the last band may omit its limit ('" + part + "')");
+            if (comma != std::string::npos)
+                throw weir::ConfigError("categorize: only the last band may omit its limit ('" + part + "')");
             c.otherwise = part;
             break;
         }
@@ -148,7 +152,8 @@ public:
             char name[256] = {};
             ::gethostname(name, sizeof name - 1);
             statics_.push_back(typed({std::string(k), name}));
-            statics_.back().value.type = WEIR_VAL_STRING;  // a host name is text even if it looks like a number
+            statics_.back().value.type =
+                WEIR_VAL_STRING;  // a host name is text even if it looks like a number
         }
         if (const auto k = opts.str("host_ip_key"); !k.empty()) {
             statics_.push_back(typed({std::string(k), primary_ip()}));
@@ -200,7 +205,8 @@ public:
 private:
     bool is_error(const weir::Object& f) const {
         const weir::Value lv = f.get(level_key_);
-        if (lv.is_string() && weir::level::normalize(lv.as_string()) >= weir::level::Level::Error) return true;
+        if (lv.is_string() && weir::level::normalize(lv.as_string()) >= weir::level::Level::Error)
+            return true;
         const weir::Value st = f.get(status_key_);
         double status = 0;
         if (st.is_int() || st.is_float()) {
@@ -221,22 +227,28 @@ private:
 };
 
 const weir_option_def modify_options[] = {
-    weir::option::string_list("set", "", "Static fields, each 'key=value' (true/false, numbers and text are typed)."),
+    weir::option::string_list("set", "",
+                              "Static fields, each 'key=value' (true/false, numbers and text are typed)."),
     weir::option::string_list("rename", "", "Fields to rename, each 'old=new'."),
     weir::option::string_list("copy", "", "Fields to copy, each 'from=to'."),
     weir::option::string_list("remove", "", "Fields to remove (after everything else)."),
-    weir::option::boolean("overwrite", "true", "set, rename and copy replace a field that exists; false: keep it."),
+    weir::option::boolean("overwrite", "true",
+                          "set, rename and copy replace a field that exists; false: keep it."),
     weir::option::string("hostname_key", "", "Field that receives this machine's host name; empty: none."),
-    weir::option::string("host_ip_key", "", "Field that receives this machine's primary IP address; empty: none."),
-    weir::option::string_list("categorize", "",
-                              "Derived categories, each 'target=source:100=fast,1000=ok,slow' (below 100: fast ...)."),
-    weir::option::string("error_flag_key", "", "Field set to true when the level is ERROR or worse or the status is 5xx."),
+    weir::option::string("host_ip_key", "",
+                         "Field that receives this machine's primary IP address; empty: none."),
+    weir::option::string_list(
+        "categorize", "",
+        "Derived categories, each 'target=source:100=fast,1000=ok,slow' (below 100: fast ...)."),
+    weir::option::string("error_flag_key", "",
+                         "Field set to true when the level is ERROR or worse or the status is 5xx."),
     weir::option::string("level_key", "level", "Field holding the level (for error_flag_key)."),
     weir::option::string("status_key", "status", "Field holding the HTTP status (for error_flag_key)."),
 };
 
 }  // namespace
 
-WEIR_PLUGIN_FLAGS(ModifyFilter, WEIR_KIND_FILTER, "modify", "0.1.0",
-                  "Sets, renames, copies and removes fields; adds host metadata, categories and an error flag.",
-                  modify_options, WEIR_PLUGIN_THREAD_SAFE)
+WEIR_PLUGIN_FLAGS(
+    ModifyFilter, WEIR_KIND_FILTER, "modify", "0.1.0",
+    "Sets, renames, copies and removes fields; adds host metadata, categories and an error flag.",
+    modify_options, WEIR_PLUGIN_THREAD_SAFE)

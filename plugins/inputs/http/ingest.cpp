@@ -1,12 +1,11 @@
 #include "ingest.hpp"
 
-#include <weir/level.hpp>
-#include <weir/time.hpp>
-
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
+#include <weir/level.hpp>
+#include <weir/time.hpp>
 
 namespace weir::http_input {
 
@@ -15,7 +14,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
     return true;
 }
 
@@ -34,7 +34,8 @@ std::string human_duration(int64_t ns) {
 
 }  // namespace
 
-int decode_body(std::string_view encoding, std::string_view body, size_t limit, std::string& out, std::string& error) {
+int decode_body(std::string_view encoding, std::string_view body, size_t limit, std::string& out,
+                std::string& error) {
     encoding = trim(encoding);
     if (encoding.empty() || iequals(encoding, "identity")) {
         out.assign(body);
@@ -108,7 +109,8 @@ Ingester::Ingester(const weir_host_api* host, IngestSettings settings)
     weir_engine_.set_reserved(s_.reserved);
 }
 
-bool Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& error, Checked& out) const {
+bool Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::string& error,
+                     Checked& out) const {
     simdjson::dom::element v;
     if (obj.at_key(s_.message_key).get(v) != simdjson::SUCCESS) return (error = "message is missing"), false;
     if (!v.is_string()) return (error = "message must be a string"), false;
@@ -125,7 +127,8 @@ bool Ingester::check(const simdjson::dom::object& obj, int64_t now_ns, std::stri
         out.time = weir::json::Engine::parse_time(v);
         if (!out.time) return (error = "timestamp is not a time (ISO 8601 or Unix epoch expected)"), false;
         if (*out.time > now_ns + s_.max_future_ns)
-            return (error = "timestamp is more than " + human_duration(s_.max_future_ns) + " in the future"), false;
+            return (error = "timestamp is more than " + human_duration(s_.max_future_ns) + " in the future"),
+                   false;
     }
     if (obj.at_key(s_.level_key).get(v) == simdjson::SUCCESS) {
         if (!v.is_string()) return (error = "level must be a string"), false;
@@ -187,7 +190,8 @@ void Ingester::text(weir::Batch& batch, std::string_view body, int64_t now_ns, I
         if (line.empty()) continue;
         ++r.entries;
         if (line.size() > s_.max_message) {
-            r.errors.push_back({index++, "message is longer than " + std::to_string(s_.max_message) + " bytes"});
+            r.errors.push_back(
+                {index++, "message is longer than " + std::to_string(s_.max_message) + " bytes"});
             continue;
         }
         batch.add(line, now_ns);
@@ -199,17 +203,20 @@ void Ingester::text(weir::Batch& batch, std::string_view body, int64_t now_ns, I
 IngestResult Ingester::ingest(weir::Batch& batch, std::string_view body, Format format, int64_t now_ns) {
     IngestResult r;
     size_t first = 0;
-    while (first < body.size() && std::strchr(" \t\r\n", body[first]) != nullptr && body[first] != '\0') ++first;
+    while (first < body.size() && std::strchr(" \t\r\n", body[first]) != nullptr && body[first] != '\0')
+        ++first;
     if (first == body.size()) {
         r.malformed = "the body is empty";
         return r;
     }
-    if (format == Format::Auto) format = (body[first] == '{' || body[first] == '[') ? Format::Json : Format::Text;
+    if (format == Format::Auto)
+        format = (body[first] == '{' || body[first] == '[') ? Format::Json : Format::Text;
     if (format == Format::Text) {
         text(batch, body, now_ns, r);
         return r;
     }
-    if (buf_.size() < body.size() + simdjson::SIMDJSON_PADDING) buf_.resize(body.size() + simdjson::SIMDJSON_PADDING);
+    if (buf_.size() < body.size() + simdjson::SIMDJSON_PADDING)
+        buf_.resize(body.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(buf_.data(), body.data(), body.size());
     std::memset(buf_.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
     if (format == Format::Ndjson) {

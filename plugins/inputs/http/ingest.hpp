@@ -3,15 +3,14 @@
 // entry and append the valid ones to a batch. No networking here.
 #pragma once
 
-#include "../../parsers/json/json_engine.hpp"
-
-#include <weir/sdk.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/sdk.hpp>
+
+#include "../../parsers/json/json_engine.hpp"
 
 namespace weir::http_input {
 
@@ -19,7 +18,8 @@ namespace weir::http_input {
 /// producing more than `limit` bytes. Returns 0, or the status to answer:
 /// 413 (decompressed size over the limit), 400 (corrupt data) or 415 (an
 /// encoding other than identity, gzip or deflate); `error` says why.
-int decode_body(std::string_view encoding, std::string_view body, size_t limit, std::string& out, std::string& error);
+int decode_body(std::string_view encoding, std::string_view body, size_t limit, std::string& out,
+                std::string& error);
 
 enum class Format { Auto, Json, Ndjson, Text, Unsupported };
 /// From a Content-Type header (parameters ignored; empty: Auto).
@@ -54,7 +54,8 @@ public:
     IngestResult ingest(weir::Batch& batch, std::string_view body, Format format, int64_t now_ns);
 
 private:
-    void object(weir::Batch& batch, const simdjson::dom::element& e, size_t index, int64_t now_ns, IngestResult& r);
+    void object(weir::Batch& batch, const simdjson::dom::element& e, size_t index, int64_t now_ns,
+                IngestResult& r);
     void ndjson(weir::Batch& batch, size_t size, int64_t now_ns, IngestResult& r);
     void text(weir::Batch& batch, std::string_view body, int64_t now_ns, IngestResult& r);
     /// What validating an entry found out on the way.

@@ -1,11 +1,10 @@
-#include "syslog_framer.hpp"
-
-#include <line_splitter.hpp>
-
 #include <gtest/gtest.h>
 
+#include <line_splitter.hpp>
 #include <string>
 #include <vector>
+
+#include "syslog_framer.hpp"
 
 using weir::net::SyslogFramer;
 
@@ -17,7 +16,9 @@ struct Msg {
     bool operator==(const Msg&) const = default;
 };
 
-std::ostream& operator<<(std::ostream& os, const Msg& m) { return os << "{" << m.text << "," << m.truncated << "}"; }
+std::ostream& operator<<(std::ostream& os, const Msg& m) {
+    return os << "{" << m.text << "," << m.truncated << "}";
+}
 
 /// Feeds `data` in pieces of `step` bytes (0: at once), then finishes.
 std::vector<Msg> frame(const std::string& data, size_t max, size_t step = 0, bool finish = true) {
@@ -46,7 +47,8 @@ TEST(SyslogFramer, NewlineFramed) {
 
 TEST(SyslogFramer, MixedFramingOnOneConnection) {
     const std::string data = "<13>line\n" + std::to_string(k5424.size()) + " " + k5424 + "\n<13>again\n";
-    EXPECT_EQ(frame(data, 1024), (std::vector<Msg>{{"<13>line", false}, {k5424, false}, {"<13>again", false}}));
+    EXPECT_EQ(frame(data, 1024),
+              (std::vector<Msg>{{"<13>line", false}, {k5424, false}, {"<13>again", false}}));
 }
 
 TEST(SyslogFramer, EverySplitPointGivesTheSameMessages) {
@@ -55,7 +57,8 @@ TEST(SyslogFramer, EverySplitPointGivesTheSameMessages) {
     const std::string data = std::to_string(body.size()) + " " + body + "<14>next\n" + "9 <15>ninex";
     const auto whole = frame(data, 1024);
     ASSERT_EQ(whole, (std::vector<Msg>{{body, false}, {"<14>next", false}, {"<15>ninex", false}}));
-    for (size_t step = 1; step < data.size(); ++step) EXPECT_EQ(frame(data, 1024, step), whole) << "step " << step;
+    for (size_t step = 1; step < data.size(); ++step)
+        EXPECT_EQ(frame(data, 1024, step), whole) << "step " << step;
 }
 
 TEST(SyslogFramer, OversizedFrameIsCutAndTheNextOneIsIntact) {
@@ -107,6 +110,7 @@ TEST(LineSplitter, ACrlfLineAtTheLimitIsWholeWhereverTheReadsCut) {
         for (size_t i = 0; i < data.size(); i += step)
             s.feed(std::string_view(data).substr(i, step),
                    [&](std::string_view t, bool cut, size_t) { out.emplace_back(std::string(t), cut); });
-        EXPECT_EQ(out, (std::vector<std::pair<std::string, bool>>{{"abc", false}, {"abc", true}})) << "step " << step;
+        EXPECT_EQ(out, (std::vector<std::pair<std::string, bool>>{{"abc", false}, {"abc", true}}))
+            << "step " << step;
     }
 }

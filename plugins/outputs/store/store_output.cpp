@@ -27,7 +27,7 @@ public:
                 "the store is disabled (store.enabled: false in the service file); events are retried");
             warned_ = true;
         }
-        return weir::WriteResult::Error;
+        return weir::WriteResult::Retry;
     }
 
 private:

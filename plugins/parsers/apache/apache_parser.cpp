@@ -1,9 +1,8 @@
 // apache: Apache / Nginx access logs in any LogFormat, compiled once.
-#include "apache_engine.hpp"
-
+#include <string>
 #include <weir/sdk.hpp>
 
-#include <string>
+#include "apache_engine.hpp"
 
 namespace {
 
@@ -37,9 +36,10 @@ private:
 };
 
 const weir_option_def apache_options[] = {
-    weir::option::string("format", "combined",
-                         "A preset (common, combined, vhost_combined, nginx_combined, combined_duration) or an "
-                         "Apache LogFormat string."),
+    weir::option::string(
+        "format", "combined",
+        "A preset (common, combined, vhost_combined, nginx_combined, combined_duration) or an "
+        "Apache LogFormat string."),
     weir::option::string("dash_bytes", "zero", "What a '-' byte count becomes: zero, or absent (no field)."),
     weir::option::boolean("keep_request", "false", "Also keep the whole request line in the field request."),
 };

@@ -1,9 +1,6 @@
 // The JSON parser's work on one event, shared by the json and auto parsers.
 #pragma once
 
-#include <weir/sdk.hpp>
-#include <weir/time.hpp>
-
 #include <simdjson.h>
 
 #include <cstring>
@@ -11,6 +8,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/sdk.hpp>
+#include <weir/time.hpp>
 
 namespace weir::json {
 
@@ -30,7 +29,8 @@ public:
             buffer_.resize(body.size + simdjson::SIMDJSON_PADDING);
         std::memcpy(buffer_.data(), body.data, body.size);
         simdjson::dom::element doc;
-        if (parser_.parse(buffer_.data(), body.size, false).get(doc) != simdjson::SUCCESS) return "invalid JSON";
+        if (parser_.parse(buffer_.data(), body.size, false).get(doc) != simdjson::SUCCESS)
+            return "invalid JSON";
         simdjson::dom::object obj;
         if (doc.get_object().get(obj) != simdjson::SUCCESS) return "not a JSON object";
         fill(b, i, obj, bad_time, keep_raw_ ? std::string_view(body.data, body.size) : std::string_view{});
@@ -41,8 +41,8 @@ public:
     /// input parses a whole request at once): the message field becomes the
     /// body, the time field the event time; `raw`, if not empty, goes to _raw.
     /// `known_time`: the time field's value already parsed by the caller.
-    void fill(weir_batch* b, size_t i, const simdjson::dom::object& obj, size_t& bad_time, std::string_view raw = {},
-              std::optional<int64_t> known_time = std::nullopt) {
+    void fill(weir_batch* b, size_t i, const simdjson::dom::object& obj, size_t& bad_time,
+              std::string_view raw = {}, std::optional<int64_t> known_time = std::nullopt) {
         const weir_node root = h_->event_fields(b, i);
         if (!raw.empty()) put_string(b, root, "_raw", raw);
         bool has_message = false;
@@ -75,11 +75,16 @@ public:
     /// A JSON time value: an ISO 8601 string or a Unix epoch number (s, ms, µs or ns).
     static std::optional<int64_t> parse_time(const simdjson::dom::element& v) {
         switch (v.type()) {
-            case simdjson::dom::element_type::STRING: return weir::time::parse_iso8601(v.get_string().value_unsafe());
-            case simdjson::dom::element_type::INT64: return weir::time::from_epoch_integer(v.get_int64().value_unsafe());
-            case simdjson::dom::element_type::UINT64: return std::nullopt;  // beyond any sensible epoch
-            case simdjson::dom::element_type::DOUBLE: return weir::time::from_epoch_double(v.get_double().value_unsafe());
-            default: return std::nullopt;
+            case simdjson::dom::element_type::STRING:
+                return weir::time::parse_iso8601(v.get_string().value_unsafe());
+            case simdjson::dom::element_type::INT64:
+                return weir::time::from_epoch_integer(v.get_int64().value_unsafe());
+            case simdjson::dom::element_type::UINT64:
+                return std::nullopt;  // beyond any sensible epoch
+            case simdjson::dom::element_type::DOUBLE:
+                return weir::time::from_epoch_double(v.get_double().value_unsafe());
+            default:
+                return std::nullopt;
         }
     }
 

@@ -1,9 +1,8 @@
 // logfmt: key=value pairs (Heroku / Go logfmt) into typed fields.
-#include "logfmt_engine.hpp"
-
+#include <string>
 #include <weir/sdk.hpp>
 
-#include <string>
+#include "logfmt_engine.hpp"
 
 namespace {
 

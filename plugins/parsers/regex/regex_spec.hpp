@@ -3,13 +3,13 @@
 #pragma once
 
 #include <weir/plugin.h>
-#include <weir/sdk.hpp>
 
 #include <charconv>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+#include <weir/sdk.hpp>
 
 namespace weir::regex {
 
@@ -32,10 +32,14 @@ inline std::map<std::string, Type> parse_types(const std::vector<std::string>& e
         const std::string name = e.substr(0, colon);
         const std::string_view t = std::string_view(e).substr(colon + 1);
         Type type;
-        if (t == "string" || t == "str") type = Type::String;
-        else if (t == "int" || t == "integer") type = Type::Int;
-        else if (t == "float" || t == "double") type = Type::Float;
-        else if (t == "bool" || t == "boolean") type = Type::Bool;
+        if (t == "string" || t == "str")
+            type = Type::String;
+        else if (t == "int" || t == "integer")
+            type = Type::Int;
+        else if (t == "float" || t == "double")
+            type = Type::Float;
+        else if (t == "bool" || t == "boolean")
+            type = Type::Bool;
         else
             throw ConfigError("types entry '" + e + "': unknown type '" + std::string(t) +
                               "' (string, int, float or bool)");

@@ -1,10 +1,9 @@
-#include <weir/config/env.hpp>
-#include <weir/config/suggest.hpp>
-#include <weir/config/units.hpp>
-
 #include <gtest/gtest.h>
 
 #include <map>
+#include <weir/config/env.hpp>
+#include <weir/config/suggest.hpp>
+#include <weir/config/units.hpp>
 
 using namespace weir::config;
 
@@ -33,7 +32,8 @@ TEST(Units, Sizes) {
     EXPECT_EQ(parse_size_bytes("1mb"), 1'000'000);
     EXPECT_EQ(parse_size_bytes("2G"), 2LL << 30);
     EXPECT_EQ(parse_size_bytes("1.5MiB"), 1'572'864);
-    for (const char* bad : {"", "MiB", "12 parsecs", "-1", "1TiB"}) EXPECT_FALSE(parse_size_bytes(bad).has_value()) << bad;
+    for (const char* bad : {"", "MiB", "12 parsecs", "-1", "1TiB"})
+        EXPECT_FALSE(parse_size_bytes(bad).has_value()) << bad;
 }
 
 TEST(Env, Substitution) {
@@ -63,7 +63,7 @@ TEST(Suggest, NearMisses) {
     EXPECT_EQ(did_you_mean("pathz", opts), "paths");
     EXPECT_EQ(did_you_mean("path", opts), "paths");
     EXPECT_EQ(did_you_mean("read_form_head", opts), "read_from_head");  // transposition
-    EXPECT_EQ(did_you_mean("refresh", opts), "refresh_interval");      // prefix
+    EXPECT_EQ(did_you_mean("refresh", opts), "refresh_interval");       // prefix
     EXPECT_EQ(did_you_mean("colour", opts), "");
     EXPECT_EQ(did_you_mean("jsn", {"json", "stdout"}), "json");
 }

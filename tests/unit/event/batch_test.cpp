@@ -1,9 +1,8 @@
-#include <weir/event/batch.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
+#include <weir/event/batch.hpp>
 
 using weir::event::Batch;
 
@@ -48,11 +47,13 @@ TEST(Batch, PutGetReplaceRemoveKeepOrder) {
     EXPECT_FALSE(b.get(root, "b", &v));
     EXPECT_FALSE(b.remove(root, "missing"));
     std::string keys;
-    for (weir_entry e = b.first(root); e; e = b.next(e)) keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
+    for (weir_entry e = b.first(root); e; e = b.next(e))
+        keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
     EXPECT_EQ(keys, "ac");
     b.put(root, "d", integer(4), 0);  // appending after removing the middle keeps the list sound
     keys.clear();
-    for (weir_entry e = b.first(root); e; e = b.next(e)) keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
+    for (weir_entry e = b.first(root); e; e = b.next(e))
+        keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
     EXPECT_EQ(keys, "acd");
 }
 
@@ -65,7 +66,8 @@ TEST(Batch, RemoveLastThenAppend) {
     EXPECT_TRUE(b.remove(root, "b"));
     b.put(root, "c", integer(3), 0);
     std::string keys;
-    for (weir_entry e = b.first(root); e; e = b.next(e)) keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
+    for (weir_entry e = b.first(root); e; e = b.next(e))
+        keys += std::string(b.entry(e).key.data, b.entry(e).key.size);
     EXPECT_EQ(keys, "ac");
 }
 

@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <weir/event/batch.hpp>
 #include <weir/event/codec.hpp>
-
-#include <gtest/gtest.h>
 
 using weir::event::Batch;
 

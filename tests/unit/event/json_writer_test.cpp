@@ -1,9 +1,8 @@
-#include <weir/event/batch.hpp>
-#include <weir/event/json_writer.hpp>
-
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <weir/event/batch.hpp>
+#include <weir/event/json_writer.hpp>
 
 using weir::event::append_json_string;
 using weir::event::Batch;
@@ -25,11 +24,12 @@ TEST(JsonWriter, EscapesSpecialCharacters) {
 }
 
 TEST(JsonWriter, KeepsValidUtf8AndReplacesInvalid) {
-    EXPECT_EQ(quoted("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
+    EXPECT_EQ(quoted("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+              "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
     EXPECT_EQ(quoted("bad\xFF"), "\"bad\xEF\xBF\xBD\"");
-    EXPECT_EQ(quoted("\xC3"), "\"\xEF\xBF\xBD\"");             // truncated sequence
+    EXPECT_EQ(quoted("\xC3"), "\"\xEF\xBF\xBD\"");                                  // truncated sequence
     EXPECT_EQ(quoted("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
-    EXPECT_EQ(quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // overlong
+    EXPECT_EQ(quoted("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
 }
 
 TEST(JsonWriter, EventWithTimestampMessageAndTypedFields) {

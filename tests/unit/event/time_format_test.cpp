@@ -1,6 +1,6 @@
-#include <weir/event/time_format.hpp>
-
 #include <gtest/gtest.h>
+
+#include <weir/event/time_format.hpp>
 
 using weir::event::format_rfc3339_ns;
 

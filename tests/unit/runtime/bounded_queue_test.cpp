@@ -1,9 +1,8 @@
-#include <weir/runtime/bounded_queue.hpp>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
+#include <weir/runtime/bounded_queue.hpp>
 
 using weir::runtime::BoundedQueue;
 

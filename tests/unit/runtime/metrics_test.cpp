@@ -1,6 +1,6 @@
-#include <weir/metrics/registry.hpp>
-
 #include <gtest/gtest.h>
+
+#include <weir/metrics/registry.hpp>
 
 using weir::metrics::Registry;
 
@@ -19,7 +19,8 @@ TEST(Metrics, PrometheusTextHasEveryFamilyWithLabels) {
     EXPECT_NE(text.find("weir_events_out_total{" + l + "} 9\n"), std::string::npos);
     EXPECT_NE(text.find("weir_events_dropped_total{" + l + ",reason=\"filtered\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("weir_errors_total{" + l + ",reason=\"parse_error\"} 2\n"), std::string::npos);
-    EXPECT_NE(text.find("weir_batch_latency_seconds_bucket{" + l + ",le=\"0.00025\"} 0\n"), std::string::npos);
+    EXPECT_NE(text.find("weir_batch_latency_seconds_bucket{" + l + ",le=\"0.00025\"} 0\n"),
+              std::string::npos);
     EXPECT_NE(text.find("weir_batch_latency_seconds_bucket{" + l + ",le=\"0.0005\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("weir_batch_latency_seconds_count{" + l + "} 1\n"), std::string::npos);
     EXPECT_NE(text.find("weir_reloads_total{result=\"failure\"} 1\n"), std::string::npos);

@@ -1,6 +1,6 @@
-#include <weir/level.hpp>
-
 #include <gtest/gtest.h>
+
+#include <weir/level.hpp>
 
 using weir::level::Level;
 using weir::level::normalize;

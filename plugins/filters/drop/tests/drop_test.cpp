@@ -1,8 +1,7 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -45,7 +44,8 @@ TEST(DropFilter, DropsHealthChecksAndDebugNoise) {
     StageHarness h(WEIR_TEST_PLUGIN, "{condition: 'path:/health* OR level:debug'}");
     Batch b;
     h.process(access_log(b));
-    EXPECT_EQ(bodies(b), (std::vector<std::string>{"GET /api/orders 200", "GET /api/pay 503 upstream timeout"}));
+    EXPECT_EQ(bodies(b),
+              (std::vector<std::string>{"GET /api/orders 200", "GET /api/pay 503 upstream timeout"}));
     EXPECT_EQ(h.metrics().dropped.get("filtered"), 3u);
 }
 
@@ -62,7 +62,8 @@ TEST(DropFilter, SyntaxErrorIsAConfigErrorWithThePosition) {
         StageHarness h(WEIR_TEST_PLUGIN, "{condition: 'level:(warn error'}");
         FAIL() << "accepted a broken condition";
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("condition: expected OR or ')' in the list opened at 6 at position 12"),
+        EXPECT_NE(std::string(e.what()).find(
+                      "condition: expected OR or ')' in the list opened at 6 at position 12"),
                   std::string::npos)
             << e.what();
     }

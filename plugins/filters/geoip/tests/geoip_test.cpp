@@ -1,12 +1,10 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <weir/runtime/testing.hpp>
 
 namespace fs = std::filesystem;
 using weir::event::Batch;
@@ -47,7 +45,7 @@ TEST(GeoipFilter, Ipv4Ipv6AndMappedAddresses) {
               R"("latitude":58.4167,"longitude":15.6167,"asn":29518,"as_org":"Bredband2 AB"})");
     EXPECT_NE(enrich(h, "2001:480:10::1").find(R"("country_code":"US")"), std::string::npos);
     EXPECT_NE(enrich(h, "2001:480:10::1").find(R"("city":"San Diego")"), std::string::npos);
-    EXPECT_EQ(enrich(h, "::ffff:81.2.69.142"), enrich(h, "81.2.69.142"));  // IPv4-mapped IPv6
+    EXPECT_EQ(enrich(h, "::ffff:81.2.69.142"), enrich(h, "81.2.69.142"));             // IPv4-mapped IPv6
     EXPECT_EQ(enrich(h, "1.128.0.0"), R"({"asn":1221,"as_org":"Telstra Pty Ltd"})");  // only the ASN knows it
 }
 
@@ -60,7 +58,8 @@ TEST(GeoipFilter, FieldAndTargetAreConfigurable) {
     v.as.s = weir_str{"81.2.69.142", 11};
     b.put(b.event(i).root, "peer", v, 0);
     h.process(b);
-    EXPECT_NE(std::string(b.to_json(0)).find(R"("where":{"country_code":"GB")"), std::string::npos) << b.to_json(0);
+    EXPECT_NE(std::string(b.to_json(0)).find(R"("where":{"country_code":"GB")"), std::string::npos)
+        << b.to_json(0);
 }
 
 TEST(GeoipFilter, PrivateLoopbackAndBadAddressesAreSkippedAndCounted) {
@@ -113,7 +112,8 @@ TEST(GeoipFilter, MissingOrCorruptDatabaseIsAConfigErrorNamingTheFile) {
         EXPECT_NE(std::string(e.what()).find("/nonexistent/City.mmdb"), std::string::npos) << e.what();
     }
     try {
-        StageHarness h(WEIR_TEST_PLUGIN, "{city_database: \"" GEOIP_DATA "/GeoIP2-City-Test-Invalid-Node-Count.mmdb\"}");
+        StageHarness h(WEIR_TEST_PLUGIN,
+                       "{city_database: \"" GEOIP_DATA "/GeoIP2-City-Test-Invalid-Node-Count.mmdb\"}");
         FAIL();
     } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("Invalid-Node-Count.mmdb"), std::string::npos) << e.what();

@@ -1,8 +1,7 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;

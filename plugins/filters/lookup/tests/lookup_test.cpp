@@ -1,12 +1,10 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -44,8 +42,10 @@ TEST(LookupFilter, CsvWithQuotesAndReload) {
     add_user(b, "u-2");
     add_user(b, "u-3");
     h.process(b);
-    EXPECT_NE(b.to_json(0).find(R"("user_plan":"pro","user_country":"FR")"), std::string::npos) << b.to_json(0);
-    EXPECT_NE(b.to_json(1).find(R"("user_plan":"free, trial","user_country":"D\"E")"), std::string::npos) << b.to_json(1);
+    EXPECT_NE(b.to_json(0).find(R"("user_plan":"pro","user_country":"FR")"), std::string::npos)
+        << b.to_json(0);
+    EXPECT_NE(b.to_json(1).find(R"("user_plan":"free, trial","user_country":"D\"E")"), std::string::npos)
+        << b.to_json(1);
     EXPECT_EQ(b.to_json(2).find("user_plan"), std::string::npos);
     EXPECT_EQ(h.metrics().outcomes.get("lookup_miss"), 1u);
     EXPECT_EQ(h.metrics().outcomes.get("lookup_hit"), 2u);
@@ -84,8 +84,8 @@ TEST(LookupFilter, Yaml) {
 TEST(LookupFilter, OverwriteDecidesAboutFieldsTheEventHas) {
     const std::string path = write_temp(".csv", "user_id,plan\nu-1,pro\n");
     for (bool overwrite : {false, true}) {
-        StageHarness h(WEIR_TEST_PLUGIN,
-                       "{file: \"" + path + "\", key: user_id, overwrite: " + (overwrite ? "true" : "false") + "}");
+        StageHarness h(WEIR_TEST_PLUGIN, "{file: \"" + path + "\", key: user_id, overwrite: " +
+                                             (overwrite ? "true" : "false") + "}");
         Batch b;
         add_user(b, "u-1");
         weir_value v{};

@@ -1,10 +1,8 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstring>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -37,11 +35,12 @@ size_t add(Batch& b, const char* level, int64_t status, double latency) {
 }  // namespace
 
 TEST(ModifyFilter, StaticFieldsRenameCopyRemoveAndDerived) {
-    StageHarness h(WEIR_TEST_PLUGIN,
-                   "{set: [environment=prod, 'app_version=2.4.1', shard=7, canary=false], rename: [usr=user], "
-                   "copy: [status=http_status], remove: [level], "
-                   "categorize: ['response_time_category=latency_ms:100=fast,1000=ok,slow'], "
-                   "error_flag_key: is_error, hostname_key: host}");
+    StageHarness h(
+        WEIR_TEST_PLUGIN,
+        "{set: [environment=prod, 'app_version=2.4.1', shard=7, canary=false], rename: [usr=user], "
+        "copy: [status=http_status], remove: [level], "
+        "categorize: ['response_time_category=latency_ms:100=fast,1000=ok,slow'], "
+        "error_flag_key: is_error, hostname_key: host}");
     Batch b;
     add(b, "info", 200, 35.5);
     add(b, "warn", 503, 450);
@@ -49,12 +48,15 @@ TEST(ModifyFilter, StaticFieldsRenameCopyRemoveAndDerived) {
     h.process(b);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    EXPECT_EQ(b.to_json(0), std::string(R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"request",)") +
-                                R"("status":200,"latency_ms":35.5,"user":{"name":"alice"},"http_status":200,)" +
-                                R"("environment":"prod","app_version":"2.4.1","shard":7,"canary":false,"host":")" +
-                                host + R"(","response_time_category":"fast","is_error":false})");
-    EXPECT_NE(b.to_json(1).find(R"("response_time_category":"ok","is_error":true)"), std::string::npos) << b.to_json(1);
-    EXPECT_NE(b.to_json(2).find(R"("response_time_category":"slow","is_error":true)"), std::string::npos) << b.to_json(2);
+    EXPECT_EQ(b.to_json(0),
+              std::string(R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"request",)") +
+                  R"("status":200,"latency_ms":35.5,"user":{"name":"alice"},"http_status":200,)" +
+                  R"("environment":"prod","app_version":"2.4.1","shard":7,"canary":false,"host":")" + host +
+                  R"(","response_time_category":"fast","is_error":false})");
+    EXPECT_NE(b.to_json(1).find(R"("response_time_category":"ok","is_error":true)"), std::string::npos)
+        << b.to_json(1);
+    EXPECT_NE(b.to_json(2).find(R"("response_time_category":"slow","is_error":true)"), std::string::npos)
+        << b.to_json(2);
 }
 
 TEST(ModifyFilter, OverwriteFalseKeepsExistingFields) {
@@ -67,7 +69,8 @@ TEST(ModifyFilter, OverwriteFalseKeepsExistingFields) {
 }
 
 TEST(ModifyFilter, HostIpAndCustomStatusKey) {
-    StageHarness h(WEIR_TEST_PLUGIN, "{host_ip_key: host_ip, error_flag_key: failed, status_key: code, level_key: sev}");
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   "{host_ip_key: host_ip, error_flag_key: failed, status_key: code, level_key: sev}");
     Batch b;
     add(b, "info", 200, 1);  // no 'sev' and no 'code': not an error
     h.process(b);

@@ -1,11 +1,10 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
 #include <set>
 #include <string>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;

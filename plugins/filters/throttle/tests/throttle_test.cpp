@@ -1,11 +1,10 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -56,7 +55,7 @@ TEST(ThrottleFilter, PerTemplateLimitAndSummariesThatAddUp) {
     }
     EXPECT_EQ(summaries, 1u);
     EXPECT_EQ(static_cast<uint64_t>(reported), suppressed);  // the summaries add up to what was dropped
-    EXPECT_EQ(next.size(), 2u);  // the summary and the new event (a new window)
+    EXPECT_EQ(next.size(), 2u);                              // the summary and the new event (a new window)
 }
 
 TEST(ThrottleFilter, ManyKeysStayBounded) {

@@ -1,15 +1,13 @@
-#include "ingest.hpp"
-#include "keys.hpp"
-
-#include "../../../net/gzip.hpp"
-
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <weir/runtime/testing.hpp>
+
+#include "../../../net/gzip.hpp"
+#include "ingest.hpp"
+#include "keys.hpp"
 
 using namespace weir::http_input;
 
@@ -69,11 +67,19 @@ TEST(FormatOf, ContentTypes) {
 }
 
 TEST(Keys, HashesOnlyAndEveryState) {
-    const std::string path = write_temp("keys:\n"
-                                        "  - {tenant: a, sha256: " + sha256_hex("key-a") + "}\n"
-                                        "  - {tenant: r, sha256: " + sha256_hex("key-r") + ", revoked: true}\n"
-                                        "  - {tenant: e, sha256: " + sha256_hex("key-e") + ", expires: 2026-01-01T00:00:00Z}\n"
-                                        "  - {tenant: l, sha256: " + sha256_hex("key-l") + ", rate: 10, burst: 20}\n");
+    const std::string path = write_temp(
+        "keys:\n"
+        "  - {tenant: a, sha256: " +
+        sha256_hex("key-a") +
+        "}\n"
+        "  - {tenant: r, sha256: " +
+        sha256_hex("key-r") +
+        ", revoked: true}\n"
+        "  - {tenant: e, sha256: " +
+        sha256_hex("key-e") +
+        ", expires: 2026-01-01T00:00:00Z}\n"
+        "  - {tenant: l, sha256: " +
+        sha256_hex("key-l") + ", rate: 10, burst: 20}\n");
     KeyStore store(path);
     const int64_t now = 1'800'000'000'000'000'000;  // 2027
     ApiKey k;
@@ -93,13 +99,16 @@ TEST(Keys, HashesOnlyAndEveryState) {
 TEST(Keys, BadFilesNamePositionAndProblem) {
     EXPECT_NE(load_error("keys: [{tenant: a, sha256: abc}]").find("64 hex digits"), std::string::npos);
     EXPECT_NE(load_error("keys: [{tenant: a}]").find("sha256 is missing"), std::string::npos);
-    EXPECT_NE(load_error("keys: [{sha256: " + sha256_hex("x") + "}]").find("tenant is missing"), std::string::npos);
-    EXPECT_NE(load_error("keys: [{tenant: a, sha256: " + sha256_hex("x") + ", colour: red}]").find("unknown key field 'colour'"),
+    EXPECT_NE(load_error("keys: [{sha256: " + sha256_hex("x") + "}]").find("tenant is missing"),
               std::string::npos);
-    EXPECT_NE(load_error("keys: [{tenant: a, sha256: " + sha256_hex("x") + ", rate: -1}]").find("rate must be positive"),
+    EXPECT_NE(load_error("keys: [{tenant: a, sha256: " + sha256_hex("x") + ", colour: red}]")
+                  .find("unknown key field 'colour'"),
               std::string::npos);
-    EXPECT_NE(load_error("keys:\n  - {tenant: a, sha256: " + sha256_hex("x") + "}\n  - {tenant: b, sha256: " +
-                         sha256_hex("x") + "}\n")
+    EXPECT_NE(load_error("keys: [{tenant: a, sha256: " + sha256_hex("x") + ", rate: -1}]")
+                  .find("rate must be positive"),
+              std::string::npos);
+    EXPECT_NE(load_error("keys:\n  - {tenant: a, sha256: " + sha256_hex("x") +
+                         "}\n  - {tenant: b, sha256: " + sha256_hex("x") + "}\n")
                   .find(":3:"),
               std::string::npos);
     EXPECT_NE(load_error("keys: [unclosed").find("keys file"), std::string::npos);
@@ -128,8 +137,9 @@ TEST(HttpInput, ConfigErrors) {
         }
         return std::string("no error");
     };
-    EXPECT_NE(error_of("{listen: \":0\", api_keys_file: /nonexistent/keys.yaml}").find("/nonexistent/keys.yaml"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("{listen: \":0\", api_keys_file: /nonexistent/keys.yaml}").find("/nonexistent/keys.yaml"),
+        std::string::npos);
     EXPECT_NE(error_of("{listen: \":0\", on_invalid: maybe}").find("on_invalid"), std::string::npos);
     EXPECT_NE(error_of("{listen: \":0\", path: logs}").find("path must start"), std::string::npos);
     EXPECT_EQ(error_of("{listen: \"127.0.0.1:0\"}"), "no error");

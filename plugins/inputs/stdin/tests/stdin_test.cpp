@@ -1,8 +1,7 @@
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
+
+#include <weir/runtime/testing.hpp>
 
 using weir::runtime::testing::StageHarness;
 
@@ -24,7 +23,9 @@ public:
         ::dup2(saved_, 0);
         ::close(saved_);
     }
-    void write(const std::string& s) { ASSERT_EQ(::write(write_, s.data(), s.size()), static_cast<ssize_t>(s.size())); }
+    void write(const std::string& s) {
+        ASSERT_EQ(::write(write_, s.data(), s.size()), static_cast<ssize_t>(s.size()));
+    }
     void close_writer() {
         if (write_ >= 0) ::close(write_);
         write_ = -1;
@@ -44,7 +45,7 @@ TEST(StdinInput, LinesFlowAsTheyArrive) {
     in.write("first\r\nsecond\n");
     ASSERT_EQ(h.wait_for_events(2), 2u);  // no waiting for a batch to fill
     in.write("third\nlast without newline");
-    in.close_writer();                     // end of input: the last line still counts
+    in.close_writer();  // end of input: the last line still counts
     ASSERT_EQ(h.wait_for_events(4), 4u);
     h.stop();
     EXPECT_EQ(h.bodies(), (std::vector<std::string>{"first", "second", "third", "last without newline"}));
@@ -72,4 +73,6 @@ TEST(StdinInput, StopsPromptlyWhileIdle) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
-TEST(StdinInput, BadOptions) { EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{max_line_size: 0}"), std::exception); }
+TEST(StdinInput, BadOptions) {
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{max_line_size: 0}"), std::exception);
+}

@@ -1,11 +1,10 @@
-#include "socket_client.hpp"
-
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+#include <weir/runtime/testing.hpp>
+
+#include "socket_client.hpp"
 
 using weir::net::testing::free_port;
 using weir::net::testing::TcpClient;
@@ -26,8 +25,8 @@ TEST(TcpInput, NewlineDelimitedLinesFromManyConnections) {
         for (int c = 0; c < 20; ++c) clients.push_back(std::make_unique<TcpClient>(port));
         for (int i = 0; i < 50; ++i)
             for (int c = 0; c < 20; ++c)
-                clients[static_cast<size_t>(c)]->send("conn " + std::to_string(c) + " line " + std::to_string(i) +
-                                                      "\r\n");
+                clients[static_cast<size_t>(c)]->send("conn " + std::to_string(c) + " line " +
+                                                      std::to_string(i) + "\r\n");
         ASSERT_EQ(h.wait_for_events(1000), 1000u);
     }
     h.stop();
@@ -72,9 +71,11 @@ TEST(TcpInput, ALargeStreamLosesNothing) {
         std::string chunk;
         for (int i = 0; i < n; ++i) chunk += "event number " + std::to_string(i) + "\n";
         c.send(chunk);
-        ASSERT_EQ(h.wait_for_events(static_cast<size_t>(n), std::chrono::seconds(60)), static_cast<size_t>(n));
+        ASSERT_EQ(h.wait_for_events(static_cast<size_t>(n), std::chrono::seconds(60)),
+                  static_cast<size_t>(n));
     }
     h.stop();
     const auto got = h.bodies();
-    for (int i = 0; i < n; i += 9973) EXPECT_EQ(got[static_cast<size_t>(i)], "event number " + std::to_string(i));
+    for (int i = 0; i < n; i += 9973)
+        EXPECT_EQ(got[static_cast<size_t>(i)], "event number " + std::to_string(i));
 }

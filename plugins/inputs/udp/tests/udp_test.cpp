@@ -1,11 +1,10 @@
-#include "socket_client.hpp"
-
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+#include <weir/runtime/testing.hpp>
+
+#include "socket_client.hpp"
 
 using weir::net::testing::free_port;
 using weir::net::testing::send_udp;
@@ -28,7 +27,8 @@ size_t wait_listening(StageHarness& h, uint16_t port) {
 
 TEST(UdpInput, SeveralLinesPerDatagram) {
     const uint16_t port = free_port(SOCK_DGRAM);
-    StageHarness h(WEIR_TEST_PLUGIN, "{listen: \"127.0.0.1:" + std::to_string(port) + "\", max_line_size: 10}");
+    StageHarness h(WEIR_TEST_PLUGIN,
+                   "{listen: \"127.0.0.1:" + std::to_string(port) + "\", max_line_size: 10}");
     h.start();
     const size_t before = wait_listening(h, port);
     send_udp(port, "a\nb\r\n\nc");

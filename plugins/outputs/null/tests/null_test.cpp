@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <weir/event/batch.hpp>
 #include <weir/runtime/testing.hpp>
-
-#include <gtest/gtest.h>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -16,4 +16,6 @@ TEST(NullOutput, CountsAndAcknowledges) {
     EXPECT_EQ(h.metrics().events_out.load(), 200u);
 }
 
-TEST(NullOutput, BadDuration) { EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{log_every: often}"), std::exception); }
+TEST(NullOutput, BadDuration) {
+    EXPECT_THROW(StageHarness(WEIR_TEST_PLUGIN, "{log_every: often}"), std::exception);
+}

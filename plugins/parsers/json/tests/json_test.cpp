@@ -1,9 +1,8 @@
-#include <weir/event/batch.hpp>
-#include <weir/runtime/testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <string>
+#include <weir/event/batch.hpp>
+#include <weir/runtime/testing.hpp>
 
 using weir::event::Batch;
 using weir::runtime::testing::StageHarness;
@@ -23,13 +22,15 @@ weir_value field(const Batch& b, size_t i, const char* key) {
 TEST(JsonParser, TypedFieldsAndNesting) {
     StageHarness h(WEIR_TEST_PLUGIN, "");
     Batch b;
-    b.add(R"({"s":"x\ny","i":-42,"big":18446744073709551615,"f":1.5,"t":true,"n":null,"o":{"a":[1,"two",{"k":false}]}})",
-          7);
+    b.add(
+        R"({"s":"x\ny","i":-42,"big":18446744073709551615,"f":1.5,"t":true,"n":null,"o":{"a":[1,"two",{"k":false}]}})",
+        7);
     h.process(b);
     ASSERT_EQ(b.size(), 1u);
-    EXPECT_EQ(json_of(b, 0),
-              R"({"@timestamp":"1970-01-01T00:00:00.000000007Z","s":"x\ny","i":-42,"big":18446744073709551616,)"
-              R"("f":1.5,"t":true,"n":null,"o":{"a":[1,"two",{"k":false}]}})");
+    EXPECT_EQ(
+        json_of(b, 0),
+        R"({"@timestamp":"1970-01-01T00:00:00.000000007Z","s":"x\ny","i":-42,"big":18446744073709551616,)"
+        R"("f":1.5,"t":true,"n":null,"o":{"a":[1,"two",{"k":false}]}})");
     EXPECT_EQ(field(b, 0, "i").type, WEIR_VAL_INT);
     EXPECT_EQ(field(b, 0, "f").type, WEIR_VAL_FLOAT);
     EXPECT_EQ(b.body(0), "");  // no message field: the body was the fields
@@ -40,16 +41,18 @@ TEST(JsonParser, MessageAndTimeKeys) {
     StageHarness h(WEIR_TEST_PLUGIN, "");
     Batch b;
     b.add(R"({"timestamp":"2026-01-19T10:30:00.123+01:00","message":"login ok","user":"alice"})", 0);
-    b.add(R"({"timestamp":1768818600,"message":5})", 0);          // epoch seconds; non-string message stays a field
-    b.add(R"({"timestamp":1768818600123})", 0);                    // epoch milliseconds
-    b.add(R"({"timestamp":"2026-01-19 10:30:00"})", 0);            // no zone: UTC
-    b.add(R"({"timestamp":"yesterday","message":"m"})", 0);        // unparseable: kept, counted
+    b.add(R"({"timestamp":1768818600,"message":5})", 0);  // epoch seconds; non-string message stays a field
+    b.add(R"({"timestamp":1768818600123})", 0);           // epoch milliseconds
+    b.add(R"({"timestamp":"2026-01-19 10:30:00"})", 0);   // no zone: UTC
+    b.add(R"({"timestamp":"yesterday","message":"m"})", 0);  // unparseable: kept, counted
     h.process(b);
-    EXPECT_EQ(json_of(b, 0), R"({"@timestamp":"2026-01-19T09:30:00.123000000Z","message":"login ok","user":"alice"})");
+    EXPECT_EQ(json_of(b, 0),
+              R"({"@timestamp":"2026-01-19T09:30:00.123000000Z","message":"login ok","user":"alice"})");
     EXPECT_EQ(json_of(b, 1), R"({"@timestamp":"2026-01-19T10:30:00.000000000Z","message":5})");
     EXPECT_EQ(json_of(b, 2), R"({"@timestamp":"2026-01-19T10:30:00.123000000Z"})");
     EXPECT_EQ(json_of(b, 3), R"({"@timestamp":"2026-01-19T10:30:00.000000000Z"})");
-    EXPECT_EQ(json_of(b, 4), R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"m","timestamp":"yesterday"})");
+    EXPECT_EQ(json_of(b, 4),
+              R"({"@timestamp":"1970-01-01T00:00:00.000000000Z","message":"m","timestamp":"yesterday"})");
     EXPECT_EQ(h.metrics().errors.get("bad_time"), 1u);
 }
 
@@ -68,14 +71,14 @@ TEST(JsonParser, BadInputIsKeptMarkedAndCounted) {
     StageHarness h(WEIR_TEST_PLUGIN, "");
     const std::string inputs[] = {
         "not json at all",
-        R"({"a":1)",                      // truncated
-        R"({"a":1} trailing)",            // trailing garbage
-        R"({"a":1} {"b":2})",             // two documents
-        R"([1,2,3])",                     // not an object
+        R"({"a":1)",            // truncated
+        R"({"a":1} trailing)",  // trailing garbage
+        R"({"a":1} {"b":2})",   // two documents
+        R"([1,2,3])",           // not an object
         R"("just a string")",
-        "",                               // empty
-        std::string("{\"a\":\"\xff\xfe\"}"),  // invalid UTF-8 inside a string
-        std::string("\0\0\0{", 4),        // NUL bytes
+        "",                                                                   // empty
+        std::string("{\"a\":\"\xff\xfe\"}"),                                  // invalid UTF-8 inside a string
+        std::string("\0\0\0{", 4),                                            // NUL bytes
         std::string("\x7f\x45\x4c\x46\x02\x01\x01\x00\xde\xad\xbe\xef", 12),  // binary junk
     };
     Batch b;
@@ -88,7 +91,8 @@ TEST(JsonParser, BadInputIsKeptMarkedAndCounted) {
     for (size_t i = 0; i < n; ++i) {
         EXPECT_TRUE(b.event(i).flags & WEIR_EVENT_PARSE_ERROR) << i;
         EXPECT_EQ(field(b, i, "_parse_error").type, WEIR_VAL_STRING) << i;
-        EXPECT_EQ(b.body(i), i < std::size(inputs) ? std::string_view(inputs[i]) : std::string_view(big)) << i;
+        EXPECT_EQ(b.body(i), i < std::size(inputs) ? std::string_view(inputs[i]) : std::string_view(big))
+            << i;
     }
     EXPECT_EQ(h.metrics().errors.get("parse_error"), n);
     // The rendered line stays valid JSON whatever the bytes were.
@@ -109,7 +113,8 @@ TEST(JsonParser, BadOptionIsAClearError) {
         StageHarness h(WEIR_TEST_PLUGIN, "{keep_raw: maybe}");
         FAIL();
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("option 'keep_raw' of parser 'json' expects a boolean"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("option 'keep_raw' of parser 'json' expects a boolean"),
+                  std::string::npos)
             << e.what();
     }
 }

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <weir/config/env.hpp>
-#include <weir/config/model.hpp>
-
 #include <string>
 #include <vector>
+#include <weir/config/env.hpp>
+#include <weir/config/model.hpp>
 
 namespace weir::config {
 

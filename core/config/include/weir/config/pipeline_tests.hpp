@@ -1,16 +1,15 @@
 #pragma once
 
-#include <weir/config/model.hpp>
-
 #include <string>
 #include <vector>
+#include <weir/config/model.hpp>
 
 namespace weir::config {
 
 /// What one field of an event must be after the parser and filters.
 struct Expectation {
-    std::string field;  // a dotted path ("request.method"); "message" is the body, "@timestamp" the time
-    std::string value;  // as written in YAML (compared as text)
+    std::string field;    // a dotted path ("request.method"); "message" is the body, "@timestamp" the time
+    std::string value;    // as written in YAML (compared as text)
     bool absent = false;  // `absent`: the field must not exist
     bool is_null = false;
     Position pos;

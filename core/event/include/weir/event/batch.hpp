@@ -1,6 +1,5 @@
 #pragma once
 
-#include <weir/event/arena.hpp>
 #include <weir/plugin.h>
 
 #include <cstdint>
@@ -8,6 +7,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include <weir/event/arena.hpp>
 
 // The ABI forward-declares this opaque type; the host's Batch derives from it
 // so a weir_batch* handed across the boundary is a Batch*.
@@ -88,8 +88,8 @@ public:
     void* origin = nullptr;  // the input that made it
     int64_t created_ns = 0;  // monotonic time of the first event, for latency
     uint64_t sequence = 0;
-    std::string stream;      // which stream of its input (a file, a connection)
-    int32_t flush = 0;       // WEIR_FLUSH_* for an ordered parser's empty batches
+    std::string stream;  // which stream of its input (a file, a connection)
+    int32_t flush = 0;   // WEIR_FLUSH_* for an ordered parser's empty batches
     /// Acknowledgements this batch carries for earlier batches whose lines an
     /// ordered parser held back: (origin, cookie) pairs, in emission order.
     std::vector<std::pair<void*, uint64_t>> carried_acks;
@@ -98,8 +98,8 @@ public:
 private:
     Arena arena_;
     std::vector<EventRecord> events_;
-    std::vector<Entry> entries_;        // [0] unused: 0 means "none"
-    std::vector<Container> containers_; // [0] unused
+    std::vector<Entry> entries_;         // [0] unused: 0 means "none"
+    std::vector<Container> containers_;  // [0] unused
     size_t bytes_ = 0;
 };
 

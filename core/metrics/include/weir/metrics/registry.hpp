@@ -28,7 +28,7 @@ private:
 class Histogram {
 public:
     static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                       0.025,  0.05,    0.1,    0.25,  0.5,    1.0,  5.0};
+                                                       0.025,  0.05,    0.1,    0.25,  0.5,    1.0,   5.0};
     void observe_ns(int64_t ns);
     struct Snapshot {
         std::array<uint64_t, kBounds.size() + 1> buckets{};  // non-cumulative, last = +Inf

@@ -18,10 +18,18 @@ public:
     static LogLevel level();
     static bool parse_level(std::string_view text, LogLevel& out);
     static void write(LogLevel level, std::string_view component, std::string_view msg);
-    static void error(std::string_view component, std::string_view msg) { write(LogLevel::Error, component, msg); }
-    static void warn(std::string_view component, std::string_view msg) { write(LogLevel::Warn, component, msg); }
-    static void info(std::string_view component, std::string_view msg) { write(LogLevel::Info, component, msg); }
-    static void debug(std::string_view component, std::string_view msg) { write(LogLevel::Debug, component, msg); }
+    static void error(std::string_view component, std::string_view msg) {
+        write(LogLevel::Error, component, msg);
+    }
+    static void warn(std::string_view component, std::string_view msg) {
+        write(LogLevel::Warn, component, msg);
+    }
+    static void info(std::string_view component, std::string_view msg) {
+        write(LogLevel::Info, component, msg);
+    }
+    static void debug(std::string_view component, std::string_view msg) {
+        write(LogLevel::Debug, component, msg);
+    }
 };
 
 /// Lets at most `per_second` lines through per second and reports how many

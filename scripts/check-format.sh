@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Fails when a tracked C or C++ file differs from the root .clang-format.
+# scripts/check-format.sh --fix rewrites them instead.
+# tests/fixtures/abi-v1 is a frozen copy of an old header and stays as it was.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.hpp' | grep -v '^tests/fixtures/abi-v1/')
+if [[ "${1:-}" == "--fix" ]]; then
+  clang-format -i "${files[@]}"
+  exit 0
+fi
+bad=()
+for f in "${files[@]}"; do
+  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
+done
+if (( ${#bad[@]} )); then
+  echo "These files differ from .clang-format (scripts/check-format.sh --fix rewrites them):" >&2
+  printf '  %s\n' "${bad[@]}" >&2
+  exit 1
+fi
+echo "format: ${#files[@]} files follow .clang-format"
