@@ -15,11 +15,8 @@ LogFormat compile(std::string_view text) {
     return std::move(*f);
 }
 
-bool dash_bytes_zero(std::string_view dash) {
-    if (dash == "zero") return true;
-    if (dash == "absent") return false;
-    throw weir::ConfigError("dash_bytes must be 'zero' or 'absent', found '" + std::string(dash) + "'");
-}
+// The host has checked it against the table: zero or absent.
+bool dash_bytes_zero(std::string_view dash) { return dash == "zero"; }
 
 class ApacheParser final : public weir::Parser {
 public:
@@ -35,12 +32,13 @@ private:
     weir::apache::Engine engine_;
 };
 
-const weir_option_def apache_options[] = {
+const weir::Option apache_options[] = {
     weir::option::string(
         "format", "combined",
         "A preset (common, combined, vhost_combined, nginx_combined, combined_duration) or an "
         "Apache LogFormat string."),
-    weir::option::string("dash_bytes", "zero", "What a '-' byte count becomes: zero, or absent (no field)."),
+    weir::option::string("dash_bytes", "zero", "What a '-' byte count becomes: zero, or absent (no field).")
+        .one_of("zero|absent"),
     weir::option::boolean("keep_request", "false", "Also keep the whole request line in the field request."),
 };
 

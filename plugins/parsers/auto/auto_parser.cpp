@@ -58,11 +58,8 @@ public:
                     enabled_ |= kApache;
                 else if (f == "logfmt")
                     enabled_ |= kLogfmt;
-                else if (f == "applog")
+                else  // applog: the host checked each item against the table
                     enabled_ |= kApplog;
-                else
-                    throw weir::ConfigError("formats: unknown format '" + f +
-                                            "' (json, syslog, apache, logfmt, applog)");
             }
         }
     }
@@ -145,7 +142,7 @@ private:
     weir::applog::Engine applog_;
 };
 
-const weir_option_def auto_options[] = {
+const weir::Option auto_options[] = {
     weir::option::string(
         "parser_field", "_parser",
         "Field that records which parser read the line (json, rfc5424, rfc3164, apache_combined, "
@@ -153,7 +150,9 @@ const weir_option_def auto_options[] = {
     weir::option::string_list(
         "formats", "",
         "Formats to detect, from json, syslog, apache, logfmt, applog (empty: all). Lines of "
-        "the others stay raw."),
+        "the others stay raw.")
+        .one_of("json|syslog|apache|logfmt|applog")
+        .empty_means("all of them"),
     weir::option::string(
         "timezone", "UTC",
         "Zone of syslog and application log timestamps without one: UTC, an offset like +02:00 "

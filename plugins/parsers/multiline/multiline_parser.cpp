@@ -43,10 +43,8 @@ public:
             for (const auto& p : weir::multiline::kPresets) add_language(p);
         } else if (!preset.empty()) {
             const auto* p = weir::multiline::find_preset(preset);
-            if (!p)
-                throw weir::ConfigError(
-                    "preset must be java, python, go, node, ruby, dotnet, php, dart or auto, found '" +
-                    std::string(preset) + "'");
+            // The host checked the name against the table; a preset missing here is a bug.
+            if (!p) throw weir::ConfigError("internal: no preset named '" + std::string(preset) + "'");
             add_language(*p);
         }
         if (!languages_.empty()) chain_ = compile(std::string(weir::multiline::kChainPattern), "preset");
@@ -55,7 +53,6 @@ public:
         // Nothing said: indented lines join the event before them, the most
         // common shape of continuation lines.
         if (!continue_ && !start_ && languages_.empty()) continue_ = compile(R"(^[ \t])", "continue");
-        if (max_lines_ < 1) throw weir::ConfigError("max_lines must be at least 1");
     }
 
     weir::Held process(weir::Batch& batch) override {
@@ -357,11 +354,13 @@ private:
     size_t limited_ = 0;
 };
 
-const weir_option_def multiline_options[] = {
+const weir::Option multiline_options[] = {
     weir::option::string(
         "preset", "",
         "Stack traces of a runtime: java, python, go, node, ruby, dotnet, php, dart, or auto "
-        "(each trace's runtime recognised from its lines)."),
+        "(each trace's runtime recognised from its lines).")
+        .one_of("|java|python|go|node|ruby|dotnet|php|dart|auto")
+        .empty_means("no preset: start and continue decide"),
     weir::option::string("start", "",
                          "RE2 pattern of a line that begins an event; other lines join the one before."),
     weir::option::string(
@@ -370,7 +369,8 @@ const weir_option_def multiline_options[] = {
         "preset, start or continue: lines beginning with a space or tab."),
     weir::option::duration("flush_timeout", "1s", "A stream quiet this long releases the event it holds."),
     weir::option::integer("max_lines", "1000",
-                          "An event of this many lines is released; the next line begins another."),
+                          "An event of this many lines is released; the next line begins another.")
+        .at_least("1"),
     weir::option::size("max_bytes", "1MiB", "An event this large is released; the next line begins another."),
 };
 

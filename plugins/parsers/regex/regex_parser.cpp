@@ -29,13 +29,7 @@ public:
         keep_time_ = opts.boolean("keep_time_key");
         pattern_field_ = opts.str("pattern_field");
 
-        const std::string_view unmatched = opts.str("unmatched");
-        if (unmatched == "keep")
-            drop_unmatched_ = false;
-        else if (unmatched == "drop")
-            drop_unmatched_ = true;
-        else
-            throw weir::ConfigError("unmatched must be keep or drop, found '" + std::string(unmatched) + "'");
+        drop_unmatched_ = opts.str("unmatched") == "drop";  // keep or drop: the host checked the table
 
         zone_ = opts.timezone("timezone");
         const std::string_view layout = opts.str("time_format");
@@ -184,7 +178,7 @@ private:
     std::optional<weir::time::Format> time_format_;
 };
 
-const weir_option_def regex_options[] = {
+const weir::Option regex_options[] = {
     weir::option::required_string_list(
         "patterns",
         "RE2 patterns with named captures ((?P<name>...) or (?<name>...)), tried in order; "
@@ -204,7 +198,8 @@ const weir_option_def regex_options[] = {
                          "This capture becomes the event body; without it the body stays the whole line."),
     weir::option::string("unmatched", "keep",
                          "keep: a line no pattern matches stays whole, marked _parse_error; drop: drop it "
-                         "(counted as dropped, reason unmatched)."),
+                         "(counted as dropped, reason unmatched).")
+        .one_of("keep|drop"),
     weir::option::string("pattern_field", "",
                          "If set, this field records which pattern matched (0 = the first)."),
 };

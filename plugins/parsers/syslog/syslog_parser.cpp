@@ -11,8 +11,7 @@ namespace {
 weir::syslog::Mode mode_option(std::string_view mode) {
     if (mode == "auto") return weir::syslog::Mode::Auto;
     if (mode == "rfc5424") return weir::syslog::Mode::Rfc5424;
-    if (mode == "rfc3164") return weir::syslog::Mode::Rfc3164;
-    throw weir::ConfigError("mode must be auto, rfc5424 or rfc3164, found '" + std::string(mode) + "'");
+    return weir::syslog::Mode::Rfc3164;  // the host has checked it against the table
 }
 
 weir::syslog::Options scan_options(const weir::Options& opts, const weir::time::Zone& zone) {
@@ -49,8 +48,9 @@ private:
     weir::syslog::Engine engine_;
 };
 
-const weir_option_def syslog_options[] = {
-    weir::option::string("mode", "auto", "auto (by the line's shape), rfc5424 or rfc3164."),
+const weir::Option syslog_options[] = {
+    weir::option::string("mode", "auto", "auto (by the line's shape), rfc5424 or rfc3164.")
+        .one_of("auto|rfc5424|rfc3164"),
     weir::option::boolean(
         "strict", "false",
         "Reject what the RFCs reject; otherwise keep what can be read and say what could not."),
