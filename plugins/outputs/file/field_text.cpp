@@ -2,42 +2,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <weir/json_string.hpp>
 
 namespace weir::file_output {
 namespace {
 
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out.append("\\\"");
-                break;
-            case '\\':
-                out.append("\\\\");
-                break;
-            case '\n':
-                out.append("\\n");
-                break;
-            case '\r':
-                out.append("\\r");
-                break;
-            case '\t':
-                out.append("\\t");
-                break;
-            default:
-                if (c < 0x20) {
-                    const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-                    out.append(esc, 6);
-                } else {
-                    out.push_back(ch);
-                }
-        }
-    }
-    out.push_back('"');
-}
+void append_json_string(std::string& out, std::string_view s) { json::append_string(out, s); }
 
 void append_json(const Value& v, std::string& out) {
     if (v.is_string()) {
