@@ -1,6 +1,7 @@
 """The API server as a client sees it: routes, tokens, the loopback rules,
 connection limits, a reload that drains while /health answers, streaming,
-gzip, WebSocket and static files."""
+gzip, WebSocket (and closing a client that does not read), static files and
+TLS with required client certificates."""
 import gzip
 import hashlib
 import http.client
@@ -346,3 +347,93 @@ def test_bad_tls_files_refuse_to_start(daemons):
     d.start(wait=False)
     assert d.proc.wait(timeout=60) == 1
     assert "cannot load the API's TLS certificate" in d.stderr()
+
+
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def test_tls_client_certificates_are_required_with_a_client_ca(daemons):
+    import re
+    import ssl
+    d = daemons({"p.yaml": NULL_PIPELINE},
+                extra_service="  api:\n    tls_cert_file: api.crt\n    tls_key_file: api.key\n"
+                              "    tls_ca_file: clients.crt\n")
+    f = lambda name: os.path.join(d.dir, name)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+            "-keyout", f("api.key"), "-out", f("api.crt"))
+    # The clients' CA, a client it signed, and a client signed by nobody it knows.
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=clients", "-days", "1",
+            "-keyout", f("clients.key"), "-out", f("clients.crt"))
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=agent", "-keyout", f("agent.key"),
+            "-out", f("agent.csr"))
+    openssl("x509", "-req", "-in", f("agent.csr"), "-CA", f("clients.crt"), "-CAkey", f("clients.key"),
+            "-CAcreateserial", "-days", "1", "-out", f("agent.crt"))
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=stranger", "-days", "1",
+            "-keyout", f("stranger.key"), "-out", f("stranger.crt"))
+    d.start(wait=False)
+
+    def port():
+        assert d.proc.poll() is None, d.stderr()
+        m = re.search(r'component=admin msg="listening on https://127\.0\.0\.1:(\d+)', d.stderr())
+        return m and int(m.group(1))
+    p = wait_until(port, message="the TLS listener")
+
+    def status(cert=None, key=None):
+        ctx = ssl.create_default_context(cafile=f("api.crt"))
+        ctx.check_hostname = False
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        conn = http.client.HTTPSConnection("127.0.0.1", p, context=ctx, timeout=10)
+        try:
+            conn.request("GET", "/api/v1/status", headers={"Host": f"localhost:{p}"})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    code, body = status(f("agent.crt"), f("agent.key"))
+    assert code == 200 and json.loads(body)["pipelines"]
+    for cert, key in ((None, None), (f("stranger.crt"), f("stranger.key"))):
+        try:
+            code, _ = status(cert, key)
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+            code = None
+        assert code is None, f"a client without a certificate the CA signed got {code}"
+    d.proc.send_signal(signal.SIGTERM)
+    assert d.proc.wait(timeout=60) == 0
+
+
+def scrape_metrics(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    return parse_metrics(text)
+
+
+def test_a_websocket_client_that_does_not_read_is_closed_with_1013(daemons):
+    d = daemons({"p.yaml": NULL_PIPELINE}).start()
+    ws = WebSocket(d.port, "/api/v1/status/stream")
+    assert ws.status == 101
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    # Ask for the status over and over without reading an answer: the
+    # answers pile up in the server's bounded send queue until it closes the
+    # connection (1013, try again later) and counts it.
+    slow = lambda: metric(scrape_metrics(d.port), "weir_api_websocket_slow_closed_total") or 0
+    deadline = time.monotonic() + 60
+    sent = 0
+    while slow() < 1:
+        assert sent < 200_000 and time.monotonic() < deadline, f"still open after {sent} requests"
+        for _ in range(500):
+            try:
+                ws.send("status")
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+    ws.sock.close()
+    # The server stays healthy for everyone else.
+    ok = WebSocket(d.port, "/api/v1/status/stream")
+    assert ok.status == 101 and "pipelines" in ok.recv_text()
+    assert ok.close() == 1000
+    assert d.terminate() == 0
