@@ -437,3 +437,24 @@ def test_a_websocket_client_that_does_not_read_is_closed_with_1013(daemons):
     assert ok.status == 101 and "pipelines" in ok.recv_text()
     assert ok.close() == 1000
     assert d.terminate() == 0
+
+
+def test_health_gets_through_when_every_slot_is_busy(daemons):
+    d = daemons({"p.yaml": NULL_PIPELINE},
+                extra_service="  api:\n    max_connections_per_client: 4\n").start()
+    streams = [WebSocket(d.port, "/api/v1/status/stream") for _ in range(4)]
+    try:
+        assert all(ws.status == 101 and "pipelines" in ws.recv_text() for ws in streams)
+        status, body = request(d.port, "GET", "/health")[::2]
+        assert status == 200 and json.loads(body) == {"status": "ok"}
+        status, body = request(d.port, "GET", "/api/v1/status")[::2]
+        assert status == 503, body
+        # Nobody's stream was cut to make room.
+        for ws in streams:
+            ws.send("status")
+            assert "pipelines" in ws.recv_text()
+    finally:
+        for ws in streams:
+            ws.close()
+    assert "is served priority routes only" in d.stderr()
+    assert d.terminate() == 0
