@@ -11,7 +11,10 @@ void load_store_section(const YAML::Node& node, const SectionReader& r, StoreCon
     if (!r.walk(node, "'store'", entries)) return;
     static const std::vector<std::string> kKeys = {"enabled",   "path",         "sync",        "retention",
                                                    "partition", "block_events", "index_fields"};
-    for (const auto& [k, v] : entries) {
+    for (const auto& entry : entries) {
+        // Named references, not a structured binding: the lambda below uses v.
+        const YAML::Node& k = entry.first;
+        const YAML::Node& v = entry.second;
         const std::string name = k.Scalar();
         if (name == "index_fields") {
             if (!v.IsSequence()) {
