@@ -16,8 +16,6 @@
 #include <weir/config/suggest.hpp>
 #include <weir/config/units.hpp>
 
-#include "store_section.hpp"
-
 namespace fs = std::filesystem;
 
 namespace weir::config {
@@ -551,6 +549,28 @@ const weir_option_rules kApiRules[] = {
     {kRules, 0, nullptr, "1", "64", nullptr},
 };
 
+const weir_option_def kStoreOptions[] = {
+    {kDef, WEIR_OPT_BOOL, "enabled", "true", 0,
+     "Run the embedded store (false: outputs of type store fail to start)."},
+    {kDef, WEIR_OPT_STRING, "path", "", 0,
+     "Folder of the partitions; relative paths are under service.data_dir."},
+    {kDef, WEIR_OPT_BOOL, "sync", "true", 0,
+     "fsync each commit (false trades the last commits on power loss for speed)."},
+    {kDef, WEIR_OPT_DURATION, "retention", "0s", 0, "Whole days older than this are deleted."},
+    {kDef, WEIR_OPT_STRING, "partition", "day", 0, "Time partition of the store: a UTC day."},
+    {kDef, WEIR_OPT_INT, "block_events", "4096", 0, "Events in a stored block at most."},
+    {kDef, WEIR_OPT_STRING_LIST, "index_fields", "", 0, "Fields indexed as field=value."},
+};
+const weir_option_rules kStoreRules[] = {
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, "<data_dir>/store"},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, "0s", nullptr, "keep everything"},
+    {kRules, 0, "day", nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, "64", "65536", nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, "the store's default list"},
+};
+
 const weir_option_def kPluginsOptions[] = {
     {kDef, WEIR_OPT_STRING_LIST, "dirs", "", 0, "Plugin folders, scanned after the built-in one."},
 };
@@ -576,6 +596,7 @@ constexpr Section section(const char* name, const weir_option_def (&options)[N],
 const Section kService = section("service", kServiceOptions, kServiceRules);
 const Section kApi = section("service.api", kApiOptions, kApiRules);
 const Section kPlugins = section("plugins", kPluginsOptions);
+const Section kStore = section("store", kStoreOptions, kStoreRules);
 
 /// The values of a section (defaults filled in), validated like a stage's
 /// options; `nested` names keys that are sections of their own, returned in
@@ -675,13 +696,16 @@ void load_plugins_section(const Ctx& ctx, const YAML::Node& node, const fs::path
 }
 
 void load_store(const Ctx& ctx, const YAML::Node& node, const fs::path&, ServiceConfig& s) {
-    load_store_section(
-        node,
-        SectionReader{
-            [&](const YAML::Node& n, const std::string& w, auto& e) { return walk_map(ctx, n, w, e); },
-            [&](const YAML::Node& n, std::string& t) { return scalar_text(ctx, n, t); },
-            [&](const YAML::Node& n, std::string m) { ctx.error(n, std::move(m)); }},
-        s.store);
+    OptionSet o;
+    std::map<std::string, YAML::Node> at;
+    if (!read_section(ctx, node, kStore, o, at, {}, true)) return;
+    StoreConfig& st = s.store;
+    if (const auto* v = o.find("enabled")) st.enabled = v->i != 0;
+    if (const auto* v = o.find("path")) st.path = v->text;
+    if (const auto* v = o.find("sync")) st.sync = v->i != 0;
+    if (const auto* v = o.find("retention")) st.retention_ns = v->i;
+    if (const auto* v = o.find("block_events")) st.block_events = v->i;
+    if (const auto* v = o.find("index_fields")) st.index_fields = v->list;
 }
 
 }  // namespace

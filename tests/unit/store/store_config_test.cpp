@@ -40,7 +40,8 @@ TEST(StoreConfig, ReadsEveryKey) {
 }
 
 TEST(StoreConfig, ErrorsArePositionedAndSuggest) {
-    const auto path = write_service("store:\n  retension: 7d\n  sync: maybe\n  partition: hour\n");
+    const auto path =
+        write_service("store:\n  retension: 7d\n  sync: maybe\n  partition: hour\n  block_events: 10\n");
     try {
         weir::config::load_service(path);
         FAIL() << "accepted";
@@ -49,9 +50,16 @@ TEST(StoreConfig, ErrorsArePositionedAndSuggest) {
         EXPECT_NE(all.find(":2:3: unknown option 'retension' in 'store'; did you mean 'retention'?"),
                   std::string::npos)
             << all;
-        EXPECT_NE(all.find(":3:9: store.sync expects true or false, found 'maybe'"), std::string::npos)
+        // The same machinery and wording as every option table.
+        EXPECT_NE(all.find(":3:9: option 'sync' of 'store' expects a boolean (true/false), found 'maybe'"),
+                  std::string::npos)
             << all;
-        EXPECT_NE(all.find(":4:14: store.partition supports only 'day'"), std::string::npos) << all;
+        EXPECT_NE(all.find(":4:14: option 'partition' of 'store' expects day, found 'hour'"),
+                  std::string::npos)
+            << all;
+        EXPECT_NE(all.find(":5:17: option 'block_events' of 'store' must be from 64 to 65536, found '10'"),
+                  std::string::npos)
+            << all;
     }
 }
 
