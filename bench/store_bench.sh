@@ -8,7 +8,8 @@
 #   WEIR_BIN=build/weir bench/store_bench.sh 10000000
 #   STORE_SYNC=false bench/store_bench.sh     # commits without fsync
 #
-# Data: when /work/shared/bench exists, its gen_logs.py + spread_day.py (the
+# Data: when $GEN_DIR (default ../shared/bench beside the checkout) has
+# gen_logs.py + spread_day.py, from them (the
 # generator the reference figures of PostgreSQL and DuckDB were taken with:
 # one UTC day, unique messages with request ids, 10 needle hits); otherwise
 # bench/gen_json_lines.py (no needle; Q6 then looks for a word that is absent).
@@ -21,7 +22,7 @@ pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib.sh
 
-shared=/work/shared/bench
+shared=${GEN_DIR:-../shared/bench}
 needle=xenonfault
 day_from=2026-01-19T00:00:00Z
 day_to=2026-01-19T23:59:59.999Z
