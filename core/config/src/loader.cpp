@@ -560,6 +560,15 @@ const weir_option_def kStoreOptions[] = {
     {kDef, WEIR_OPT_STRING, "partition", "day", 0, "Time partition of the store: a UTC day."},
     {kDef, WEIR_OPT_INT, "block_events", "4096", 0, "Events in a stored block at most."},
     {kDef, WEIR_OPT_STRING_LIST, "index_fields", "", 0, "Fields indexed as field=value."},
+    {kDef, WEIR_OPT_SIZE, "retention_size", "0", 0,
+     "Total size the store keeps; the oldest days are deleted past it."},
+    {kDef, WEIR_OPT_BOOL, "emergency_retention", "false", 0,
+     "On a full disk, delete the oldest day (never today) instead of only pausing writes."},
+    {kDef, WEIR_OPT_BOOL, "rollups", "true", 0, "Write per-minute rollups at ingest."},
+    {kDef, WEIR_OPT_STRING_LIST, "rollup_numeric_fields", "", 0,
+     "Numeric fields with a per-minute histogram (percentiles from rollups)."},
+    {kDef, WEIR_OPT_STRING_LIST, "rollup_unique_fields", "", 0,
+     "Fields with a per-minute HyperLogLog (approximate unique counts)."},
 };
 const weir_option_rules kStoreRules[] = {
     {kRules, 0, nullptr, nullptr, nullptr, nullptr},
@@ -569,6 +578,11 @@ const weir_option_rules kStoreRules[] = {
     {kRules, 0, "day", nullptr, nullptr, nullptr},
     {kRules, 0, nullptr, "64", "65536", nullptr},
     {kRules, 0, nullptr, nullptr, nullptr, "the store's default list"},
+    {kRules, 0, nullptr, "0", nullptr, "no size bound"},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, "fields whose name contains latency or duration"},
+    {kRules, 0, nullptr, nullptr, nullptr, "user_id, client_ip, ip, session_id"},
 };
 
 const weir_option_def kPluginsOptions[] = {
@@ -706,6 +720,11 @@ void load_store(const Ctx& ctx, const YAML::Node& node, const fs::path&, Service
     if (const auto* v = o.find("retention")) st.retention_ns = v->i;
     if (const auto* v = o.find("block_events")) st.block_events = v->i;
     if (const auto* v = o.find("index_fields")) st.index_fields = v->list;
+    if (const auto* v = o.find("retention_size")) st.retention_bytes = static_cast<uint64_t>(v->i);
+    if (const auto* v = o.find("emergency_retention")) st.emergency_retention = v->i != 0;
+    if (const auto* v = o.find("rollups")) st.rollups = v->i != 0;
+    if (const auto* v = o.find("rollup_numeric_fields")) st.rollup_numeric_fields = v->list;
+    if (const auto* v = o.find("rollup_unique_fields")) st.rollup_unique_fields = v->list;
 }
 
 }  // namespace

@@ -54,6 +54,12 @@ store::StoreOptions store_options(const config::StoreConfig& c) {
     o.retention_ns = c.retention_ns;
     o.block_events = static_cast<size_t>(c.block_events);
     if (!c.index_fields.empty()) o.index_fields = c.index_fields;
+    o.retention_bytes = c.retention_bytes;
+    o.retention_by_level = c.retention_by_level;
+    o.emergency_retention = c.emergency_retention;
+    o.rollups = c.rollups;
+    o.rollup_numeric_fields = c.rollup_numeric_fields;
+    if (!c.rollup_unique_fields.empty()) o.rollup_unique_fields = c.rollup_unique_fields;
     o.warn = [](const std::string& m) { Log::warn("store", m); };
     return o;
 }

@@ -386,33 +386,6 @@ bool StoreImpl::wait_degraded(const std::string& why) {
     return !stopping_;
 }
 
-void StoreImpl::apply_retention(int64_t now_ns) {
-    if (opts_.retention_ns <= 0) return;
-    const int64_t keep_from = day_of(now_ns - opts_.retention_ns);
-    std::vector<std::shared_ptr<Partition>> gone;
-    {
-        std::lock_guard lock(parts_mu_);
-        for (auto it = parts_.begin(); it != parts_.end();) {
-            if (it->first < keep_from) {
-                gone.push_back(it->second);
-                it = parts_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-    }
-    for (auto& p : gone) {
-        const std::string dir = p->dir;
-        {
-            std::unique_lock lock(p->mu);  // no reader inside
-        }
-        p.reset();  // closes the environment once the last query lets go
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-        partitions_deleted_.fetch_add(1);
-    }
-}
-
 StoreStats StoreImpl::stats() {
     StoreStats s;
     {

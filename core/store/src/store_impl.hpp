@@ -26,7 +26,14 @@ public:
     StoreStats stats() override;
     std::optional<std::string> degraded() override;
     std::string metrics_text() override;
-    void apply_retention(int64_t now_ns) override;
+    std::optional<std::string> get(const RowRef& ref, const std::string& tenant) override;
+    ContextResult context(const ContextRequest& req) override;
+    FieldsResult fields(const FieldsRequest& req) override;
+    RetentionReport apply_retention(int64_t now_ns) override;
+    RetentionPolicy retention() override;
+    RetentionReport set_retention(const RetentionPolicy& policy) override;
+    void backup(const std::string& dir) override;
+    VerifyReport verify() override;
 
 private:
     struct Item {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,16 @@ struct StoreConfig {
     int64_t block_events = 4096;
     /// Fields indexed as field=value; empty: the store's default list.
     std::vector<std::string> index_fields;
+    /// Total size kept; the oldest days go past it (0: no bound).
+    uint64_t retention_bytes = 0;
+    /// Level (upper case) -> age: events of that level older than it are deleted.
+    std::map<std::string, int64_t> retention_by_level;
+    bool emergency_retention = false;
+    bool rollups = true;
+    /// Empty: fields whose name contains latency or duration.
+    std::vector<std::string> rollup_numeric_fields;
+    /// Empty: the store's default list.
+    std::vector<std::string> rollup_unique_fields;
 };
 
 }  // namespace weir::config

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,54 @@ struct StoreOptions {
     std::function<void(const std::string& message)> warn;
     std::vector<std::string> index_fields = {"level",  "service",  "app",        "host",   "source",
                                              "tenant", "trace_id", "request_id", "user_id"};
+
+    /// Retention by total size: the oldest partitions are deleted until the
+    /// store fits (0: no bound).
+    uint64_t retention_bytes = 0;
+    /// Retention by level (upper-cased level -> age): events of that level
+    /// older than the age are deleted; other levels follow retention_ns.
+    std::map<std::string, int64_t> retention_by_level;
+    /// On a full disk, delete the oldest partition (never today's) so that
+    /// today's logs keep flowing, instead of only pausing writes.
+    bool emergency_retention = false;
+
+    /// Per-minute rollups written at ingest (see docs/store.md, "Rollups").
+    bool rollups = true;
+    /// Numeric fields with a mergeable histogram per minute; empty: every
+    /// top-level field whose name contains "latency" or "duration".
+    std::vector<std::string> rollup_numeric_fields;
+    /// Fields with a per-minute HyperLogLog (approximate unique counts).
+    std::vector<std::string> rollup_unique_fields = {"user_id", "client_ip", "ip", "session_id"};
+
+    /// Opens the existing store for reading only: no writer thread, no
+    /// retention, nothing created (`weir query --data-dir`, `weir store`).
+    bool read_only = false;
+};
+
+/// What retention does; changed at runtime by set_retention().
+struct RetentionPolicy {
+    int64_t max_age_ns = 0;   // 0: keep everything
+    uint64_t max_bytes = 0;   // 0: no size bound
+    std::map<std::string, int64_t> by_level;
+    bool emergency = false;
+    std::string to_json() const;
+};
+
+/// What one retention pass deleted (also logged and counted).
+struct RetentionReport {
+    uint64_t partitions_deleted = 0;
+    uint64_t events_deleted = 0;  // by level, inside partitions that stay
+    uint64_t bytes_freed = 0;
+    std::vector<std::string> actions;  // one sentence each, as logged
+    std::string to_json() const;
+};
+
+/// What `weir store verify` found.
+struct VerifyReport {
+    uint64_t partitions = 0, blocks = 0, events = 0, index_entries = 0;
+    std::vector<std::string> problems;  // empty: the store is sound
+    bool ok() const { return problems.empty(); }
+    std::string to_json() const;
 };
 
 /// Where a row lives; newest-first order is (time, partition, block, row) descending.
@@ -107,6 +156,46 @@ struct AggregateResult {
     QueryStats stats;
 };
 
+/// GET /api/v1/logs/{id}/context: the neighbours of one event from the same
+/// source (as `grep -C` shows them), oldest first on both sides.
+struct ContextRequest {
+    RowRef ref;
+    std::string tenant;
+    size_t before = 10, after = 10;
+    std::string same_field = "source";  // empty: every event, whatever its source
+};
+
+struct ContextResult {
+    bool found = false;
+    std::string event;                                  // the anchor's JSON
+    std::vector<std::string> before, after;             // JSON objects, oldest first
+    std::vector<RowRef> before_refs, after_refs;
+    QueryStats stats;
+};
+
+/// GET /api/v1/fields: what fields the matching events carry, for autocomplete.
+struct FieldsRequest {
+    const condition::Condition* condition = nullptr;
+    condition::IndexHint hint;
+    std::string tenant;
+    size_t sample_events = 10000;  // newest events looked at, at most
+    size_t top_values = 10;
+};
+
+struct FieldInfo {
+    std::string name;  // dotted path for nested fields
+    std::string type;  // string, integer, float, bool, object, array, mixed
+    uint64_t count = 0;
+    std::vector<std::pair<std::string, uint64_t>> top;  // most frequent values first
+};
+
+struct FieldsResult {
+    std::vector<FieldInfo> fields;  // by count, descending
+    uint64_t events_sampled = 0;
+    bool exact = true;  // false: the sample stopped before every match
+    QueryStats stats;
+};
+
 struct StoreStats {
     uint64_t partitions = 0, blocks = 0, events = 0, bytes_on_disk = 0;
     uint64_t commits = 0, events_written = 0, write_errors = 0, map_grows = 0;
@@ -132,15 +221,34 @@ public:
     virtual void flush() = 0;
 
     virtual SearchResult search(const SearchRequest& req) = 0;
+    /// One event by its permalink (RowRef); nullopt when absent or of another tenant.
+    virtual std::optional<std::string> get(const RowRef& ref, const std::string& tenant) = 0;
+    virtual ContextResult context(const ContextRequest& req) = 0;
+    virtual FieldsResult fields(const FieldsRequest& req) = 0;
     virtual AggregateResult aggregate(const AggregateRequest& req) = 0;
     virtual StoreStats stats() = 0;
     /// Why writes are paused (a full disk, I/O errors), or nullopt. Cheap.
     virtual std::optional<std::string> degraded() = 0;
     /// Prometheus text lines (weir_store_*).
     virtual std::string metrics_text() = 0;
-    /// Deletes partitions past the retention now (the writer also does it hourly).
-    virtual void apply_retention(int64_t now_ns) = 0;
+    /// Applies the retention now (the writer also does it hourly).
+    virtual RetentionReport apply_retention(int64_t now_ns) = 0;
+    virtual RetentionPolicy retention() = 0;
+    /// Replaces the retention (POST /api/v1/retention) and applies it at once.
+    virtual RetentionReport set_retention(const RetentionPolicy& policy) = 0;
+
+    /// A hot, consistent copy of every partition into `dir` (created; must be
+    /// empty): LMDB's environment copy, one read snapshot per partition.
+    /// Throws std::runtime_error naming what failed.
+    virtual void backup(const std::string& dir) = 0;
+    /// Checks every block's checksum and that every index entry points at a
+    /// real block holding the term.
+    virtual VerifyReport verify() = 0;
 };
+
+/// Puts a backup made by Store::backup() at `store_path` (which must not hold
+/// a store, or `force`: it is replaced). The store must not be open.
+void restore(const std::string& backup_dir, const std::string& store_path, bool force = false);
 
 /// Days since the epoch of a UTC time (the partition it belongs to).
 int64_t day_of(int64_t time_ns);
