@@ -68,8 +68,8 @@ struct StoreOptions {
 
 /// What retention does; changed at runtime by set_retention().
 struct RetentionPolicy {
-    int64_t max_age_ns = 0;   // 0: keep everything
-    uint64_t max_bytes = 0;   // 0: no size bound
+    int64_t max_age_ns = 0;  // 0: keep everything
+    uint64_t max_bytes = 0;  // 0: no size bound
     std::map<std::string, int64_t> by_level;
     bool emergency = false;
     std::string to_json() const;
@@ -167,8 +167,8 @@ struct ContextRequest {
 
 struct ContextResult {
     bool found = false;
-    std::string event;                                  // the anchor's JSON
-    std::vector<std::string> before, after;             // JSON objects, oldest first
+    std::string event;                       // the anchor's JSON
+    std::vector<std::string> before, after;  // JSON objects, oldest first
     std::vector<RowRef> before_refs, after_refs;
     QueryStats stats;
 };
