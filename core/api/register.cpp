@@ -9,6 +9,8 @@ void register_routes(http::Router& router, Context& ctx) {
     v1::register_status(router, ctx);
     v1::register_reload(router, ctx);
     v1::register_logs(router, ctx);
+    v1::register_logs_read(router, ctx);
+    v1::register_retention(router, ctx);
     v1::register_routes_listing(router, ctx);
 }
 
