@@ -108,19 +108,10 @@ http::ServerOptions server_options(const config::ServiceConfig& svc, api::Tokens
             a.tokens_file, keys::LoadOptions{false, {"read", "admin"}});  // throws naming the file
         o.tokens = tokens.store;
     }
-    const std::string host = o.listen.substr(0, o.listen.rfind(':'));
-    if (!tokens.store && !http::is_loopback_host(host)) {
-        if (!a.allow_unauthenticated)
-            throw std::runtime_error(
-                "service.admin_listen " + o.listen +
-                " is not a loopback address and service.api has no tokens_file: anyone who "
-                "reaches it could reload the daemon. Set service.api.tokens_file, listen on "
-                "127.0.0.1, or set service.api.allow_unauthenticated: true");
-        runtime::Log::warn("api",
-                           "listening on " + o.listen +
-                               " without tokens (service.api.allow_unauthenticated): every route is open to "
-                               "anyone who reaches it");
-    }
+    const http::Exposure exposure =
+        http::api_exposure(o.listen, tokens.store != nullptr, a.allow_unauthenticated);
+    if (!exposure.refusal.empty()) throw std::runtime_error(exposure.refusal);
+    if (!exposure.warning.empty()) runtime::Log::warn("api", exposure.warning);
     return o;
 }
 

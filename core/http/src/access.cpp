@@ -76,4 +76,21 @@ bool is_simple_form_type(std::string_view content_type) {
     return t == "text/plain" || t == "application/x-www-form-urlencoded" || t == "multipart/form-data";
 }
 
+Exposure api_exposure(std::string_view listen, bool has_tokens, bool allow_unauthenticated) {
+    Exposure e;
+    const std::string_view host = listen.substr(0, listen.rfind(':'));
+    if (has_tokens || is_loopback_host(host)) return e;
+    const std::string where(listen);
+    if (!allow_unauthenticated)
+        e.refusal = "service.admin_listen " + where +
+                    " is not a loopback address and service.api has no tokens_file: anyone who "
+                    "reaches it could reload the daemon. Set service.api.tokens_file, listen on "
+                    "127.0.0.1, or set service.api.allow_unauthenticated: true";
+    else
+        e.warning = "listening on " + where +
+                    " without tokens (service.api.allow_unauthenticated): every route is open to "
+                    "anyone who reaches it";
+    return e;
+}
+
 }  // namespace weir::http

@@ -15,6 +15,28 @@ TEST(Access, LoopbackHostNames) {
     EXPECT_EQ(host_of("a.example:1"), "a.example");
 }
 
+TEST(Access, AnApiBeyondLoopbackNeedsTokensOrAnExplicitAllowance) {
+    for (const char* l : {"127.0.0.1:8686", "[::1]:8686", "localhost:1"}) {
+        const Exposure e = api_exposure(l, false, false);
+        EXPECT_TRUE(e.refusal.empty() && e.warning.empty()) << l;
+    }
+    for (const char* l : {"0.0.0.0:8686", "[::]:8686", "10.1.2.3:8686", "api.example:443"}) {
+        const Exposure refused = api_exposure(l, false, false);
+        EXPECT_NE(refused.refusal.find("is not a loopback address and service.api has no tokens_file"),
+                  std::string::npos)
+            << l;
+        EXPECT_NE(refused.refusal.find(l), std::string::npos) << l;
+        EXPECT_TRUE(refused.warning.empty()) << l;
+        // Allowed: it starts, and says at start that every route is open.
+        const Exposure allowed = api_exposure(l, false, true);
+        EXPECT_TRUE(allowed.refusal.empty()) << l;
+        EXPECT_NE(allowed.warning.find("every route is open"), std::string::npos) << l;
+        // With tokens there is nothing to say, allowed or not.
+        EXPECT_TRUE(api_exposure(l, true, false).refusal.empty()) << l;
+        EXPECT_TRUE(api_exposure(l, true, true).warning.empty()) << l;
+    }
+}
+
 TEST(Access, OriginsOfStateChangingRequests) {
     const std::vector<std::string> none;
     EXPECT_TRUE(origin_allowed("", "127.0.0.1:8686", none));

@@ -25,4 +25,13 @@ bool origin_allowed(std::string_view origin, std::string_view host_header,
 /// (text/plain, application/x-www-form-urlencoded, multipart/form-data).
 bool is_simple_form_type(std::string_view content_type);
 
+/// What an API listening on `listen` ("host:port") does at start: without
+/// tokens, a listener beyond loopback refuses to start (`refusal`) unless the
+/// service allows it, and then warns (`warning`). Both empty: nothing to say.
+struct Exposure {
+    std::string refusal;
+    std::string warning;
+};
+Exposure api_exposure(std::string_view listen, bool has_tokens, bool allow_unauthenticated);
+
 }  // namespace weir::http
