@@ -510,6 +510,8 @@ const weir_option_def kServiceOptions[] = {
     {kDef, WEIR_OPT_STRING, "log_level", "info", 0, "Lowest level of the daemon's own log lines."},
     {kDef, WEIR_OPT_STRING, "pipelines_dir", "pipelines", 0, "The folder of pipeline files (*.yaml, *.yml)."},
     {kDef, WEIR_OPT_DURATION, "shutdown_timeout", "30s", 0, "How long SIGTERM waits for pipelines to drain."},
+    {kDef, WEIR_OPT_STRING, "alerts_dir", "alerts", 0,
+     "The folder of alert rule groups (*.yaml, *.yml); a missing folder has no rules."},
 };
 const weir_option_rules kServiceRules[] = {
     {kRules, 0, nullptr, nullptr, nullptr, nullptr},
@@ -517,6 +519,7 @@ const weir_option_rules kServiceRules[] = {
     {kRules, 0, "error|warn|info|debug", nullptr, nullptr, nullptr},
     {kRules, 0, nullptr, nullptr, nullptr, nullptr},
     {kRules, 0, nullptr, "1ms", nullptr, nullptr},
+    {kRules, 0, nullptr, nullptr, nullptr, nullptr},
 };
 
 const weir_option_def kApiOptions[] = {
@@ -697,6 +700,7 @@ void load_service_section(const Ctx& ctx, const YAML::Node& node, const fs::path
     }
     if (const auto* v = o.find("data_dir")) s.data_dir = resolve(base, v->text);
     if (const auto* v = o.find("pipelines_dir")) s.pipelines_dir = resolve(base, v->text);
+    if (const auto* v = o.find("alerts_dir")) s.alerts_dir = resolve(base, v->text);
     if (const auto* v = o.find("log_level")) s.log_level = v->text;
     if (const auto* v = o.find("shutdown_timeout")) s.shutdown_timeout_ns = v->i;
 }
@@ -736,6 +740,7 @@ ServiceConfig load_service(const std::string& path, const EnvLookup& env) {
     const fs::path base = fs::absolute(path).parent_path();
     s.data_dir = resolve(base, "var/lib/weir");
     s.pipelines_dir = resolve(base, "pipelines");
+    s.alerts_dir = resolve(base, "alerts");
     auto root = load_yaml(path, errors);
     if (!root) throw ConfigErrors(std::move(errors));
     Ctx ctx{path, env, &errors};

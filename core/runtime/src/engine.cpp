@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <weir/alerts/manager.hpp>
 #include <weir/config/loader.hpp>
 #include <weir/config/model.hpp>
 #include <weir/event/json_writer.hpp>
@@ -89,6 +90,7 @@ struct Engine::Loaded {
     config::ServiceConfig service;
     std::shared_ptr<loader::Registry> plugins;
     std::vector<config::PipelineConfig> pipelines;
+    std::vector<alerts::RuleGroup> alert_groups;
 };
 
 Engine::Engine(std::string config_path, std::vector<std::string> builtin_plugin_dirs)
@@ -121,6 +123,12 @@ std::unique_ptr<Engine::Loaded> Engine::load_all(std::vector<std::string>& error
         return nullptr;
     } catch (const std::exception& e) {
         errors.push_back(e.what());
+        return nullptr;
+    }
+    std::vector<config::Error> alert_errors;
+    loaded->alert_groups = alerts::load_rule_groups(loaded->service.alerts_dir, alert_errors);
+    if (!alert_errors.empty()) {
+        for (const auto& err : alert_errors) errors.push_back(err.format());
         return nullptr;
     }
     return loaded;
@@ -167,6 +175,7 @@ void Engine::start() {
         started_at_ns_ = event::now_ns();
     }
     for (auto& [name, p] : pipelines_) p->start();
+    start_alerts(loaded->alert_groups);
     metrics_->pipelines.store(static_cast<int64_t>(pipelines_.size()));
     metrics_->plugins_loaded.store(static_cast<int64_t>(plugins_->plugins().size()));
     metrics_->plugins_refused.store(static_cast<int64_t>(plugins_->refusals().size()));
@@ -239,6 +248,7 @@ ReloadResult Engine::reload() {
         result.started.push_back(name);
     }
     result.ok = true;
+    if (alerts_) alerts_->set_groups(std::move(loaded->alert_groups));
     metrics_->pipelines.store(static_cast<int64_t>(pipelines_.size()));
     metrics_->plugins_loaded.store(static_cast<int64_t>(plugins_->plugins().size()));
     metrics_->plugins_refused.store(static_cast<int64_t>(plugins_->refusals().size()));
@@ -260,6 +270,10 @@ void Engine::record_reload(const ReloadResult& r) {
 }
 
 bool Engine::shutdown(std::chrono::milliseconds deadline) {
+    {
+        std::lock_guard lock(alerts_mu_);
+        alerts_.reset();  // no evaluation asks a store that is closing
+    }
     // Pipelines drain side by side, so the deadline bounds the whole shutdown.
     std::vector<std::thread> stoppers;
     for (auto& [name, p] : pipelines_) {
@@ -320,7 +334,36 @@ metrics::Registry& Engine::metrics() { return *metrics_; }
 std::string Engine::metrics_text() const {
     std::string out = metrics_->render_prometheus();
     if (auto s = store()) out += s->metrics_text();
+    {
+        std::lock_guard lock(alerts_mu_);
+        if (alerts_) out += alerts_->metrics_text();
+    }
     return out;
+}
+
+void Engine::start_alerts(std::vector<alerts::RuleGroup> groups) {
+    alerts::ManagerOptions o;
+    o.store = [this] { return store(); };
+    o.log = [](const std::string& level, const std::string& line) {
+        if (level == "warn")
+            Log::warn("alerts", line);
+        else
+            Log::info("alerts", line);
+    };
+    o.api_authority = service_->admin_listen;
+    auto m = std::make_unique<alerts::Manager>(std::move(o));
+    size_t rules = 0;
+    for (const auto& g : groups) rules += g.rules.size();
+    if (!groups.empty())
+        Log::info("alerts", std::to_string(rules) + " rules in " + std::to_string(groups.size()) + " groups");
+    m->set_groups(std::move(groups));
+    std::lock_guard lock(alerts_mu_);
+    alerts_ = std::move(m);
+}
+
+std::string Engine::alerts_json() const {
+    std::lock_guard lock(alerts_mu_);
+    return alerts_ ? alerts_->status_json() : std::string("{\"groups\":[],\"history\":[]}");
 }
 
 std::shared_ptr<store::Store> Engine::store() const {

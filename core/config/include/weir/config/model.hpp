@@ -92,6 +92,8 @@ struct ServiceConfig {
     std::string data_dir;
     std::string log_level = "info";
     std::string pipelines_dir;
+    /// The folder of alert rule groups (docs/alerts.md); missing: no rules.
+    std::string alerts_dir;
     /// How long SIGTERM waits for pipelines to drain before the daemon gives
     /// up on undelivered batches (they are re-read or re-sent after restart).
     int64_t shutdown_timeout_ns = 30'000'000'000;

@@ -19,6 +19,10 @@ class Registry;
 namespace weir::store {
 class Store;
 }
+namespace weir::alerts {
+class Manager;
+struct RuleGroup;
+}  // namespace weir::alerts
 
 namespace weir::runtime {
 
@@ -73,6 +77,8 @@ public:
     /// start to shutdown, across reloads. A query holding it keeps it open
     /// past a shutdown that runs meanwhile. Any thread.
     std::shared_ptr<store::Store> store() const;
+    /// GET /api/v1/alerts: rule groups, their states and the history. Any thread.
+    std::string alerts_json() const;
 
     /// Everything `start` checks (including creating every plugin instance),
     /// starting nothing. Returns the problems, one line each; empty means valid.
@@ -83,6 +89,7 @@ private:
     struct Loaded;
     std::unique_ptr<Loaded> load_all(std::vector<std::string>& errors);
     void record_reload(const ReloadResult& r);
+    void start_alerts(std::vector<alerts::RuleGroup> groups);
 
     std::string config_path_;
     std::vector<std::string> builtin_dirs_;
@@ -92,7 +99,9 @@ private:
     mutable std::mutex store_mu_;
     std::shared_ptr<store::Store> store_;  // outlives every pipeline that writes to it
     std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
-    mutable std::mutex status_mu_;  // guards pipelines_ (structure), plugins_, last_reload_
+    mutable std::mutex alerts_mu_;
+    std::unique_ptr<alerts::Manager> alerts_;  // evaluates rules against store_
+    mutable std::mutex status_mu_;             // guards pipelines_ (structure), plugins_, last_reload_
     ReloadResult last_reload_;
     bool any_reload_ = false;
     int64_t last_reload_at_ns_ = 0;
