@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Fails when a tracked C or C++ file differs from the root .clang-format.
+# Fails when a C or C++ file of the tree (tracked, or new and not ignored) differs from the root .clang-format.
 # scripts/check-format.sh --fix rewrites them instead.
 # tests/fixtures/abi-v1 (a frozen copy of an old header) has a .clang-format that keeps it as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.h' '*.cpp' '*.hpp')
 if [[ "${1:-}" == "--fix" ]]; then
   clang-format -i "${files[@]}"
   exit 0

@@ -65,7 +65,9 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 }
 
 enum class State { Inactive, Pending, Firing };
-const char* state_name(State s) { return s == State::Inactive ? "inactive" : s == State::Pending ? "pending" : "firing"; }
+const char* state_name(State s) {
+    return s == State::Inactive ? "inactive" : s == State::Pending ? "pending" : "firing";
+}
 
 struct RuleState {
     Rule rule;
@@ -104,7 +106,8 @@ std::string webhook_body(const Webhook& w, const Notification& n) {
         for (const auto& [k, v] : n.labels) labels += (labels.empty() ? "" : ", ") + k + "=" + v;
         std::string text = w.text;
         std::string state = n.state;
-        std::transform(state.begin(), state.end(), state.begin(), [](unsigned char c) { return std::toupper(c); });
+        std::transform(state.begin(), state.end(), state.begin(),
+                       [](unsigned char c) { return std::toupper(c); });
         text = replace_all(text, "{group}", n.group);
         text = replace_all(text, "{rule}", n.rule);
         text = replace_all(text, "{state}", state);
@@ -115,11 +118,12 @@ std::string webhook_body(const Webhook& w, const Notification& n) {
         text = replace_all(text, "{labels}", labels);
         return "{\"text\":" + quoted(text) + "}";
     }
-    std::string out = "{\"group\":" + quoted(n.group) + ",\"rule\":" + quoted(n.rule) + ",\"state\":" +
-                      quoted(n.state) + ",\"value\":" + number(n.value) + ",\"condition\":" + quoted(n.condition) +
-                      ",\"query\":" + quoted(n.query) + ",\"window_ms\":" + std::to_string(n.window_ns / 1'000'000) +
-                      ",\"at\":" + time_or_null(n.at_ns) + ",\"active_since\":" + time_or_null(n.active_since_ns) +
-                      ",\"labels\":" + labels_json(n.labels) + ",\"link\":" + quoted(n.link) + ",\"samples\":[";
+    std::string out =
+        "{\"group\":" + quoted(n.group) + ",\"rule\":" + quoted(n.rule) + ",\"state\":" + quoted(n.state) +
+        ",\"value\":" + number(n.value) + ",\"condition\":" + quoted(n.condition) +
+        ",\"query\":" + quoted(n.query) + ",\"window_ms\":" + std::to_string(n.window_ns / 1'000'000) +
+        ",\"at\":" + time_or_null(n.at_ns) + ",\"active_since\":" + time_or_null(n.active_since_ns) +
+        ",\"labels\":" + labels_json(n.labels) + ",\"link\":" + quoted(n.link) + ",\"samples\":[";
     for (size_t i = 0; i < n.samples.size(); ++i) out += (i ? "," : "") + n.samples[i];
     return out + "]}";
 }
@@ -228,7 +232,8 @@ struct Manager::Impl {
                 deliveries.pop_front();
                 ++dropped;
             }
-            deliveries.push_back({w, webhook_body(w, n), g.def.name + "/" + rs.rule.name + " " + state, 0, now_ns});
+            deliveries.push_back(
+                {w, webhook_body(w, n), g.def.name + "/" + rs.rule.name + " " + state, 0, now_ns});
         }
         dcv.notify_all();
     }
@@ -324,11 +329,13 @@ struct Manager::Impl {
         for (auto& d : due) {
             std::string why;
             try {
-                std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+                std::vector<std::pair<std::string, std::string>> headers = {
+                    {"Content-Type", "application/json"}};
                 for (const auto& h : d.hook.headers) headers.push_back(h);
-                const auto r = http::http_request(d.hook.host, d.hook.port, "POST", d.hook.target, d.body, headers,
-                                                  std::chrono::nanoseconds(d.hook.timeout_ns) /
-                                                      std::chrono::milliseconds(1) * std::chrono::milliseconds(1));
+                const auto r =
+                    http::http_request(d.hook.host, d.hook.port, "POST", d.hook.target, d.body, headers,
+                                       std::chrono::nanoseconds(d.hook.timeout_ns) /
+                                           std::chrono::milliseconds(1) * std::chrono::milliseconds(1));
                 if (r.status >= 200 && r.status < 300) {
                     std::lock_guard lock(dmu);
                     ++sent;
@@ -342,7 +349,8 @@ struct Manager::Impl {
             if (stopping || d.attempt >= d.hook.retries) {
                 ++failed;
                 log("warn", "webhook " + d.hook.host + ":" + std::to_string(d.hook.port) + " for " + d.what +
-                                " failed for good after " + std::to_string(d.attempt + 1) + " attempts: " + why);
+                                " failed for good after " + std::to_string(d.attempt + 1) +
+                                " attempts: " + why);
                 continue;
             }
             const int64_t backoff =
@@ -350,8 +358,8 @@ struct Manager::Impl {
             ++d.attempt;
             ++retried;
             d.due_ns = now_ns + backoff;
-            log("warn", "webhook " + d.hook.host + ":" + std::to_string(d.hook.port) + " for " + d.what + ": " +
-                            why + "; retry " + std::to_string(d.attempt) + " in " +
+            log("warn", "webhook " + d.hook.host + ":" + std::to_string(d.hook.port) + " for " + d.what +
+                            ": " + why + "; retry " + std::to_string(d.attempt) + " in " +
                             std::to_string(backoff / 1'000'000) + "ms");
             deliveries.push_back(std::move(d));
         }
@@ -382,10 +390,12 @@ struct Manager::Impl {
             const auto has_due = [&] {
                 if (stopping) return true;
                 const int64_t t = now();
-                return std::any_of(deliveries.begin(), deliveries.end(), [&](const Delivery& d) { return d.due_ns <= t; });
+                return std::any_of(deliveries.begin(), deliveries.end(),
+                                   [&](const Delivery& d) { return d.due_ns <= t; });
             };
             if (next)
-                dcv.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(1'000'000, next - now())), has_due);
+                dcv.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(1'000'000, next - now())),
+                             has_due);
             else
                 dcv.wait(lock, [&] { return stopping || !deliveries.empty(); });
         }
@@ -461,8 +471,8 @@ std::string Manager::status_json() const {
                    state_name(rs.state) + "\",\"value\":" + number(rs.value) +
                    ",\"active_since\":" + time_or_null(rs.active_since_ns) +
                    ",\"last_evaluation\":" + time_or_null(rs.last_eval_ns) +
-                   ",\"evaluations\":" + std::to_string(rs.evaluations) + ",\"last_error\":" +
-                   (rs.last_error.empty() ? "null" : quoted(rs.last_error)) +
+                   ",\"evaluations\":" + std::to_string(rs.evaluations) +
+                   ",\"last_error\":" + (rs.last_error.empty() ? "null" : quoted(rs.last_error)) +
                    ",\"labels\":" + labels_json(rs.rule.labels) +
                    ",\"webhooks\":" + std::to_string(rs.rule.webhooks.size()) + "}";
         }
@@ -472,8 +482,9 @@ std::string Manager::status_json() const {
     for (size_t i = impl_->history.size(); i-- > 0;) {  // newest first
         const auto& h = impl_->history[i];
         out += (i + 1 == impl_->history.size() ? "{" : ",{");
-        out += "\"at\":" + time_or_null(h.at_ns) + ",\"group\":" + quoted(h.group) + ",\"rule\":" + quoted(h.rule) +
-               ",\"from\":\"" + h.from + "\",\"to\":\"" + h.to + "\",\"value\":" + number(h.value) + "}";
+        out += "\"at\":" + time_or_null(h.at_ns) + ",\"group\":" + quoted(h.group) +
+               ",\"rule\":" + quoted(h.rule) + ",\"from\":\"" + h.from + "\",\"to\":\"" + h.to +
+               "\",\"value\":" + number(h.value) + "}";
     }
     return out + "]}";
 }
@@ -489,12 +500,12 @@ std::string Manager::metrics_text() const {
                 ++rules;
                 firing += rs.state == State::Firing;
                 pending += rs.state == State::Pending;
-                states += "weir_alert_state{group=" + quoted(g.def.name) + ",rule=" + quoted(rs.rule.name) + "} " +
-                          std::to_string(static_cast<int>(rs.state)) + "\n";
+                states += "weir_alert_state{group=" + quoted(g.def.name) + ",rule=" + quoted(rs.rule.name) +
+                          "} " + std::to_string(static_cast<int>(rs.state)) + "\n";
             }
         auto counter = [&](const char* name, const char* help, uint64_t v) {
-            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-                   std::to_string(v) + "\n";
+            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
+                   " " + std::to_string(v) + "\n";
         };
         counter("weir_alert_evaluations_total", "Rule evaluations.", impl_->evaluations);
         counter("weir_alert_evaluation_failures_total", "Rule evaluations that could not ask the store.",
@@ -504,15 +515,19 @@ std::string Manager::metrics_text() const {
            std::to_string(rules) + "\n";
     out += "# HELP weir_alert_firing Rules firing now.\n# TYPE weir_alert_firing gauge\nweir_alert_firing " +
            std::to_string(firing) + "\n";
-    out += "# HELP weir_alert_pending Rules pending (true, waiting out their for).\n# TYPE weir_alert_pending "
-           "gauge\nweir_alert_pending " +
-           std::to_string(pending) + "\n";
-    out += "# HELP weir_alert_state State of each rule: 0 inactive, 1 pending, 2 firing.\n# TYPE weir_alert_state "
-           "gauge\n" +
-           states;
+    out +=
+        "# HELP weir_alert_pending Rules pending (true, waiting out their for).\n# TYPE weir_alert_pending "
+        "gauge\nweir_alert_pending " +
+        std::to_string(pending) + "\n";
+    out +=
+        "# HELP weir_alert_state State of each rule: 0 inactive, 1 pending, 2 firing.\n# TYPE "
+        "weir_alert_state "
+        "gauge\n" +
+        states;
     std::lock_guard lock(impl_->dmu);
-    out += "# HELP weir_alert_notifications_total Webhook deliveries by result.\n# TYPE "
-           "weir_alert_notifications_total counter\n";
+    out +=
+        "# HELP weir_alert_notifications_total Webhook deliveries by result.\n# TYPE "
+        "weir_alert_notifications_total counter\n";
     out += "weir_alert_notifications_total{result=\"sent\"} " + std::to_string(impl_->sent) + "\n";
     out += "weir_alert_notifications_total{result=\"retried\"} " + std::to_string(impl_->retried) + "\n";
     out += "weir_alert_notifications_total{result=\"failed\"} " + std::to_string(impl_->failed) + "\n";

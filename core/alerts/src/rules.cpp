@@ -17,7 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kMetrics[] = {"count", "rate", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99", "p99.9"};
+const char* const kMetrics[] = {"count", "rate", "sum", "avg", "min",  "max",
+                                "p50",   "p90",  "p95", "p99", "p99.9"};
 
 struct Reader {
     std::string file;
@@ -53,15 +54,18 @@ struct Reader {
             return std::nullopt;
         }
         if (*v < min_ns) {
-            error(n, what + " must be at least " + std::to_string(min_ns / 1'000'000) + "ms, found '" + *s + "'");
+            error(n, what + " must be at least " + std::to_string(min_ns / 1'000'000) + "ms, found '" + *s +
+                         "'");
             return std::nullopt;
         }
         return *v;
     }
-    void unknown_keys(const YAML::Node& map, std::initializer_list<const char*> known, const std::string& where) {
+    void unknown_keys(const YAML::Node& map, std::initializer_list<const char*> known,
+                      const std::string& where) {
         for (const auto& kv : map) {
             const std::string k = kv.first.Scalar();
-            if (std::find_if(known.begin(), known.end(), [&](const char* x) { return k == x; }) != known.end())
+            if (std::find_if(known.begin(), known.end(), [&](const char* x) { return k == x; }) !=
+                known.end())
                 continue;
             std::string list;
             for (const char* x : known) list += std::string(list.empty() ? "" : ", ") + x;
@@ -188,7 +192,8 @@ void read_rule(Reader& r, const YAML::Node& n, RuleGroup& g, std::set<std::strin
         r.error(n, "a rule expects a map (name, query, window, condition, ...)");
         return;
     }
-    r.unknown_keys(n, {"name", "query", "window", "condition", "for", "labels", "repeat", "notify"}, "a rule");
+    r.unknown_keys(n, {"name", "query", "window", "condition", "for", "labels", "repeat", "notify"},
+                   "a rule");
     Rule rule;
     if (!n["name"]) {
         r.error(n, "a rule needs a name");
@@ -360,7 +365,8 @@ std::vector<RuleGroup> load_rule_groups(const std::string& dir, std::vector<conf
         for (auto& g : parse_rule_group(ss.str(), f.string(), errors)) {
             auto [it, fresh] = seen.emplace(g.name, g.file);
             if (!fresh) {
-                errors.push_back({{f.string(), 0, 0}, "group '" + g.name + "' is also defined in " + it->second});
+                errors.push_back(
+                    {{f.string(), 0, 0}, "group '" + g.name + "' is also defined in " + it->second});
                 continue;
             }
             out.push_back(std::move(g));

@@ -103,9 +103,11 @@ TEST(AlertRules, EveryProblemIsPositioned) {
     EXPECT_NE(text.find("alerts/payments.yaml:7:16: condition p99 needs a field: p99(latency_ms)"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("alerts/payments.yaml:8:13: webhook expects http://host:port/path"), std::string::npos)
+    EXPECT_NE(text.find("alerts/payments.yaml:8:13: webhook expects http://host:port/path"),
+              std::string::npos)
         << text;
-    EXPECT_NE(text.find("alerts/payments.yaml:9:5: unknown key 'colour' in a rule"), std::string::npos) << text;
+    EXPECT_NE(text.find("alerts/payments.yaml:9:5: unknown key 'colour' in a rule"), std::string::npos)
+        << text;
 
     errors.clear();
     EXPECT_TRUE(parse("rules: [\n  - {name: x", errors).empty());
@@ -183,7 +185,9 @@ protected:
         alerts::ManagerOptions o;
         auto* s = &store_;
         o.store = [s] { return *s; };
-        o.log = [this](const std::string& level, const std::string& line) { log_.push_back(level + " " + line); };
+        o.log = [this](const std::string& level, const std::string& line) {
+            log_.push_back(level + " " + line);
+        };
         o.start_threads = false;
         o.first_retry_ns = kSecond;
         manager_ = std::make_unique<alerts::Manager>(std::move(o));
@@ -209,11 +213,13 @@ rules:
 )");
     write(5, "INFO", t0 - 10 * kSecond);
     m.evaluate_due(t0, true);
-    EXPECT_NE(m.status_json().find("\"state\":\"inactive\",\"value\":0"), std::string::npos) << m.status_json();
+    EXPECT_NE(m.status_json().find("\"state\":\"inactive\",\"value\":0"), std::string::npos)
+        << m.status_json();
 
     write(4, "ERROR", t0 + kSecond);
     m.evaluate_due(t0 + 2 * kSecond, true);
-    EXPECT_NE(m.status_json().find("\"state\":\"pending\",\"value\":4"), std::string::npos) << m.status_json();
+    EXPECT_NE(m.status_json().find("\"state\":\"pending\",\"value\":4"), std::string::npos)
+        << m.status_json();
     m.evaluate_due(t0 + 12 * kSecond, true);  // still inside its for
     EXPECT_NE(m.status_json().find("\"state\":\"pending\""), std::string::npos);
     EXPECT_TRUE(log_.empty());
@@ -224,12 +230,15 @@ rules:
 
     // The receiver is not there: the delivery is retried with backoff, then given up, all counted.
     m.deliver_due(t0 + 24 * kSecond);
-    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 1"), std::string::npos);
+    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 1"),
+              std::string::npos);
     m.deliver_due(t0 + 24 * kSecond);  // not due yet: nothing more
-    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 1"), std::string::npos);
+    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 1"),
+              std::string::npos);
 
     m.evaluate_due(t0 + 90 * kSecond, true);  // the errors left the window
-    EXPECT_NE(m.status_json().find("\"state\":\"inactive\",\"value\":0"), std::string::npos) << m.status_json();
+    EXPECT_NE(m.status_json().find("\"state\":\"inactive\",\"value\":0"), std::string::npos)
+        << m.status_json();
     ASSERT_EQ(log_.size() >= 2, true);
     EXPECT_NE(log_.back().find("resolved"), std::string::npos) << log_.back();
     const std::string status = m.status_json();
@@ -245,7 +254,8 @@ rules:
 
 TEST_F(AlertManagerTest, ARuleFalseBeforeItsForEndsGoesBackToInactiveWithoutNotifying) {
     const int64_t t0 = event::now_ns();
-    auto& m = manager("rules:\n  - {name: e, query: level:ERROR, window: 10s, condition: count >= 1, for: 1m}\n");
+    auto& m =
+        manager("rules:\n  - {name: e, query: level:ERROR, window: 10s, condition: count >= 1, for: 1m}\n");
     write(1, "ERROR", t0);
     m.evaluate_due(t0 + kSecond, true);
     EXPECT_NE(m.status_json().find("\"state\":\"pending\""), std::string::npos);
@@ -264,14 +274,18 @@ TEST_F(AlertManagerTest, RatesPercentilesAndRepeatsAreRateLimited) {
     write(10, "INFO", t0, 800);
     m.evaluate_due(t0 + kSecond, true);
     const std::string s = m.status_json();
-    EXPECT_NE(s.find("\"name\":\"rate\",\"query\":\"\",\"condition\":\"rate > 0.5\",\"window_ms\":10000,\"for_ms\":0,"
-                     "\"state\":\"firing\",\"value\":1"),
-              std::string::npos)
+    EXPECT_NE(
+        s.find(
+            "\"name\":\"rate\",\"query\":\"\",\"condition\":\"rate > 0.5\",\"window_ms\":10000,\"for_ms\":0,"
+            "\"state\":\"firing\",\"value\":1"),
+        std::string::npos)
         << s;
     EXPECT_NE(s.find("\"name\":\"slow\""), std::string::npos);
-    EXPECT_NE(s.find("\"condition\":\"p99(latency_ms) > 700\",\"window_ms\":10000,\"for_ms\":0,\"state\":\"firing\","
-                     "\"value\":800"),
-              std::string::npos)
+    EXPECT_NE(
+        s.find(
+            "\"condition\":\"p99(latency_ms) > 700\",\"window_ms\":10000,\"for_ms\":0,\"state\":\"firing\","
+            "\"value\":800"),
+        std::string::npos)
         << s;
     EXPECT_NE(s.find("\"condition\":\"count < 1\",\"window_ms\":10000,\"for_ms\":0,\"state\":\"inactive\""),
               std::string::npos)
@@ -292,14 +306,15 @@ TEST_F(AlertManagerTest, AReloadKeepsTheStateOfAnUnchangedRuleAndResetsAChangedO
     m.evaluate_due(t0 + kSecond, true);
     EXPECT_NE(m.status_json().find("\"state\":\"firing\""), std::string::npos);
     std::vector<config::Error> errors;
-    m.set_groups(alerts::parse_rule_group(yaml + "  - {name: f, window: 1m, condition: count > 100}\n", "alerts/p.yaml",
-                                          errors));
-    EXPECT_NE(m.status_json().find("\"name\":\"e\",\"query\":\"\",\"condition\":\"count > 1\",\"window_ms\":60000,"
-                                   "\"for_ms\":0,\"state\":\"firing\""),
-              std::string::npos)
+    m.set_groups(alerts::parse_rule_group(yaml + "  - {name: f, window: 1m, condition: count > 100}\n",
+                                          "alerts/p.yaml", errors));
+    EXPECT_NE(
+        m.status_json().find("\"name\":\"e\",\"query\":\"\",\"condition\":\"count > 1\",\"window_ms\":60000,"
+                             "\"for_ms\":0,\"state\":\"firing\""),
+        std::string::npos)
         << m.status_json();
-    m.set_groups(alerts::parse_rule_group("rules:\n  - {name: e, window: 1m, condition: count > 2}\n", "alerts/p.yaml",
-                                          errors));
+    m.set_groups(alerts::parse_rule_group("rules:\n  - {name: e, window: 1m, condition: count > 2}\n",
+                                          "alerts/p.yaml", errors));
     EXPECT_NE(m.status_json().find("\"state\":\"inactive\""), std::string::npos) << m.status_json();
 }
 
@@ -318,10 +333,12 @@ TEST(AlertWebhook, BodiesForJsonAndSlack) {
     n.link = "http://127.0.0.1:8686/api/v1/logs/search?q=level%3AERROR";
     alerts::Webhook w;
     const std::string body = alerts::webhook_body(w, n);
-    EXPECT_NE(body.find("\"group\":\"payments\",\"rule\":\"errors\",\"state\":\"firing\",\"value\":12,\"condition\":"
-                        "\"count > 10\",\"query\":\"level:ERROR \\\"quoted\\\"\",\"window_ms\":300000,\"at\":\"2026-"
-                        "01-19T00:00:00"),
-              std::string::npos)
+    EXPECT_NE(
+        body.find(
+            "\"group\":\"payments\",\"rule\":\"errors\",\"state\":\"firing\",\"value\":12,\"condition\":"
+            "\"count > 10\",\"query\":\"level:ERROR \\\"quoted\\\"\",\"window_ms\":300000,\"at\":\"2026-"
+            "01-19T00:00:00"),
+        std::string::npos)
         << body;
     EXPECT_NE(body.find("\"labels\":{\"severity\":\"page\"}"), std::string::npos);
     EXPECT_NE(body.find("\"samples\":[{\"message\":\"x\"}]"), std::string::npos);

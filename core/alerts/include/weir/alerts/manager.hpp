@@ -39,7 +39,7 @@ struct ManagerOptions {
     std::function<void(const std::string& level, const std::string& line)> log;
     /// "host:port" of the API, for links in notifications.
     std::string api_authority = "127.0.0.1:8686";
-    size_t history = 200;           // state changes kept for GET /api/v1/alerts
+    size_t history = 200;  // state changes kept for GET /api/v1/alerts
     size_t max_pending_deliveries = 1000;
     int64_t first_retry_ns = 1'000'000'000;  // doubled per attempt, up to max_retry_ns
     int64_t max_retry_ns = 60'000'000'000;

@@ -41,7 +41,7 @@ struct Rule {
     std::string query;  // the query language; empty: every event
     int64_t window_ns = 300'000'000'000;
     Threshold threshold;
-    int64_t for_ns = 0;                        // pending this long before firing
+    int64_t for_ns = 0;                           // pending this long before firing
     int64_t repeat_ns = 4ll * 3'600'000'000'000;  // resend while firing at most this often
     std::map<std::string, std::string> labels;
     std::vector<Webhook> webhooks;
