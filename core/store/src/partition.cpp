@@ -51,6 +51,7 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
     rc = mdb_txn_begin(env, nullptr, 0, &txn);
     if (!rc) rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &blocks);
     if (!rc) rc = mdb_dbi_open(txn, "terms", MDB_CREATE, &terms);
+    if (!rc) rc = mdb_dbi_open(txn, "rollups", MDB_CREATE, &rollups);
     if (!rc) {
         rc = mdb_txn_commit(txn);
         txn = nullptr;

@@ -66,6 +66,8 @@ std::optional<int64_t> parse_day_name(const std::string& s) {
 
 StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
     if (opts_.block_events == 0) opts_.block_events = 4096;
+    rollup_cfg_.numeric_fields = opts_.rollup_numeric_fields;
+    rollup_cfg_.unique_fields = opts_.rollup_unique_fields;
     std::error_code ec;
     std::filesystem::create_directories(opts_.path, ec);
     if (ec) throw std::runtime_error("store: cannot create " + opts_.path + ": " + ec.message());
@@ -182,12 +184,52 @@ struct PreparedBlock {
 
 }  // namespace
 
+int StoreImpl::put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, MinuteRollup>& minutes,
+                           uint64_t first_block) {
+    MDB_val ck{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())};
+    if (!opts_.rollups) {
+        // Blocks without rollups: the minutes of this day no longer cover every event.
+        const int rc = mdb_del(txn, p.rollups, &ck, nullptr);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    if (first_block == 1) {  // the day's first blocks: its rollups cover every block
+        MDB_val cv{1, const_cast<char*>("1")};
+        if (const int rc = mdb_put(txn, p.rollups, &ck, &cv, 0)) return rc;
+    }
+    std::string value;
+    MinuteRollup merged;
+    for (const auto& [minute, delta] : minutes) {
+        const std::string key = rollup_key(minute);
+        MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+        const int g = mdb_get(txn, p.rollups, &k, &v);
+        const MinuteRollup* out = &delta;
+        if (g == 0) {
+            if (!decode_rollup({static_cast<const char*>(v.mv_data), v.mv_size}, merged)) {
+                // A damaged minute stays answered from the blocks from now on.
+                merged = MinuteRollup{};
+                merged.damaged = true;
+                rollup_repairs_.fetch_add(1);
+            }
+            merged.merge(delta);
+            out = &merged;
+        } else if (g != MDB_NOTFOUND) {
+            return g;
+        }
+        value.clear();
+        out->encode(value);
+        MDB_val nv{value.size(), value.data()};
+        if (const int rc = mdb_put(txn, p.rollups, &k, &nv, 0)) return rc;
+    }
+    return 0;
+}
+
 bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
                                  const std::unordered_map<std::string, std::vector<uint64_t>>& terms,
-                                 std::string& why) {
+                                 const std::map<int64_t, MinuteRollup>& minutes, std::string& why) {
     uint64_t bytes = 0;
     for (const auto& b : blocks) bytes += b.second.size();
     bytes += terms.size() * 64;
+    bytes += minutes.size() * 8192;
     if (p.free_bytes() < 2 * bytes + Partition::kMinFreeBytes) {
         why = "disk full";
         return false;
@@ -237,6 +279,7 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
             MDB_val nv{enc.size(), const_cast<char*>(enc.data())};
             rc = mdb_put(txn, p.terms, &k, &nv, 0);
         }
+        if (!rc) rc = put_rollups(txn, p, minutes, blocks.empty() ? 0 : blocks.front().first.id);
         if (rc) {
             mdb_txn_abort(txn);
         } else {
@@ -314,6 +357,16 @@ void StoreImpl::writer_loop() {
             }
             std::vector<std::pair<BlockMeta, std::string>> blocks;
             std::unordered_map<std::string, std::vector<uint64_t>> terms;
+            std::map<int64_t, MinuteRollup> minutes;
+            if (opts_.rollups) {
+                MinuteRollup* cur = nullptr;
+                int64_t cur_minute = 0;
+                for (uint32_t r : rows) {  // sorted by time: one map look-up per minute
+                    const int64_t m = minute_of(group.event(r).time_ns);
+                    if (!cur || m != cur_minute) cur = &minutes[m], cur_minute = m;
+                    add_to_rollup(rollup_cfg_, group, r, *cur);
+                }
+            }
             uint64_t id = p->next_block_id();
             for (size_t start = 0; start < rows.size(); start += opts_.block_events) {
                 const size_t end = std::min(rows.size(), start + opts_.block_events);
@@ -334,7 +387,7 @@ void StoreImpl::writer_loop() {
                 blocks.emplace_back(m, std::move(bytes));
                 ++id;
             }
-            while (!commit_partition(*p, blocks, terms, why)) {
+            while (!commit_partition(*p, blocks, terms, minutes, why)) {
                 if (!wait_degraded(why)) {
                     ok = false;
                     break;
@@ -427,6 +480,8 @@ std::string StoreImpl::metrics_text() {
     line("weir_store_map_grows_total", "counter", "Times a partition's LMDB map was grown.", s.map_grows);
     line("weir_store_index_repairs_total", "counter", "Damaged posting lists widened to every block.",
          index_repairs_.load());
+    line("weir_store_rollup_repairs_total", "counter",
+         "Damaged rollup minutes marked to be answered from blocks.", rollup_repairs_.load());
     line("weir_store_corrupt_blocks_total", "counter",
          "Blocks a query could not decode (skipped, reported in its stats).", corrupt_blocks_.load());
     line("weir_store_partitions_deleted_total", "counter", "Partitions deleted by retention.",

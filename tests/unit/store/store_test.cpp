@@ -472,6 +472,7 @@ TEST_F(StoreTest, AggregatesCountsSeriesAndPercentilesExactly) {
     store::AggregateRequest p;
     p.metric = "p95";
     p.field = "latency_ms";
+    p.exact = true;  // not the rollups' sketch
     const auto pr = s->aggregate(p);
     std::vector<double> lat;
     for (size_t i = 0; i < src.size(); ++i) {
