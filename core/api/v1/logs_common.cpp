@@ -103,8 +103,9 @@ std::optional<size_t> read_limit(const http::Request& req, size_t def, std::opti
     char* end = nullptr;
     const long long n = std::strtoll(v.c_str(), &end, 10);
     if (end == v.c_str() || *end || n < 1 || n > static_cast<long long>(max)) {
-        error = bad_request("limit expects a number from 1 to " + std::to_string(max) + ", found '" + v + "'",
-                            std::nullopt, "limit");
+        error = bad_request(
+            "limit expects a number from 1 to " + std::to_string(max) + ", found '" + v + "'",
+            std::nullopt, "limit");
         return std::nullopt;
     }
     return static_cast<size_t>(n);
@@ -139,6 +140,8 @@ std::string number(double v) {
         std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
 }
+
+
 
 http::Response no_store() {
     return http::Response::error(503, "the store is disabled (store.enabled: false)");
