@@ -80,13 +80,15 @@ struct Snapshot {
     MDB_txn* txn = nullptr;
     std::vector<BlockMeta> metas;
     std::optional<Bitmap> allowed;  // nullopt: the index prunes nothing
+    bool frame_index = false;       // `allowed` holds frame ids (block << 5 | frame), not block ids
     Snapshot() = default;
     Snapshot(Snapshot&& o) noexcept
         : p(std::move(o.p)),
           lock(std::move(o.lock)),
           txn(o.txn),
           metas(std::move(o.metas)),
-          allowed(std::move(o.allowed)) {
+          allowed(std::move(o.allowed)),
+          frame_index(o.frame_index) {
         o.txn = nullptr;
     }
     ~Snapshot() {
@@ -111,14 +113,14 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             if (!indexed_word(key.text)) return std::nullopt;
             const std::string k = word_key(key.text);
             MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
-            const int rc = mdb_get(s.txn, s.p->terms, &kv, &v);
+            const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
             if (rc != 0 && rc != MDB_NOTFOUND) return std::nullopt;
         } else if (key.kind == condition::IndexKey::Kind::field) {
             if (std::find(indexed.begin(), indexed.end(), key.field) == indexed.end()) return std::nullopt;
             const std::string k = field_key(key.field, key.text);
             MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
-            const int rc = mdb_get(s.txn, s.p->terms, &kv, &v);
+            const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
             if (rc != 0 && rc != MDB_NOTFOUND) return std::nullopt;
         } else {
@@ -126,7 +128,7 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             if (key.text.find_first_not_of("0123456789") == std::string::npos) return std::nullopt;
             const std::string prefix = word_key(key.text);
             MDB_cursor* cur = nullptr;
-            if (mdb_cursor_open(s.txn, s.p->terms, &cur)) return std::nullopt;
+            if (mdb_cursor_open(s.txn, s.frame_index ? s.p->frames : s.p->terms, &cur)) return std::nullopt;
             MDB_val kv{prefix.size(), const_cast<char*>(prefix.data())}, v;
             size_t n = 0;
             bool ok = true;
@@ -151,6 +153,7 @@ struct Plan {
     struct Candidate {
         size_t snap;
         BlockMeta meta;
+        uint32_t frames = ~0u;  // the block's frames that may match
     };
     std::vector<Candidate> blocks;
 };
@@ -178,6 +181,10 @@ Plan plan(StoreImpl& store, std::vector<std::shared_ptr<Partition>> parts,
             continue;
         }
         ++st.partitions_scanned;
+        {
+            MDB_val fk{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, fv;
+            s.frame_index = mdb_get(s.txn, p->frames, &fk, &fv) == 0;
+        }
         for (const auto& group : hint.all) {
             auto g = group_bitmap(s, group, indexed, st);
             if (!g) continue;
@@ -187,16 +194,37 @@ Plan plan(StoreImpl& store, std::vector<std::shared_ptr<Partition>> parts,
                 roaring_bitmap_and_inplace(s.allowed->get(), g->get());
         }
         const size_t idx = out.snaps.size();
+        std::vector<uint32_t> masks;  // frame index: block id -> frames that may match
+        if (s.allowed && s.frame_index) {
+            uint64_t top = 0;
+            for (const auto& m : s.metas) top = std::max(top, m.id);
+            masks.assign(top + 1, 0);
+            roaring_iterate(
+                s.allowed->get(),
+                [](uint32_t v, void* arg) {
+                    auto& mk = *static_cast<std::vector<uint32_t>*>(arg);
+                    if ((v >> 5) < mk.size()) mk[v >> 5] |= 1u << (v & 31);
+                    return true;
+                },
+                &masks);
+        }
         for (const auto& m : s.metas) {
             if (m.max_ns < hint.from_ns || m.min_ns > hint.to_ns) {
                 ++st.blocks_pruned_time;
                 continue;
             }
-            if (s.allowed && !roaring_bitmap_contains(s.allowed->get(), static_cast<uint32_t>(m.id))) {
+            uint32_t frames = ~0u;
+            if (s.allowed && s.frame_index) {
+                frames = masks[m.id];
+                if (!frames) {
+                    ++st.blocks_pruned_index;
+                    continue;
+                }
+            } else if (s.allowed && !roaring_bitmap_contains(s.allowed->get(), static_cast<uint32_t>(m.id))) {
                 ++st.blocks_pruned_index;
                 continue;
             }
-            out.blocks.push_back({idx, m});
+            out.blocks.push_back({idx, m, frames});
         }
         out.snaps.push_back(std::move(s));
     }
@@ -206,7 +234,9 @@ Plan plan(StoreImpl& store, std::vector<std::shared_ptr<Partition>> parts,
     return out;
 }
 
-bool read_block(Snapshot& s, uint64_t id, event::Batch& b, ZSTD_DCtx* dctx, std::string& err) {
+/// Decodes the block's `frames` into `b`, their row numbers into `rows`.
+bool read_block(Snapshot& s, uint64_t id, uint32_t frames, event::Batch& b, std::vector<uint32_t>& rows,
+                ZSTD_DCtx* dctx, std::string& err) {
     std::string key;
     put_be64(key, id);
     MDB_val k{key.size(), key.data()}, v;
@@ -216,7 +246,8 @@ bool read_block(Snapshot& s, uint64_t id, event::Batch& b, ZSTD_DCtx* dctx, std:
         return false;
     }
     b.clear();
-    return decode_block({static_cast<const char*>(v.mv_data), v.mv_size}, b, dctx, nullptr, &err);
+    rows.clear();
+    return decode_block_frames({static_cast<const char*>(v.mv_data), v.mv_size}, frames, b, rows, dctx, &err);
 }
 
 bool tenant_ok(const event::Batch& b, size_t i, const std::string& tenant) {
@@ -256,6 +287,7 @@ SearchResult StoreImpl::search(const SearchRequest& req) {
     std::priority_queue<Hit, std::vector<Hit>, decltype(better_cmp)> heap(better_cmp);
     DCtx dctx;
     event::Batch b;
+    std::vector<uint32_t> rows;
     size_t scanned_blocks = 0;
     const size_t limit = std::max<size_t>(req.limit, 1);
     for (const auto& c : pl.blocks) {
@@ -273,7 +305,7 @@ SearchResult StoreImpl::search(const SearchRequest& req) {
         std::string err;
         ++scanned_blocks;
         ++st.blocks_scanned;
-        if (!read_block(s, c.meta.id, b, dctx.d, err)) {
+        if (!read_block(s, c.meta.id, c.frames, b, rows, dctx.d, err)) {
             corrupt_blocks_.fetch_add(1);
             ++st.blocks_unreadable;
             continue;
@@ -282,7 +314,7 @@ SearchResult StoreImpl::search(const SearchRequest& req) {
             ++st.rows_scanned;
             const int64_t t = b.event(i).time_ns;
             if (t < req.hint.from_ns || t > req.hint.to_ns) continue;
-            RowRef ref{t, s.p->day, c.meta.id, static_cast<uint32_t>(i)};
+            RowRef ref{t, s.p->day, c.meta.id, rows[i]};
             if (req.after && (desc ? !before(ref, *req.after) : !before(*req.after, ref))) continue;
             if (!tenant_ok(b, i, req.tenant)) continue;
             if (req.condition && !req.condition->matches(b, i)) continue;
@@ -747,6 +779,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
 
     DCtx dctx;
     event::Batch b;
+    std::vector<uint32_t> rows;
     bool used_headers = false, scanned = false;
     std::string tmpl;
     for (const auto& c : pl.blocks) {
@@ -792,7 +825,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
         }
         std::string err;
         ++st.blocks_scanned;
-        if (!read_block(s, c.meta.id, b, dctx.d, err)) {
+        if (!read_block(s, c.meta.id, c.frames, b, rows, dctx.d, err)) {
             corrupt_blocks_.fetch_add(1);
             ++st.blocks_unreadable;
             continue;

@@ -89,11 +89,11 @@ struct MinuteRollup {
     uint64_t irregular = 0;
     /// The stored value did not decode: the minute is answered from blocks.
     bool damaged = false;
-    bool sketch_overflow = false;  // more than kMaxSketchFieldsPerMinute fields
+    bool sketch_overflow = false;                         // more than kMaxSketchFieldsPerMinute fields
     std::map<std::string, uint64_t, std::less<>> counts;  // key blob (level, service, source) -> events
     std::map<std::string, Sketch, std::less<>> sketches;  // numeric field -> values
     std::map<std::string, uint64_t, std::less<>> templates;
-    uint64_t template_other = 0;  // events whose template did not fit the cap
+    uint64_t template_other = 0;                   // events whose template did not fit the cap
     std::map<std::string, Hll, std::less<>> hlls;  // field -> distinct values
 
     void merge(const MinuteRollup& o);

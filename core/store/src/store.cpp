@@ -224,7 +224,7 @@ int StoreImpl::put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, M
 }
 
 bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
-                                 const std::unordered_map<std::string, std::vector<uint64_t>>& terms,
+                                 const std::unordered_map<std::string, TermIds>& terms,
                                  const std::map<int64_t, MinuteRollup>& minutes, std::string& why) {
     uint64_t bytes = 0;
     for (const auto& b : blocks) bytes += b.second.size();
@@ -257,27 +257,56 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
             rc = mdb_put(txn, p.blocks, &k, &v, MDB_APPEND);
             if (rc) break;
         }
-        for (size_t i = 0; !rc && i < keys.size(); ++i) {
-            const std::string& key = *keys[i];
+        // Frame postings: kept while every block of the day has them (from
+        // its first block on, and while block ids fit a frame id).
+        const uint64_t first_block = blocks.empty() ? 0 : blocks.front().first.id;
+        const uint64_t last_block = blocks.empty() ? 0 : blocks.back().first.id;
+        MDB_val fk{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, fv;
+        bool frames_on = false;
+        if (!rc && !blocks.empty()) {
+            if (first_block == 1 && last_block <= kMaxFrameIndexedBlock) {
+                MDB_val one{1, const_cast<char*>("1")};
+                rc = mdb_put(txn, p.frames, &fk, &one, 0);
+                frames_on = true;
+            } else if (mdb_get(txn, p.frames, &fk, &fv) == 0) {
+                frames_on = last_block <= kMaxFrameIndexedBlock;
+                if (!frames_on) rc = mdb_del(txn, p.frames, &fk, nullptr);
+            }
+        }
+        auto update = [&](MDB_dbi dbi, const std::string& key, auto&& add_ids) {
             MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
             Bitmap bm;
-            const int g = mdb_get(txn, p.terms, &k, &v);
+            const int g = mdb_get(txn, dbi, &k, &v);
             if (g == 0) {
                 bm = decode_bitmap({static_cast<const char*>(v.mv_data), v.mv_size});
                 if (!bm) {
                     // A damaged posting list becomes "every block so far": a
                     // superset keeps every later answer complete.
                     bm = make_bitmap();
-                    roaring_bitmap_add_range(bm.get(), 1, p.next_block_id());
+                    if (dbi == p.terms)
+                        roaring_bitmap_add_range(bm.get(), 1, p.next_block_id());
+                    else
+                        roaring_bitmap_add_range(bm.get(), uint64_t{1} << 5, p.next_block_id() << 5);
                     index_repairs_.fetch_add(1);
                 }
             } else {
                 bm = make_bitmap();
             }
-            for (uint64_t id : terms.at(key)) roaring_bitmap_add(bm.get(), static_cast<uint32_t>(id));
+            add_ids(bm.get());
             const std::string enc = encode_bitmap(bm.get());
             MDB_val nv{enc.size(), const_cast<char*>(enc.data())};
-            rc = mdb_put(txn, p.terms, &k, &nv, 0);
+            return mdb_put(txn, dbi, &k, &nv, 0);
+        };
+        for (size_t i = 0; !rc && i < keys.size(); ++i) {
+            const std::string& key = *keys[i];
+            const TermIds& ids = terms.at(key);
+            rc = update(p.terms, key, [&](roaring_bitmap_t* bm) {
+                for (uint64_t id : ids.blocks) roaring_bitmap_add(bm, static_cast<uint32_t>(id));
+            });
+            if (!rc && frames_on)
+                rc = update(p.frames, key, [&](roaring_bitmap_t* bm) {
+                    roaring_bitmap_add_many(bm, ids.frames.size(), ids.frames.data());
+                });
         }
         if (!rc) rc = put_rollups(txn, p, minutes, blocks.empty() ? 0 : blocks.front().first.id);
         if (rc) {
@@ -356,7 +385,7 @@ void StoreImpl::writer_loop() {
                 break;
             }
             std::vector<std::pair<BlockMeta, std::string>> blocks;
-            std::unordered_map<std::string, std::vector<uint64_t>> terms;
+            std::unordered_map<std::string, TermIds> terms;
             std::map<int64_t, MinuteRollup> minutes;
             if (opts_.rollups) {
                 MinuteRollup* cur = nullptr;
@@ -376,12 +405,16 @@ void StoreImpl::writer_loop() {
                             static_cast<uint32_t>(chunk.size())};
                 std::string bytes;
                 encode_block(group, chunk, cctx, bytes);
-                for (uint32_t r : chunk) {
+                const size_t per_frame = frame_rows(chunk.size());
+                for (size_t k = 0; k < chunk.size(); ++k) {
                     ev_terms.clear();
-                    event_terms(group, r, opts_.index_fields, ev_terms, scratch);
+                    event_terms(group, chunk[k], opts_.index_fields, ev_terms, scratch);
+                    const auto fid = static_cast<uint32_t>((id << 5) | (k / per_frame));
                     for (auto& t : ev_terms) {
-                        auto& ids = terms[t];  // block ids only grow: the last one says "already there"
-                        if (ids.empty() || ids.back() != id) ids.push_back(id);
+                        // Ids only grow: the last one says "already there".
+                        auto& ids = terms[t];
+                        if (ids.blocks.empty() || ids.blocks.back() != id) ids.blocks.push_back(id);
+                        if (ids.frames.empty() || ids.frames.back() != fid) ids.frames.push_back(fid);
                     }
                 }
                 blocks.emplace_back(m, std::move(bytes));

@@ -15,6 +15,16 @@
 
 namespace weir::store::detail {
 
+/// What one commit adds to a term's posting lists: block ids (`terms`) and
+/// frame ids, block << 5 | frame (`frames`). Both only grow.
+struct TermIds {
+    std::vector<uint64_t> blocks;
+    std::vector<uint32_t> frames;
+};
+
+/// Frame ids hold a block id in 27 bits.
+inline constexpr uint64_t kMaxFrameIndexedBlock = (uint64_t{1} << 27) - 1;
+
 class StoreImpl final : public Store {
 public:
     explicit StoreImpl(const StoreOptions& o);
@@ -49,7 +59,7 @@ private:
                                                                uint64_t* pruned);
     void writer_loop();
     bool commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
-                          const std::unordered_map<std::string, std::vector<uint64_t>>& terms,
+                          const std::unordered_map<std::string, TermIds>& terms,
                           const std::map<int64_t, MinuteRollup>& minutes, std::string& why);
     /// Merges the minutes into the partition's rollups (and keeps its
     /// "complete" mark true) in the commit's transaction; an LMDB error code.

@@ -1,6 +1,8 @@
 // Per-minute rollups: their sketches and encoding, and aggregate answers from
 // the rollups equal to the answers of a scan of the blocks (the same store
 // asked with use_rollups = false), with late events and partial minutes.
+#include "rollup.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,8 +14,6 @@
 #include <weir/condition/condition.hpp>
 #include <weir/event/batch.hpp>
 #include <weir/store/store.hpp>
-
-#include "rollup.hpp"
 
 namespace {
 
@@ -213,10 +213,10 @@ TEST_F(RollupTest, RollupAnswersEqualScanAnswers) {
     };
     const Range ranges[] = {
         {INT64_MIN, INT64_MAX, true},
-        {kBase + 90 * kMin, kBase + 150 * kMin - 1, true},                                    // one hour
-        {kBase + 90 * kMin + 17'000'000'000, kBase + 150 * kMin + 5'000'000'000, false},      // partial minutes
-        {kBase + kDayNs - 30 * kMin + 1, kBase + kDayNs + 30 * kMin, false},                  // across days
-        {kBase + 5 * kMin, kBase + 5 * kMin + 30'000'000'000, false},                         // inside one minute
+        {kBase + 90 * kMin, kBase + 150 * kMin - 1, true},                                // one hour
+        {kBase + 90 * kMin + 17'000'000'000, kBase + 150 * kMin + 5'000'000'000, false},  // partial minutes
+        {kBase + kDayNs - 30 * kMin + 1, kBase + kDayNs + 30 * kMin, false},              // across days
+        {kBase + 5 * kMin, kBase + 5 * kMin + 30'000'000'000, false},                     // inside one minute
     };
     const std::vector<std::vector<std::string>> groupings = {
         {}, {"level"}, {"service", "level"}, {"source"}, {"level", "service", "source"}};
