@@ -653,6 +653,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
             }
         };
         event::Batch probe;
+        std::string tbuf;
         for (size_t si = 0; si < pl.snaps.size(); ++si) {
             Snapshot& s = pl.snaps[si];
             MDB_val ck{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, cv;
@@ -680,7 +681,12 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
                 const int64_t minute = static_cast<int64_t>(get_be64(key.data()) ^ (uint64_t{1} << 63));
                 ++st.rollup_minutes;
                 RollupView rv;
-                bool ok = parse_rollup({static_cast<const char*>(v.mv_data), v.mv_size}, rv) && !rv.damaged;
+                const unsigned section = use == Use::counts      ? kCountsSection
+                                         : use == Use::templates ? kTemplatesSection
+                                         : use == Use::sketch    ? kSketchesSection
+                                                                 : kHllsSection;
+                bool ok = parse_rollup({static_cast<const char*>(v.mv_data), v.mv_size}, rv, section) &&
+                          !rv.damaged;
                 if (ok && use == Use::counts) ok = rv.irregular == 0;
                 if (ok && use == Use::templates) ok = rv.template_other == 0;
                 if (ok && use == Use::sketch) ok = !rv.sketch_overflow;
@@ -729,13 +735,15 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
                         if (it->second.match) slot(it->second.gid).count += n;
                     });
                 } else if (use == Use::templates) {
-                    ok = for_each_count(rv.templates, [&](std::string_view t, uint64_t n) {
-                        auto it = keys.find(t);
-                        if (it == keys.end())
-                            it =
-                                keys.emplace(std::string(t), KeyInfo{true, group_id({std::string(t)})}).first;
-                        slot(it->second.gid).count += n;
-                    });
+                    std::string_view tsec;
+                    ok = read_templates(rv, tbuf, tsec);
+                    ok = ok && for_each_count(tsec, [&](std::string_view t, uint64_t n) {
+                             auto it = keys.find(t);
+                             if (it == keys.end())
+                                 it = keys.emplace(std::string(t), KeyInfo{true, group_id({std::string(t)})})
+                                          .first;
+                             slot(it->second.gid).count += n;
+                         });
                 } else if (use == Use::sketch) {
                     Sketch sk;
                     const int f = find_sketch(rv.sketches, req.field, sk);

@@ -1,5 +1,7 @@
 #include "rollup.hpp"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -392,52 +394,68 @@ void MinuteRollup::encode(std::string& out) const {
     put_varint(out, irregular);
     put_varint(out, (damaged ? 1u : 0u) | (sketch_overflow ? 2u : 0u));
     put_varint(out, template_other);
+    put_u32(out, block_crc(std::string_view(out).substr(start)));
+    // Each section with its own checksum: a query checks only what it reads.
+    auto put_section = [&](std::string_view sec) {
+        put_bytes(out, sec);
+        put_u32(out, block_crc(sec));
+    };
     std::string sec;
     put_varint(sec, counts.size());
     for (const auto& [k, c] : counts) {
         put_bytes(sec, k);
         put_varint(sec, c);
     }
-    put_bytes(out, sec);
+    put_section(sec);
     sec.clear();
     put_varint(sec, sketches.size());
     for (const auto& [f, s] : sketches) {
         put_bytes(sec, f);
         s.encode(sec);
     }
-    put_bytes(out, sec);
+    put_section(sec);
     sec.clear();
     put_varint(sec, templates.size());
     for (const auto& [t, c] : templates) {
         put_bytes(sec, t);
         put_varint(sec, c);
     }
-    put_bytes(out, sec);
+    {  // templates are most of a minute's bytes and repeat words: compressed
+        std::string z;
+        put_varint(z, sec.size());
+        const size_t at = z.size();
+        z.resize(at + ZSTD_compressBound(sec.size()));
+        const size_t n = ZSTD_compress(z.data() + at, z.size() - at, sec.data(), sec.size(), 3);
+        z.resize(ZSTD_isError(n) ? at : at + n);
+        put_section(z);
+    }
     sec.clear();
     put_varint(sec, hlls.size());
     for (const auto& [f, h] : hlls) {
         put_bytes(sec, f);
         h.encode(sec);
     }
-    put_bytes(out, sec);
-    put_u32(out, block_crc(std::string_view(out).substr(start)));
+    put_section(sec);
 }
 
-bool parse_rollup(std::string_view value, RollupView& v) {
-    if (value.size() < 6) return false;
-    const std::string_view body = value.substr(0, value.size() - 4);
-    if (get_u32(value.data() + body.size()) != block_crc(body)) return false;
-    Reader r(body);
-    std::string_view magic;
+bool parse_rollup(std::string_view value, RollupView& v, unsigned sections) {
+    Reader r(value);
+    std::string_view magic, crc;
     uint64_t version, flags;
     if (!r.raw(magic, 2) || magic != std::string_view(kMagic, 2)) return false;
     if (!r.varint(version) || version != kVersion) return false;
     if (!r.varint(v.events) || !r.varint(v.irregular) || !r.varint(flags) || !r.varint(v.template_other))
         return false;
+    const size_t head = value.size() - r.left();
+    if (!r.raw(crc, 4) || get_u32(crc.data()) != block_crc(value.substr(0, head))) return false;
     if (flags > 3) return false;
     v.damaged = flags & 1;
     v.sketch_overflow = flags & 2;
-    if (!r.bytes(v.counts) || !r.bytes(v.sketches) || !r.bytes(v.templates) || !r.bytes(v.hlls)) return false;
+    std::string_view* secs[] = {&v.counts, &v.sketches, &v.templates, &v.hlls};
+    for (unsigned k = 0; k < 4; ++k) {
+        if (!r.bytes(*secs[k]) || !r.raw(crc, 4)) return false;
+        if ((sections & (1u << k)) && get_u32(crc.data()) != block_crc(*secs[k])) return false;
+    }
     return r.done() && v.irregular <= v.events && v.template_other <= v.events;
 }
 
@@ -455,7 +473,10 @@ bool decode_rollup(std::string_view value, MinuteRollup& out) {
         out.counts[std::string(k)] += c;
         counted += c;
     });
-    ok = ok && for_each_count(v.templates, [&](std::string_view t, uint64_t c) {
+    std::string tbuf;
+    std::string_view tsec;
+    ok = ok && read_templates(v, tbuf, tsec);
+    ok = ok && for_each_count(tsec, [&](std::string_view t, uint64_t c) {
              out.templates[std::string(t)] += c;
              templated += c;
          });
@@ -483,6 +504,20 @@ bool decode_rollup(std::string_view value, MinuteRollup& out) {
         out.hlls[std::string(f)] = std::move(h);
     }
     return hr.done();
+}
+
+bool read_templates(const RollupView& v, std::string& buf, std::string_view& out) {
+    Reader r(v.templates);
+    uint64_t raw;
+    if (!r.varint(raw) || raw > (64u << 20)) return false;
+    std::string_view z;
+    r.raw(z, r.left());
+    if (ZSTD_getFrameContentSize(z.data(), z.size()) != raw) return false;
+    buf.resize(raw);
+    const size_t n = ZSTD_decompress(buf.data(), buf.size(), z.data(), z.size());
+    if (ZSTD_isError(n) || n != raw) return false;
+    out = buf;
+    return true;
 }
 
 bool parse_key_blob(std::string_view blob, std::array<std::optional<std::string_view>, 3>& out) {

@@ -110,7 +110,12 @@ struct RollupView {
     bool damaged = false, sketch_overflow = false;
     std::string_view counts, sketches, templates, hlls;
 };
-bool parse_rollup(std::string_view value, RollupView& out);
+/// `sections`: which sections' checksums to check (bits: counts, sketches,
+/// templates, hlls); the header's is always checked.
+inline constexpr unsigned kCountsSection = 1, kSketchesSection = 2, kTemplatesSection = 4, kHllsSection = 8;
+bool parse_rollup(std::string_view value, RollupView& out, unsigned sections = 15);
+/// The templates section, decompressed into `buf`; false when malformed.
+bool read_templates(const RollupView& v, std::string& buf, std::string_view& out);
 /// Calls f(text, count) for each (key blob or template, count) of a counts or
 /// templates section; false when malformed.
 template <class F>

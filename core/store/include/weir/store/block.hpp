@@ -41,7 +41,7 @@ struct BlockHeader {
 /// each compressed and checksummed on its own, so a reader decodes only the
 /// frames it needs (format version 2; version 1 blocks are one piece).
 inline constexpr size_t kMaxFrames = 32;
-inline constexpr size_t kMinFrameRows = 128;
+inline constexpr size_t kMinFrameRows = 256;
 /// Rows per frame of a block of `rows` rows.
 inline size_t frame_rows(size_t rows) {
     const size_t even = (rows + kMaxFrames - 1) / kMaxFrames;
