@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         weir::event::Batch out;
         if (!weir::store::decode_block(block, out, dctx) || out.size() != src.size()) std::abort();
         weir::event::Batch part;
-        std::vector<uint32_t> rows;
-        if (!weir::store::decode_block_frames(block, 0b101, part, rows, dctx) || part.size() != rows.size())
+        std::vector<uint32_t> got;
+        if (!weir::store::decode_block_frames(block, 0b101, part, got, dctx) || part.size() != got.size())
             std::abort();
         return 0;
     }

@@ -229,7 +229,9 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
     uint64_t bytes = 0;
     for (const auto& b : blocks) bytes += b.second.size();
     bytes += terms.size() * 64;
-    bytes += minutes.size() * 8192;
+    for (const auto& [m, r] : minutes)  // about what the minute adds when encoded
+        bytes += 128 + 32 * r.counts.size() + 48 * r.templates.size() + 64 * r.sketches.size() +
+                 std::min<uint64_t>(2048, 3 * r.events) * r.hlls.size();
     if (p.free_bytes() < 2 * bytes + Partition::kMinFreeBytes) {
         why = "disk full";
         return false;
