@@ -525,7 +525,7 @@ struct Acc {
         }
         // Nearest rank, exact.
         std::sort(values.begin(), values.end());
-        size_t rank = static_cast<size_t>(std::ceil(m.q * static_cast<double>(values.size())));
+        size_t rank = static_cast<size_t>(std::ceil(m.q * static_cast<double>(values.size()) * (1 - 1e-12)));
         if (rank < 1) rank = 1;
         return values[std::min(rank, values.size()) - 1];
     }

@@ -232,7 +232,7 @@ void Sketch::merge(const Sketch& o) {
 
 std::optional<double> Sketch::quantile(double q) const {
     if (!n_) return std::nullopt;
-    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n_)));
+    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n_) * (1 - 1e-12)));
     rank = std::clamp<uint64_t>(rank, 1, n_);
     if (rank == 1) return min_;
     if (rank == n_) return max_;
