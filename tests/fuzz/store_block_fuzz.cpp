@@ -1,5 +1,6 @@
-// Store blocks from arbitrary bytes: decoding is an error or a batch, never a
-// crash. The checksum is recomputed first so the fuzzer reaches the columns;
+// Store blocks from arbitrary bytes: decoding (whole, or some frames) is an
+// error or a batch, never a crash. A version 1 block's checksum is recomputed
+// first so the fuzzer reaches the columns;
 // an input starting with 'E' is turned into events, encoded and decoded back.
 #include <zstd.h>
 
@@ -36,6 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         weir::store::encode_block(src, rows, cctx, block);
         weir::event::Batch out;
         if (!weir::store::decode_block(block, out, dctx) || out.size() != src.size()) std::abort();
+        weir::event::Batch part;
+        std::vector<uint32_t> got;
+        if (!weir::store::decode_block_frames(block, 0b101, part, got, dctx) || part.size() != got.size())
+            std::abort();
         return 0;
     }
     block.assign(in);
@@ -47,5 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     weir::store::decode_block_header(block, h);
     weir::event::Batch out;
     weir::store::decode_block(block, out, dctx);
+    weir::event::Batch part;
+    std::vector<uint32_t> rows;
+    weir::store::decode_block_frames(block, size ? data[0] : 0u, part, rows, dctx);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <weir/api/topics.hpp>
 #include <weir/condition/condition.hpp>
@@ -17,6 +18,14 @@
 
 namespace weir::api::v1 {
 namespace {
+
+/// p followed by a number in (0, 100]: p50, p95, p99.9.
+bool percentile_metric(const std::string& m) {
+    if (m.size() < 2 || m[0] != 'p') return false;
+    char* end = nullptr;
+    const double q = std::strtod(m.c_str() + 1, &end);
+    return end == m.c_str() + m.size() && q > 0 && q <= 100 && std::isdigit(static_cast<unsigned char>(m[1]));
+}
 
 http::Response search(Context& ctx, const http::Request& req) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -69,16 +78,37 @@ http::Response aggregate(Context& ctx, const http::Request& req) {
     ar.hint = q.hint;
     ar.tenant = q.tenant;
     ar.limit = *limit;
-    const std::string metric = req.query_param("metric");
-    ar.metric = metric.empty() ? "count" : metric;
-    static const char* kMetrics[] = {"count", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99"};
-    if (std::find(std::begin(kMetrics), std::end(kMetrics), ar.metric) == std::end(kMetrics))
-        return bad_request(
-            "metric expects count, sum, avg, min, max, p50, p90, p95 or p99, found '" + ar.metric + "'",
-            std::nullopt, "metric");
+    std::string metric = req.query_param("metric");
     ar.field = req.query_param("field");
+    // metric=unique(user_id) is metric=unique&field=user_id.
+    if (metric.size() > 8 && metric.compare(0, 7, "unique(") == 0 && metric.back() == ')') {
+        if (!ar.field.empty())
+            return bad_request("metric unique(...) names its field; field must then be absent", std::nullopt,
+                               "field");
+        ar.field = metric.substr(7, metric.size() - 8);
+        metric = "unique";
+    }
+    ar.metric = metric.empty() ? "count" : metric;
+    if (!percentile_metric(ar.metric)) {
+        static const char* kMetrics[] = {"count", "sum", "avg", "min", "max", "stddev", "unique"};
+        if (std::find(std::begin(kMetrics), std::end(kMetrics), ar.metric) == std::end(kMetrics))
+            return bad_request(
+                "metric expects count, sum, avg, min, max, stddev, unique or a percentile "
+                "p0.1-p100 (p50, p95, p99, p99.9), found '" +
+                    ar.metric + "'",
+                std::nullopt, "metric");
+    }
     if (ar.metric != "count" && ar.field.empty())
-        return bad_request("metric " + ar.metric + " needs field (a numeric field)", std::nullopt, "field");
+        return bad_request("metric " + ar.metric +
+                               (ar.metric == "unique" ? " needs field (the field whose values are counted)"
+                                                      : " needs field (a numeric field)"),
+                           std::nullopt, "field");
+    const std::string exact = req.query_param("exact");
+    if (exact == "true" || exact == "1") {
+        ar.exact = true;
+    } else if (!exact.empty() && exact != "false" && exact != "0") {
+        return bad_request("exact expects true or false, found '" + exact + "'", std::nullopt, "exact");
+    }
     const std::string group_by = req.query_param("group_by");
     for (size_t start = 0; !group_by.empty() && start <= group_by.size();) {
         size_t comma = group_by.find(',', start);
@@ -124,6 +154,7 @@ http::Response aggregate(Context& ctx, const http::Request& req) {
     }
     body +=
         "],\"groups_total\":" + std::to_string(r.groups_total) + ",\"exact\":" + (r.exact ? "true" : "false");
+    if (!r.exact) body += ",\"relative_error\":" + number(r.relative_error);
     body += ",\"took_ms\":" + number(std::round(ms_since(t0) * 1000) / 1000) +
             ",\"stats\":" + r.stats.to_json() + "}";
     return http::Response::json(200, std::move(body));
@@ -137,7 +168,9 @@ void register_logs(http::Router& r, Context& ctx) {
           "order.",
           http::Scope::Read, [&ctx](const http::Request& req) { return search(ctx, req); });
     r.get("/api/v1/logs/aggregate",
-          "count, sum, avg, min, max or p50-p99 of field over events matching q, by group_by and interval.",
+          "count, sum, avg, min, max, stddev, unique or a percentile (p50, p99.9) of field over events "
+          "matching "
+          "q, by group_by (fields, or template: top messages) and interval; exact=true refuses sketches.",
           http::Scope::Read, [&ctx](const http::Request& req) { return aggregate(ctx, req); });
 }
 

@@ -15,7 +15,7 @@ namespace {
 using namespace detail;
 
 constexpr char kMagic[4] = {'W', 'S', 'B', '1'};
-constexpr uint64_t kVersion = 1;
+constexpr uint64_t kVersion1 = 1, kVersion2 = 2;
 constexpr uint64_t kMaxRows = 1u << 20;
 constexpr uint64_t kMaxRawBytes = 1ull << 30;
 constexpr int kZstdLevel = 2;
@@ -66,7 +66,8 @@ bool read_header(Reader& r, BlockHeader& h) {
     std::string_view magic;
     uint64_t version, count, zmin, zmax;
     if (!r.raw(magic, 4) || magic != std::string_view(kMagic, 4)) return false;
-    if (!r.varint(version) || version != kVersion) return false;
+    if (!r.varint(version) || (version != kVersion1 && version != kVersion2)) return false;
+    h.version = static_cast<uint32_t>(version);
     if (!r.varint(count) || count > kMaxRows || !r.varint(zmin) || !r.varint(zmax)) return false;
     h.count = static_cast<uint32_t>(count);
     h.min_ns = unzigzag(zmin);
@@ -101,7 +102,7 @@ uint32_t block_crc(std::string_view b) {
 }
 
 void encode_block(const event::Batch& src, const std::vector<uint32_t>& rows_in, ZSTD_CCtx* cctx,
-                  std::string& out) {
+                  std::string& out, int version) {
     std::vector<uint32_t> rows = rows_in;
     std::stable_sort(rows.begin(), rows.end(),
                      [&](uint32_t a, uint32_t b) { return src.event(a).time_ns < src.event(b).time_ns; });
@@ -117,11 +118,14 @@ void encode_block(const event::Batch& src, const std::vector<uint32_t>& rows_in,
     // and the rest of each event for the batch codec.
     std::array<std::vector<uint32_t>, kDictFields.size()> ids;
     for (auto& v : ids) v.assign(n, 0);
-    event::Batch rest;
-    std::string bodies;
+    const size_t per_frame = version == 1 ? std::max<size_t>(n, 1) : frame_rows(n);
+    const size_t nframes = (n + per_frame - 1) / per_frame;
+    std::vector<event::Batch> rests(std::max<size_t>(nframes, 1));
+    std::vector<std::string> bodies(rests.size());
     for (size_t r = 0; r < n; ++r) {
         const auto& ev = src.event(rows[r]);
-        put_bytes(bodies, {ev.body.data, ev.body.size});
+        event::Batch& rest = rests[r / per_frame];
+        put_bytes(bodies[r / per_frame], {ev.body.data, ev.body.size});
         const size_t j = rest.add({}, 0, 0, true);
         const weir_node root = rest.event(j).root;
         int seen[kDictFields.size()] = {};
@@ -149,7 +153,7 @@ void encode_block(const event::Batch& src, const std::vector<uint32_t>& rows_in,
 
     const size_t start = out.size();
     out.append(kMagic, 4);
-    put_varint(out, kVersion);
+    put_varint(out, version == 1 ? kVersion1 : kVersion2);
     put_varint(out, n);
     put_varint(out, zigzag(h.min_ns));
     put_varint(out, zigzag(h.max_ns));
@@ -176,72 +180,200 @@ void encode_block(const event::Batch& src, const std::vector<uint32_t>& rows_in,
         for (uint32_t id : v) put_varint(col, id);
         put_bytes(out, col);
     }
-    compress_section(bodies, cctx, out);
     std::string encoded;
-    event::encode_batch(rest, encoded);
-    compress_section(encoded, cctx, out);
+    if (version == 1) {
+        compress_section(bodies[0], cctx, out);
+        event::encode_batch(rests[0], encoded);
+        compress_section(encoded, cctx, out);
+        put_u32(out, block_crc(std::string_view(out).substr(start)));
+        return;
+    }
+    // Version 2: the header and columns end with their own checksum, then
+    // each frame: bytes(varint(raw) bytes(zstd bodies) varint(raw) bytes(zstd
+    // fields) u32 CRC of the frame before it).
+    put_varint(out, per_frame);
+    put_varint(out, nframes);
     put_u32(out, block_crc(std::string_view(out).substr(start)));
+    std::string frame;
+    for (size_t f = 0; f < nframes; ++f) {
+        frame.clear();
+        compress_section(bodies[f], cctx, frame);
+        encoded.clear();
+        event::encode_batch(rests[f], encoded);
+        compress_section(encoded, cctx, frame);
+        put_u32(frame, block_crc(frame));
+        put_bytes(out, frame);
+    }
 }
 
-bool decode_block_header(std::string_view data, BlockHeader& header, std::string* error) {
-    std::string_view body;
-    if (!check_crc(data, body)) return fail(error, "block checksum mismatch");
+namespace {
+
+/// A parsed block: its header, its row columns, and where its data is.
+struct Parsed {
+    BlockHeader h;
+    std::string_view times, flags;
+    std::array<std::string_view, kDictFields.size()> ids;
+    // Version 1: the two compressed sections in `rest1`. Version 2: frames.
+    std::string_view rest1;
+    size_t per_frame = 0;
+    std::vector<std::string_view> frames;
+};
+
+bool parse_block(std::string_view data, Parsed& p, std::string* error) {
+    Reader peek(data);
+    std::string_view magic;
+    uint64_t version = 0;
+    if (!peek.raw(magic, 4) || magic != std::string_view(kMagic, 4) || !peek.varint(version))
+        return fail(error, "malformed block header");
+    std::string_view body = data;
+    if (version == kVersion1) {
+        if (!check_crc(data, body)) return fail(error, "block checksum mismatch");
+    } else if (version != kVersion2) {
+        return fail(error, "unknown block format version");
+    }
     Reader r(body);
-    if (!read_header(r, header)) return fail(error, "malformed block header");
+    if (!read_header(r, p.h)) return fail(error, "malformed block header");
+    if (!r.bytes(p.times) || !r.bytes(p.flags)) return fail(error, "truncated block columns");
+    for (auto& c : p.ids)
+        if (!r.bytes(c)) return fail(error, "truncated block columns");
+    if (version == kVersion1) {
+        std::string_view rest;
+        r.raw(rest, r.left());
+        p.rest1 = rest;
+        return true;
+    }
+    uint64_t per_frame, nframes;
+    if (!r.varint(per_frame) || !r.varint(nframes) || nframes > kMaxFrames || per_frame == 0 ||
+        per_frame > kMaxRows || (p.h.count + per_frame - 1) / per_frame != nframes)
+        return fail(error, "malformed block frames");
+    const size_t head = data.size() - r.left();
+    std::string_view crc;
+    if (!r.raw(crc, 4) || get_u32(crc.data()) != block_crc(data.substr(0, head)))
+        return fail(error, "block checksum mismatch");
+    p.per_frame = per_frame;
+    p.frames.resize(nframes);
+    for (auto& f : p.frames)
+        if (!r.bytes(f) || f.size() < 4) return fail(error, "truncated block frames");
+    if (!r.done()) return fail(error, "trailing bytes in block");
     return true;
 }
 
-bool decode_block(std::string_view data, event::Batch& out, ZSTD_DCtx* dctx, BlockHeader* header_out,
-                  std::string* error) {
-    std::string_view body;
-    if (!check_crc(data, body)) return fail(error, "block checksum mismatch");
-    Reader r(body);
-    BlockHeader local;
-    BlockHeader& h = header_out ? *header_out : local;
-    if (!read_header(r, h)) return fail(error, "malformed block header");
-    const size_t n = h.count;
+/// The row columns, decoded once per block (a few bytes a row).
+struct Columns {
+    std::vector<int64_t> times;
+    std::vector<uint32_t> flags;
+    std::array<std::vector<uint32_t>, kDictFields.size()> ids;
+};
 
-    std::string_view times, flags;
-    std::array<std::string_view, kDictFields.size()> id_cols;
-    if (!r.bytes(times) || !r.bytes(flags)) return fail(error, "truncated block columns");
-    for (auto& c : id_cols)
-        if (!r.bytes(c)) return fail(error, "truncated block columns");
+bool decode_columns(const Parsed& p, Columns& c, std::string* error) {
+    const size_t total = p.h.count;
+    Reader tr(p.times), fr(p.flags);
+    c.times.resize(total);
+    c.flags.resize(total);
+    uint64_t t = static_cast<uint64_t>(p.h.min_ns);
+    for (size_t k = 0; k < total; ++k) {
+        uint64_t dt, f;
+        if (!tr.varint(dt) || !fr.varint(f)) return fail(error, "truncated block column");
+        t += dt;
+        c.times[k] = static_cast<int64_t>(t);
+        c.flags[k] = static_cast<uint32_t>(f);
+    }
+    if (total && static_cast<int64_t>(t) != p.h.max_ns)
+        return fail(error, "block times disagree with header");
+    for (size_t d = 0; d < kDictFields.size(); ++d) {
+        Reader ir(p.ids[d]);
+        c.ids[d].resize(total);
+        for (size_t k = 0; k < total; ++k) {
+            uint64_t id;
+            if (!ir.varint(id) || id > p.h.dicts[d].size()) return fail(error, "bad dictionary id");
+            c.ids[d][k] = static_cast<uint32_t>(id);
+        }
+    }
+    return true;
+}
+
+/// Appends rows [first, first + n) of the block, whose bodies and fields are
+/// in `sections` (two compressed sections), to `out`.
+bool decode_rows(const Parsed& p, const Columns& c, std::string_view sections, size_t first, size_t n,
+                 event::Batch& out, ZSTD_DCtx* dctx, std::string* error) {
+    Reader r(sections);
     std::string bodies, rest;
     if (!decompress_section(r, dctx, bodies) || !decompress_section(r, dctx, rest))
         return fail(error, "corrupt compressed block section");
     if (!r.done()) return fail(error, "trailing bytes in block");
-
     const size_t base = out.size();
-    std::string why;
-    if (!event::decode_batch(rest, out, &why)) return fail(error, "corrupt block fields");
+    if (!event::decode_batch(rest, out, nullptr)) return fail(error, "corrupt block fields");
     if (out.size() - base != n) return fail(error, "block row count mismatch");
-
-    Reader tr(times), fr(flags), br(bodies);
-    std::array<Reader, kDictFields.size()> ir = {Reader(id_cols[0]), Reader(id_cols[1]), Reader(id_cols[2]),
-                                                 Reader(id_cols[3]), Reader(id_cols[4]), Reader(id_cols[5])};
-    uint64_t t = static_cast<uint64_t>(h.min_ns);
+    Reader br(bodies);
     for (size_t k = 0; k < n; ++k) {
-        uint64_t dt, f;
         std::string_view b;
-        if (!tr.varint(dt) || !fr.varint(f) || !br.bytes(b)) return fail(error, "truncated block column");
-        t += dt;
-        auto& ev = out.event(base + k);
-        ev.time_ns = static_cast<int64_t>(t);
-        ev.flags = static_cast<uint32_t>(f);
+        if (!br.bytes(b)) return fail(error, "truncated block column");
         out.set_body(base + k, b);
+        auto& ev = out.event(base + k);
+        ev.time_ns = c.times[first + k];
+        ev.flags = c.flags[first + k];
         for (size_t d = 0; d < kDictFields.size(); ++d) {
-            uint64_t id;
-            if (!ir[d].varint(id) || id > h.dicts[d].size()) return fail(error, "bad dictionary id");
+            const uint32_t id = c.ids[d][first + k];
             if (!id) continue;
-            const std::string& text = h.dicts[d][id - 1].text;
+            const std::string& text = p.h.dicts[d][id - 1].text;
             weir_value v{};
             v.type = WEIR_VAL_STRING;
             v.as.s = weir_str{text.data(), text.size()};
             out.put(ev.root, kDictFields[d], v, WEIR_PUT_APPEND);  // copies into the arena
         }
     }
-    if (n && static_cast<int64_t>(t) != h.max_ns) return fail(error, "block times disagree with header");
+    if (!br.done()) return fail(error, "trailing bytes in block bodies");
     return true;
+}
+
+bool decode_parsed(const Parsed& p, uint32_t mask, event::Batch& out, std::vector<uint32_t>* rows,
+                   ZSTD_DCtx* dctx, std::string* error) {
+    Columns c;
+    if (!decode_columns(p, c, error)) return false;
+    if (p.frames.empty() && p.per_frame == 0) {  // version 1: one piece
+        if (!decode_rows(p, c, p.rest1, 0, p.h.count, out, dctx, error)) return false;
+        if (rows)
+            for (uint32_t k = 0; k < p.h.count; ++k) rows->push_back(k);
+        return true;
+    }
+    for (size_t f = 0; f < p.frames.size(); ++f) {
+        if (!(mask & (1u << f))) continue;
+        const std::string_view frame = p.frames[f];
+        const std::string_view inner = frame.substr(0, frame.size() - 4);
+        if (get_u32(frame.data() + inner.size()) != block_crc(inner))
+            return fail(error, "block checksum mismatch");
+        const size_t first = f * p.per_frame;
+        const size_t n = std::min<size_t>(p.per_frame, p.h.count - first);
+        if (!decode_rows(p, c, inner, first, n, out, dctx, error)) return false;
+        if (rows)
+            for (size_t k = 0; k < n; ++k) rows->push_back(static_cast<uint32_t>(first + k));
+    }
+    return true;
+}
+
+}  // namespace
+
+bool decode_block_header(std::string_view data, BlockHeader& header, std::string* error) {
+    Parsed p;
+    if (!parse_block(data, p, error)) return false;
+    header = std::move(p.h);
+    return true;
+}
+
+bool decode_block(std::string_view data, event::Batch& out, ZSTD_DCtx* dctx, BlockHeader* header_out,
+                  std::string* error) {
+    Parsed p;
+    if (!parse_block(data, p, error)) return false;
+    if (!decode_parsed(p, ~0u, out, nullptr, dctx, error)) return false;
+    if (header_out) *header_out = std::move(p.h);
+    return true;
+}
+
+bool decode_block_frames(std::string_view data, uint32_t frames, event::Batch& out,
+                         std::vector<uint32_t>& rows, ZSTD_DCtx* dctx, std::string* error) {
+    Parsed p;
+    if (!parse_block(data, p, error)) return false;
+    return decode_parsed(p, frames, out, &rows, dctx, error);
 }
 
 }  // namespace weir::store

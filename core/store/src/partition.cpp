@@ -33,7 +33,7 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
     }
     int rc = mdb_env_create(&env);
     if (rc) lmdb_fail(dir, "mdb_env_create", rc);
-    mdb_env_set_maxdbs(env, 4);
+    mdb_env_set_maxdbs(env, 8);
     map_size_ = initial_map_bytes;
     const uint64_t existing = file_bytes();
     while (map_size_ < existing + (existing / 2)) map_size_ *= 2;
@@ -51,6 +51,8 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
     rc = mdb_txn_begin(env, nullptr, 0, &txn);
     if (!rc) rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &blocks);
     if (!rc) rc = mdb_dbi_open(txn, "terms", MDB_CREATE, &terms);
+    if (!rc) rc = mdb_dbi_open(txn, "rollups", MDB_CREATE, &rollups);
+    if (!rc) rc = mdb_dbi_open(txn, "frames", MDB_CREATE, &frames);
     if (!rc) {
         rc = mdb_txn_commit(txn);
         txn = nullptr;

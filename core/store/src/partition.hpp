@@ -30,8 +30,10 @@ public:
     const int64_t day;
     const std::string dir;
     MDB_env* env = nullptr;
-    MDB_dbi blocks = 0;  // u64 big-endian block id -> block
-    MDB_dbi terms = 0;   // term key -> roaring bitmap of block ids + CRC
+    MDB_dbi blocks = 0;   // u64 big-endian block id -> block
+    MDB_dbi terms = 0;    // term key -> roaring bitmap of block ids + CRC
+    MDB_dbi rollups = 0;  // minute key -> the minute's rollup + CRC (rollup.hpp)
+    MDB_dbi frames = 0;   // term key -> roaring bitmap of frame ids (block << 5 | frame) + CRC
 
     /// Shared while a read transaction is open; exclusive to resize the map
     /// or close the environment (LMDB needs no transaction open for either).

@@ -66,6 +66,8 @@ std::optional<int64_t> parse_day_name(const std::string& s) {
 
 StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
     if (opts_.block_events == 0) opts_.block_events = 4096;
+    rollup_cfg_.numeric_fields = opts_.rollup_numeric_fields;
+    rollup_cfg_.unique_fields = opts_.rollup_unique_fields;
     std::error_code ec;
     std::filesystem::create_directories(opts_.path, ec);
     if (ec) throw std::runtime_error("store: cannot create " + opts_.path + ": " + ec.message());
@@ -182,12 +184,54 @@ struct PreparedBlock {
 
 }  // namespace
 
+int StoreImpl::put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, MinuteRollup>& minutes,
+                           uint64_t first_block) {
+    MDB_val ck{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())};
+    if (!opts_.rollups) {
+        // Blocks without rollups: the minutes of this day no longer cover every event.
+        const int rc = mdb_del(txn, p.rollups, &ck, nullptr);
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    }
+    if (first_block == 1) {  // the day's first blocks: its rollups cover every block
+        MDB_val cv{1, const_cast<char*>("1")};
+        if (const int rc = mdb_put(txn, p.rollups, &ck, &cv, 0)) return rc;
+    }
+    std::string value;
+    MinuteRollup merged;
+    for (const auto& [minute, delta] : minutes) {
+        const std::string key = rollup_key(minute);
+        MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+        const int g = mdb_get(txn, p.rollups, &k, &v);
+        const MinuteRollup* out = &delta;
+        if (g == 0) {
+            if (!decode_rollup({static_cast<const char*>(v.mv_data), v.mv_size}, merged)) {
+                // A damaged minute stays answered from the blocks from now on.
+                merged = MinuteRollup{};
+                merged.damaged = true;
+                rollup_repairs_.fetch_add(1);
+            }
+            merged.merge(delta);
+            out = &merged;
+        } else if (g != MDB_NOTFOUND) {
+            return g;
+        }
+        value.clear();
+        out->encode(value);
+        MDB_val nv{value.size(), value.data()};
+        if (const int rc = mdb_put(txn, p.rollups, &k, &nv, 0)) return rc;
+    }
+    return 0;
+}
+
 bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
-                                 const std::unordered_map<std::string, std::vector<uint64_t>>& terms,
-                                 std::string& why) {
+                                 const std::unordered_map<std::string, TermIds>& terms,
+                                 const std::map<int64_t, MinuteRollup>& minutes, std::string& why) {
     uint64_t bytes = 0;
     for (const auto& b : blocks) bytes += b.second.size();
     bytes += terms.size() * 64;
+    for (const auto& [m, r] : minutes)  // about what the minute adds when encoded
+        bytes += 128 + 32 * r.counts.size() + 48 * r.templates.size() + 64 * r.sketches.size() +
+                 std::min<uint64_t>(2048, 3 * r.events) * r.hlls.size();
     if (p.free_bytes() < 2 * bytes + Partition::kMinFreeBytes) {
         why = "disk full";
         return false;
@@ -215,28 +259,58 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
             rc = mdb_put(txn, p.blocks, &k, &v, MDB_APPEND);
             if (rc) break;
         }
-        for (size_t i = 0; !rc && i < keys.size(); ++i) {
-            const std::string& key = *keys[i];
+        // Frame postings: kept while every block of the day has them (from
+        // its first block on, and while block ids fit a frame id).
+        const uint64_t first_block = blocks.empty() ? 0 : blocks.front().first.id;
+        const uint64_t last_block = blocks.empty() ? 0 : blocks.back().first.id;
+        MDB_val fk{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, fv;
+        bool frames_on = false;
+        if (!rc && !blocks.empty()) {
+            if (first_block == 1 && last_block <= kMaxFrameIndexedBlock) {
+                MDB_val one{1, const_cast<char*>("1")};
+                rc = mdb_put(txn, p.frames, &fk, &one, 0);
+                frames_on = true;
+            } else if (mdb_get(txn, p.frames, &fk, &fv) == 0) {
+                frames_on = last_block <= kMaxFrameIndexedBlock;
+                if (!frames_on) rc = mdb_del(txn, p.frames, &fk, nullptr);
+            }
+        }
+        auto update = [&](MDB_dbi dbi, const std::string& key, auto&& add_ids) {
             MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
             Bitmap bm;
-            const int g = mdb_get(txn, p.terms, &k, &v);
+            const int g = mdb_get(txn, dbi, &k, &v);
             if (g == 0) {
                 bm = decode_bitmap({static_cast<const char*>(v.mv_data), v.mv_size});
                 if (!bm) {
                     // A damaged posting list becomes "every block so far": a
                     // superset keeps every later answer complete.
                     bm = make_bitmap();
-                    roaring_bitmap_add_range(bm.get(), 1, p.next_block_id());
+                    if (dbi == p.terms)
+                        roaring_bitmap_add_range(bm.get(), 1, p.next_block_id());
+                    else
+                        roaring_bitmap_add_range(bm.get(), uint64_t{1} << 5, p.next_block_id() << 5);
                     index_repairs_.fetch_add(1);
                 }
             } else {
                 bm = make_bitmap();
             }
-            for (uint64_t id : terms.at(key)) roaring_bitmap_add(bm.get(), static_cast<uint32_t>(id));
+            add_ids(bm.get());
             const std::string enc = encode_bitmap(bm.get());
             MDB_val nv{enc.size(), const_cast<char*>(enc.data())};
-            rc = mdb_put(txn, p.terms, &k, &nv, 0);
+            return mdb_put(txn, dbi, &k, &nv, 0);
+        };
+        for (size_t i = 0; !rc && i < keys.size(); ++i) {
+            const std::string& key = *keys[i];
+            const TermIds& ids = terms.at(key);
+            rc = update(p.terms, key, [&](roaring_bitmap_t* bm) {
+                for (uint64_t id : ids.blocks) roaring_bitmap_add(bm, static_cast<uint32_t>(id));
+            });
+            if (!rc && frames_on)
+                rc = update(p.frames, key, [&](roaring_bitmap_t* bm) {
+                    roaring_bitmap_add_many(bm, ids.frames.size(), ids.frames.data());
+                });
         }
+        if (!rc) rc = put_rollups(txn, p, minutes, blocks.empty() ? 0 : blocks.front().first.id);
         if (rc) {
             mdb_txn_abort(txn);
         } else {
@@ -313,7 +387,17 @@ void StoreImpl::writer_loop() {
                 break;
             }
             std::vector<std::pair<BlockMeta, std::string>> blocks;
-            std::unordered_map<std::string, std::vector<uint64_t>> terms;
+            std::unordered_map<std::string, TermIds> terms;
+            std::map<int64_t, MinuteRollup> minutes;
+            if (opts_.rollups) {
+                MinuteRollup* cur = nullptr;
+                int64_t cur_minute = 0;
+                for (uint32_t r : rows) {  // sorted by time: one map look-up per minute
+                    const int64_t m = minute_of(group.event(r).time_ns);
+                    if (!cur || m != cur_minute) cur = &minutes[m], cur_minute = m;
+                    add_to_rollup(rollup_cfg_, group, r, *cur);
+                }
+            }
             uint64_t id = p->next_block_id();
             for (size_t start = 0; start < rows.size(); start += opts_.block_events) {
                 const size_t end = std::min(rows.size(), start + opts_.block_events);
@@ -323,18 +407,22 @@ void StoreImpl::writer_loop() {
                             static_cast<uint32_t>(chunk.size())};
                 std::string bytes;
                 encode_block(group, chunk, cctx, bytes);
-                for (uint32_t r : chunk) {
+                const size_t per_frame = frame_rows(chunk.size());
+                for (size_t k = 0; k < chunk.size(); ++k) {
                     ev_terms.clear();
-                    event_terms(group, r, opts_.index_fields, ev_terms, scratch);
+                    event_terms(group, chunk[k], opts_.index_fields, ev_terms, scratch);
+                    const auto fid = static_cast<uint32_t>((id << 5) | (k / per_frame));
                     for (auto& t : ev_terms) {
-                        auto& ids = terms[t];  // block ids only grow: the last one says "already there"
-                        if (ids.empty() || ids.back() != id) ids.push_back(id);
+                        // Ids only grow: the last one says "already there".
+                        auto& ids = terms[t];
+                        if (ids.blocks.empty() || ids.blocks.back() != id) ids.blocks.push_back(id);
+                        if (ids.frames.empty() || ids.frames.back() != fid) ids.frames.push_back(fid);
                     }
                 }
                 blocks.emplace_back(m, std::move(bytes));
                 ++id;
             }
-            while (!commit_partition(*p, blocks, terms, why)) {
+            while (!commit_partition(*p, blocks, terms, minutes, why)) {
                 if (!wait_degraded(why)) {
                     ok = false;
                     break;
@@ -427,6 +515,8 @@ std::string StoreImpl::metrics_text() {
     line("weir_store_map_grows_total", "counter", "Times a partition's LMDB map was grown.", s.map_grows);
     line("weir_store_index_repairs_total", "counter", "Damaged posting lists widened to every block.",
          index_repairs_.load());
+    line("weir_store_rollup_repairs_total", "counter",
+         "Damaged rollup minutes marked to be answered from blocks.", rollup_repairs_.load());
     line("weir_store_corrupt_blocks_total", "counter",
          "Blocks a query could not decode (skipped, reported in its stats).", corrupt_blocks_.load());
     line("weir_store_partitions_deleted_total", "counter", "Partitions deleted by retention.",

@@ -11,8 +11,19 @@
 #include <weir/store/store.hpp>
 
 #include "partition.hpp"
+#include "rollup.hpp"
 
 namespace weir::store::detail {
+
+/// What one commit adds to a term's posting lists: block ids (`terms`) and
+/// frame ids, block << 5 | frame (`frames`). Both only grow.
+struct TermIds {
+    std::vector<uint64_t> blocks;
+    std::vector<uint32_t> frames;
+};
+
+/// Frame ids hold a block id in 27 bits.
+inline constexpr uint64_t kMaxFrameIndexedBlock = (uint64_t{1} << 27) - 1;
 
 class StoreImpl final : public Store {
 public:
@@ -48,12 +59,17 @@ private:
                                                                uint64_t* pruned);
     void writer_loop();
     bool commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
-                          const std::unordered_map<std::string, std::vector<uint64_t>>& terms,
-                          std::string& why);
+                          const std::unordered_map<std::string, TermIds>& terms,
+                          const std::map<int64_t, MinuteRollup>& minutes, std::string& why);
+    /// Merges the minutes into the partition's rollups (and keeps its
+    /// "complete" mark true) in the commit's transaction; an LMDB error code.
+    int put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, MinuteRollup>& minutes,
+                    uint64_t first_block);
     /// Marks the store degraded, waits a second; false when closing.
     bool wait_degraded(const std::string& why);
 
     StoreOptions opts_;
+    RollupConfig rollup_cfg_;
     std::string canonical_;
 
     std::mutex parts_mu_;
@@ -71,7 +87,8 @@ private:
     std::string degraded_reason_;
 
     std::atomic<uint64_t> commits_{0}, events_written_{0}, blocks_written_{0}, write_errors_{0},
-        map_grows_{0}, index_repairs_{0}, bad_batches_{0}, partitions_deleted_{0}, corrupt_blocks_{0};
+        map_grows_{0}, index_repairs_{0}, bad_batches_{0}, partitions_deleted_{0}, corrupt_blocks_{0},
+        rollup_repairs_{0};
 
     std::thread writer_;  // last: started once everything above exists
 };

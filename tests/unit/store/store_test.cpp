@@ -100,55 +100,73 @@ void random_events(event::Batch& b, size_t n, std::mt19937_64& rng) {
 }
 
 TEST(StoreBlock, RoundTripsEveryEventAndItsFields) {
-    std::mt19937_64 rng(7);
-    event::Batch b;
-    random_events(b, 500, rng);
-    std::vector<uint32_t> rows(b.size());
-    for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-    ZSTD_CCtx* c = ZSTD_createCCtx();
-    ZSTD_DCtx* d = ZSTD_createDCtx();
-    std::string bytes;
-    store::encode_block(b, rows, c, bytes);
-    event::Batch out;
-    store::BlockHeader h;
-    std::string err;
-    ASSERT_TRUE(store::decode_block(bytes, out, d, &h, &err)) << err;
-    ASSERT_EQ(out.size(), b.size());
-    std::multiset<std::string> want, got;
-    for (size_t i = 0; i < b.size(); ++i) want.insert(canon(b, i));
-    for (size_t i = 0; i < out.size(); ++i) got.insert(canon(out, i));
-    EXPECT_EQ(want, got);
-    for (size_t i = 1; i < out.size(); ++i) EXPECT_LE(out.event(i - 1).time_ns, out.event(i).time_ns);
-    uint64_t levels = 0;
-    for (const auto& v : h.dicts[0]) levels += v.count;
-    EXPECT_GT(levels, 0u);
-    EXPECT_LE(levels, h.count);
-    ZSTD_freeCCtx(c);
-    ZSTD_freeDCtx(d);
+    for (const int version : {1, 2}) {  // the previous release's blocks still read
+        std::mt19937_64 rng(7);
+        event::Batch b;
+        random_events(b, 5000, rng);
+        std::vector<uint32_t> rows(b.size());
+        for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+        ZSTD_CCtx* c = ZSTD_createCCtx();
+        ZSTD_DCtx* d = ZSTD_createDCtx();
+        std::string bytes;
+        store::encode_block(b, rows, c, bytes, version);
+        event::Batch out;
+        store::BlockHeader h;
+        std::string err;
+        ASSERT_TRUE(store::decode_block(bytes, out, d, &h, &err)) << err;
+        ASSERT_EQ(out.size(), b.size());
+        std::multiset<std::string> want, got;
+        for (size_t i = 0; i < b.size(); ++i) want.insert(canon(b, i));
+        for (size_t i = 0; i < out.size(); ++i) got.insert(canon(out, i));
+        EXPECT_EQ(want, got);
+        for (size_t i = 1; i < out.size(); ++i) EXPECT_LE(out.event(i - 1).time_ns, out.event(i).time_ns);
+        uint64_t levels = 0;
+        for (const auto& v : h.dicts[0]) levels += v.count;
+        EXPECT_GT(levels, 0u);
+        EXPECT_LE(levels, h.count);
+        EXPECT_EQ(h.version, static_cast<uint32_t>(version));
+
+        // Some frames only: exactly their rows, numbered as in the whole block.
+        event::Batch part;
+        std::vector<uint32_t> got_rows;
+        ASSERT_TRUE(store::decode_block_frames(bytes, 0b1000'0101, part, got_rows, d, &err)) << err;
+        ASSERT_EQ(part.size(), got_rows.size());
+        const size_t per = store::frame_rows(out.size());
+        size_t expect = 0;
+        for (size_t r = 0; r < out.size(); ++r)
+            if (version == 1 || ((0b1000'0101u >> (r / per)) & 1)) ++expect;
+        EXPECT_EQ(part.size(), expect);
+        if (version == 2) EXPECT_LT(part.size(), out.size());
+        for (size_t k = 0; k < part.size(); ++k) EXPECT_EQ(canon(part, k), canon(out, got_rows[k])) << k;
+        ZSTD_freeCCtx(c);
+        ZSTD_freeDCtx(d);
+    }
 }
 
 TEST(StoreBlock, CorruptBytesAreAnErrorNeverACrash) {
-    std::mt19937_64 rng(3);
-    event::Batch b;
-    random_events(b, 50, rng);
-    std::vector<uint32_t> rows(b.size());
-    for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
-    ZSTD_CCtx* c = ZSTD_createCCtx();
-    ZSTD_DCtx* d = ZSTD_createDCtx();
-    std::string bytes;
-    store::encode_block(b, rows, c, bytes);
-    for (size_t pos = 0; pos < bytes.size(); pos += 7) {
-        std::string bad = bytes;
-        bad[pos] = static_cast<char>(bad[pos] ^ 0x5a);
+    for (const int version : {1, 2}) {
+        std::mt19937_64 rng(3);
+        event::Batch b;
+        random_events(b, 300, rng);
+        std::vector<uint32_t> rows(b.size());
+        for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+        ZSTD_CCtx* c = ZSTD_createCCtx();
+        ZSTD_DCtx* d = ZSTD_createDCtx();
+        std::string bytes;
+        store::encode_block(b, rows, c, bytes, version);
+        for (size_t pos = 0; pos < bytes.size(); pos += 7) {
+            std::string bad = bytes;
+            bad[pos] = static_cast<char>(bad[pos] ^ 0x5a);
+            event::Batch out;
+            std::string err;
+            EXPECT_FALSE(store::decode_block(bad, out, d, nullptr, &err)) << pos;
+            EXPECT_FALSE(err.empty());
+        }
         event::Batch out;
-        std::string err;
-        EXPECT_FALSE(store::decode_block(bad, out, d, nullptr, &err)) << pos;
-        EXPECT_FALSE(err.empty());
+        EXPECT_FALSE(store::decode_block(std::string_view(bytes).substr(0, bytes.size() / 2), out, d));
+        ZSTD_freeCCtx(c);
+        ZSTD_freeDCtx(d);
     }
-    event::Batch out;
-    EXPECT_FALSE(store::decode_block(std::string_view(bytes).substr(0, bytes.size() / 2), out, d));
-    ZSTD_freeCCtx(c);
-    ZSTD_freeDCtx(d);
 }
 
 TEST(StoreTermIndex, BitmapsCarryAChecksum) {
@@ -365,36 +383,45 @@ TEST_F(StoreTest, RandomConditionsWithSoundHintsAgreeWithABruteForceScan) {
     random_events(src, 2500, rng);
     for (int k = 0; k < 5; ++k)
         src.add("rare xenonfault here", kBase + k * kDayNs / 2);  // a word few blocks hold
-    auto s = store::Store::open(opts_);
-    write_all(*s, src, 400);
-    uint64_t pruned = 0;
-    for (int k = 0; k < 300; ++k) {
-        const auto rc = random_condition(rng, 0);
-        const auto cond = condition::Condition::compile(rc.text);
-        IndexHint h = rc.hint;
-        if (k % 3 == 0) {
-            h.from_ns = kBase + static_cast<int64_t>(rng() % (2 * kDayNs));
-            h.to_ns = h.from_ns + static_cast<int64_t>(rng() % kDayNs);
-        }
-        const auto want = brute(src, &cond, h);
-        store::SearchRequest req;
-        req.condition = &cond;
-        req.hint = h;
-        req.limit = 100000;
-        const auto got = s->search(req);
-        ASSERT_EQ(got.total, want.size()) << rc.text;
-        std::vector<int64_t> want_times;
-        for (const auto& w : want) want_times.push_back(std::stoll(w.substr(0, w.find('|'))));
-        ASSERT_EQ(times_of(got), want_times) << rc.text;
-        pruned += got.stats.blocks_pruned_index;
+    // Small blocks (one frame each), and big ones whose frames the index
+    // names one by one.
+    for (const size_t block_events : {size_t{64}, size_t{2048}}) {
+        opts_.block_events = block_events;
+        opts_.path = (dir_ / ("blocks-" + std::to_string(block_events))).string();
+        auto s = store::Store::open(opts_);
+        write_all(*s, src, 1200);
+        uint64_t pruned = 0, rows = 0;
+        for (int k = 0; k < 300; ++k) {
+            const auto rc = random_condition(rng, 0);
+            const auto cond = condition::Condition::compile(rc.text);
+            IndexHint h = rc.hint;
+            if (k % 3 == 0) {
+                h.from_ns = kBase + static_cast<int64_t>(rng() % (2 * kDayNs));
+                h.to_ns = h.from_ns + static_cast<int64_t>(rng() % kDayNs);
+            }
+            const auto want = brute(src, &cond, h);
+            store::SearchRequest req;
+            req.condition = &cond;
+            req.hint = h;
+            req.limit = 100000;
+            const auto got = s->search(req);
+            ASSERT_EQ(got.total, want.size()) << rc.text;
+            std::vector<int64_t> want_times;
+            for (const auto& w : want) want_times.push_back(std::stoll(w.substr(0, w.find('|'))));
+            ASSERT_EQ(times_of(got), want_times) << rc.text;
+            pruned += got.stats.blocks_pruned_index;
+            rows += got.stats.rows_scanned;
 
-        store::AggregateRequest a;
-        a.condition = &cond;
-        a.hint = h;
-        const auto ar = s->aggregate(a);
-        ASSERT_EQ(ar.rows.empty() ? 0u : ar.rows[0].count, want.size()) << rc.text;
+            store::AggregateRequest a;
+            a.condition = &cond;
+            a.hint = h;
+            const auto ar = s->aggregate(a);
+            ASSERT_EQ(ar.rows.empty() ? 0u : ar.rows[0].count, want.size()) << rc.text;
+        }
+        EXPECT_GT(pruned, 0u);  // the hints did prune somewhere
+        // Frames left out: fewer rows decoded than 300 scans of everything.
+        EXPECT_LT(rows, 300u * src.size()) << block_events;
     }
-    EXPECT_GT(pruned, 0u);  // the hints did prune somewhere
 }
 
 TEST_F(StoreTest, NewestFirstStopsAtTheLimitAndTenantsSeeOnlyTheirs) {
@@ -472,6 +499,7 @@ TEST_F(StoreTest, AggregatesCountsSeriesAndPercentilesExactly) {
     store::AggregateRequest p;
     p.metric = "p95";
     p.field = "latency_ms";
+    p.exact = true;  // not the rollups' sketch
     const auto pr = s->aggregate(p);
     std::vector<double> lat;
     for (size_t i = 0; i < src.size(); ++i) {

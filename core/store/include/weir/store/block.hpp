@@ -24,6 +24,7 @@ inline constexpr std::array<std::string_view, 6> kDictFields = {"level", "servic
 
 /// What a reader learns from a block without decompressing anything.
 struct BlockHeader {
+    uint32_t version = 0;  // format: 1 (one piece) or 2 (frames)
     uint32_t count = 0;
     int64_t min_ns = 0;
     int64_t max_ns = 0;
@@ -36,10 +37,28 @@ struct BlockHeader {
     std::array<std::vector<Value>, kDictFields.size()> dicts;
 };
 
+/// A block's rows are stored in at most kMaxFrames frames of consecutive rows,
+/// each compressed and checksummed on its own, so a reader decodes only the
+/// frames it needs (format version 2; version 1 blocks are one piece).
+inline constexpr size_t kMaxFrames = 32;
+inline constexpr size_t kMinFrameRows = 256;
+/// Rows per frame of a block of `rows` rows.
+inline size_t frame_rows(size_t rows) {
+    const size_t even = (rows + kMaxFrames - 1) / kMaxFrames;
+    return even < kMinFrameRows ? kMinFrameRows : even;
+}
+
 /// Appends to `out` the block holding events `rows` of `src` (any order: the
 /// block sorts them by time, stably). `cctx` is the caller's reusable context.
+/// `version` 1 writes the previous release's format (for tests).
 void encode_block(const event::Batch& src, const std::vector<uint32_t>& rows, ZSTD_CCtx* cctx,
-                  std::string& out);
+                  std::string& out, int version = 2);
+
+/// Appends the events of the frames set in `frames` (bit f: frame f) to `out`
+/// and their row numbers to `rows`; a version 1 block gives all its rows.
+/// False with `error` set on anything malformed in what it read.
+bool decode_block_frames(std::string_view data, uint32_t frames, event::Batch& out,
+                         std::vector<uint32_t>& rows, ZSTD_DCtx* dctx, std::string* error = nullptr);
 
 /// Reads the header only (checks the checksum first). False with `error` set
 /// on anything malformed; never reads out of bounds.

@@ -108,8 +108,10 @@ struct QueryStats {
     uint64_t blocks_scanned = 0, blocks_pruned_time = 0, blocks_pruned_index = 0;
     uint64_t rows_scanned = 0;
     uint64_t postings_read = 0;
-    uint64_t blocks_unreadable = 0;  // corrupt blocks skipped (counted in weir_store_corrupt_blocks_total)
-    std::string path = "scan";       // scan, index, headers
+    uint64_t blocks_unreadable = 0;     // corrupt blocks skipped (counted in weir_store_corrupt_blocks_total)
+    uint64_t rollup_minutes = 0;        // stored minutes read from the rollups
+    uint64_t blocks_pruned_rollup = 0;  // blocks not read: the rollups answered all their minutes
+    std::string path = "scan";          // scan, index, headers, rollup
     std::string to_json() const;
 };
 
@@ -135,11 +137,19 @@ struct AggregateRequest {
     const condition::Condition* condition = nullptr;
     condition::IndexHint hint;
     std::string tenant;
-    std::string metric = "count";  // count sum avg min max p50 p90 p95 p99
-    std::string field;             // the numeric field of every metric but count
+    /// count sum avg min max stddev unique, or a percentile pNN (p50, p99.9: 0 < NN <= 100)
+    std::string metric = "count";
+    std::string field;  // the field of every metric but count (numeric but for unique)
+    /// Fields, or the one pseudo-field "template": the message with its
+    /// numbers and ids masked (top-N messages).
     std::vector<std::string> group_by;
     int64_t interval_ns = 0;  // >0: a time series of buckets this wide
     size_t limit = 10;        // groups kept (top-N by value)
+    /// Percentiles and unique counts come from sketches when the rollups hold
+    /// them (approximate, said in the result); true: always exact, by a scan.
+    bool exact = false;
+    /// false: never read rollups (tests compare both paths).
+    bool use_rollups = true;
 };
 
 struct AggregateRow {
@@ -153,6 +163,9 @@ struct AggregateResult {
     std::vector<AggregateRow> rows;
     uint64_t groups_total = 0;  // before the limit
     bool exact = true;
+    /// When not exact: percentiles are within this relative error of the
+    /// exact nearest-rank value; unique counts have this standard error.
+    double relative_error = 0;
     QueryStats stats;
 };
 
