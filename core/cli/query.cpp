@@ -199,7 +199,6 @@ LocalAnswer ask_store(const std::string& path, const std::string& q, const std::
 /// An aggregate's rows: time (with --interval), the group fields, count, value.
 int print_aggregate(simdjson::dom::element doc, const std::vector<std::string>& group_by,
                     const std::string& format, bool with_time) {
-    if (!metric.empty()) return print_aggregate(doc, group_by, format, interval_value != 0);
     simdjson::dom::array results;
     if (doc["results"].get(results) != simdjson::SUCCESS) {
         std::fprintf(stderr, "weir query: the answer has no results\n");
@@ -302,7 +301,7 @@ int cmd_query(int argc, char** argv) {
             api = value("--api");
         } else if (a == "-c" || a == "--config") {
             config = value("--config");
-        } else if (!a.empty() && a[0] != '-' && !have_q) {
+        } else if ((a.empty() || a[0] != '-') && !have_q) {
             q = a;
             have_q = true;
         } else {
@@ -431,6 +430,7 @@ int cmd_query(int argc, char** argv) {
         }
         return 1;
     }
+    if (!metric.empty()) return print_aggregate(doc, group_by, format, interval_value != 0);
     simdjson::dom::array results;
     if (doc["results"].get(results) != simdjson::SUCCESS) {
         std::fprintf(stderr, "weir query: the answer has no results\n");

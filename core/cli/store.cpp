@@ -57,14 +57,16 @@ int stats(store::Store& s, bool json) {
         std::printf("{\"partitions\":[");
         for (size_t i = 0; i < parts.size(); ++i) {
             const auto& p = parts[i];
-            std::printf("%s{\"day\":\"%s\",\"events\":%llu,\"blocks\":%llu,\"bytes\":%llu,\"oldest\":\"%s\","
-                        "\"newest\":\"%s\"}",
-                        i ? "," : "", p.day.c_str(), static_cast<unsigned long long>(p.events),
-                        static_cast<unsigned long long>(p.blocks), static_cast<unsigned long long>(p.bytes_on_disk),
-                        utc(p.min_ns).c_str(), utc(p.max_ns).c_str());
+            std::printf(
+                "%s{\"day\":\"%s\",\"events\":%llu,\"blocks\":%llu,\"bytes\":%llu,\"oldest\":\"%s\","
+                "\"newest\":\"%s\"}",
+                i ? "," : "", p.day.c_str(), static_cast<unsigned long long>(p.events),
+                static_cast<unsigned long long>(p.blocks), static_cast<unsigned long long>(p.bytes_on_disk),
+                utc(p.min_ns).c_str(), utc(p.max_ns).c_str());
         }
     } else {
-        std::printf("%-10s  %12s  %8s  %14s  %-30s  %s\n", "day", "events", "blocks", "bytes", "oldest", "newest");
+        std::printf("%-10s  %12s  %8s  %14s  %-30s  %s\n", "day", "events", "blocks", "bytes", "oldest",
+                    "newest");
     }
     for (const auto& p : parts) {
         events += p.events;
@@ -77,8 +79,9 @@ int stats(store::Store& s, bool json) {
                         utc(p.max_ns).c_str());
     }
     if (json)
-        std::printf("],\"events\":%llu,\"blocks\":%llu,\"bytes\":%llu}\n", static_cast<unsigned long long>(events),
-                    static_cast<unsigned long long>(blocks), static_cast<unsigned long long>(bytes));
+        std::printf("],\"events\":%llu,\"blocks\":%llu,\"bytes\":%llu}\n",
+                    static_cast<unsigned long long>(events), static_cast<unsigned long long>(blocks),
+                    static_cast<unsigned long long>(bytes));
     else
         std::printf("%-10s  %12llu  %8llu  %14llu  (%zu partitions)\n", "total",
                     static_cast<unsigned long long>(events), static_cast<unsigned long long>(blocks),
@@ -92,10 +95,11 @@ int verify(store::Store& s, bool json) {
         std::printf("%s\n", r.to_json().c_str());
     } else {
         for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
-        std::printf("%s: %llu partitions, %llu blocks, %llu events, %llu index entries checked, %zu problems\n",
-                    r.ok() ? "ok" : "FAILED", static_cast<unsigned long long>(r.partitions),
-                    static_cast<unsigned long long>(r.blocks), static_cast<unsigned long long>(r.events),
-                    static_cast<unsigned long long>(r.index_entries), r.problems.size());
+        std::printf(
+            "%s: %llu partitions, %llu blocks, %llu events, %llu index entries checked, %zu problems\n",
+            r.ok() ? "ok" : "FAILED", static_cast<unsigned long long>(r.partitions),
+            static_cast<unsigned long long>(r.blocks), static_cast<unsigned long long>(r.events),
+            static_cast<unsigned long long>(r.index_entries), r.problems.size());
     }
     return r.ok() ? 0 : 1;
 }

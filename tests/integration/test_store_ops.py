@@ -10,7 +10,7 @@ import os
 import subprocess
 import urllib.parse
 
-from weirtest import WEIR_BIN, metric, wait_until
+from weirtest import WEIR_BIN, metric, parse_metrics, wait_until
 
 PIPELINE = """
 inputs:
@@ -124,7 +124,15 @@ def test_retention_api_needs_admin_validates_and_counts_deletions(daemons):
     assert body["report"]["partitions_deleted"] == 2 and body["report"]["events_deleted"] == 400, body
     assert len(body["report"]["actions"]) == 2
     assert total() == 40
-    m = d.metrics()
+
+    def metrics():
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+        try:
+            conn.request("GET", "/metrics", headers={"Authorization": "Bearer reader-secret"})
+            return parse_metrics(conn.getresponse().read().decode())
+        finally:
+            conn.close()
+    m = metrics()
     assert metric(m, "weir_store_partitions_deleted_total", reason="age") == 2
     assert metric(m, "weir_store_events_deleted_total", reason="age") == 400
     # By level, inside today's partition: fields left out keep their value.
@@ -133,7 +141,7 @@ def test_retention_api_needs_admin_validates_and_counts_deletions(daemons):
     assert body["policy"]["by_level"] == {"DEBUG": "1m"} and body["policy"]["max_age"] == "30d", body
     assert body["report"]["events_deleted"] == 10 and body["report"]["partitions_deleted"] == 0, body
     assert total() == 30 and total(q="level:DEBUG") == 0 and total(q="level:ERROR") == 10
-    assert metric(d.metrics(), "weir_store_events_deleted_total", reason="level") == 10
+    assert metric(metrics(), "weir_store_events_deleted_total", reason="level") == 10
     status, body = call(d.port, "GET", "/api/v1/retention", "reader-secret")
     assert body["policy"]["by_level"] == {"DEBUG": "1m"}
     assert "retention (age): deleted partition 2026-01-18" in d.stderr()
@@ -218,3 +226,59 @@ def test_store_commands_and_query_on_a_data_dir_backup_and_restore(daemons):
     out = weir("store", "restore", os.path.join(d.dir, "pipelines"), "--data-dir", fresh, "--force")
     assert out.returncode == 1 and "backup.json" in out.stderr, out.stderr
     assert local_seqs(fresh, "") == want[""]
+
+
+def test_emergency_retention_deletes_the_oldest_day_on_a_full_disk(daemons):
+    import pytest
+    import random
+    import tempfile
+    mnt = tempfile.mkdtemp(prefix="weir-it-emergency-")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt], capture_output=True).returncode != 0:
+        os.rmdir(mnt)
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    d = None
+    try:
+        d = daemons({}, extra_service=f"store:\n  path: {mnt}/store\n  block_events: 256\n"
+                                      "  emergency_retention: true\n  sync: false\n")
+        rng = random.Random(5)
+        # Bodies that compress badly and hold no words (the index stays small):
+        # two days of about 1.6 MiB each.
+        noise = "!#$%&*+,./:;<=>?@^|~"
+        old = [{"timestamp": "2026-01-%02dT%02d:%02d:00Z" % (18 + i % 2, i % 24, i % 60), "level": "INFO",
+                "message": "old " + "".join(rng.choice(noise) for _ in range(600)), "seq": i}
+               for i in range(10000)]
+        log = os.path.join(d.dir, "app.log")
+        write_lines(log, old)
+        d.write_pipeline("app.yaml", PIPELINE.format(path=log))
+        d.start()
+        wait_until(lambda: (metric(d.metrics(), "weir_store_events") or 0) >= len(old), timeout=120,
+                   message="the old days stored")
+        assert sorted(os.listdir(os.path.join(mnt, "store")))[:2] == ["2026-01-18", "2026-01-19"]
+        # Fill the disk, then today's events arrive: no room for today's partition.
+        with open(os.path.join(mnt, "filler"), "wb", buffering=0) as f:
+            try:
+                for _ in range(10_000):
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass
+        fresh = recent_events(50, 10_000)
+        with open(log, "a") as f:
+            for e in fresh:
+                f.write(json.dumps(e) + "\n")
+
+        def fresh_stored():
+            status, body = call(d.port, "GET", "/api/v1/logs/search?q=fresh&limit=100")
+            return status == 200 and body["total"] == len(fresh)
+        wait_until(fresh_stored, timeout=120, message="today's events stored after an emergency deletion")
+        m = d.metrics()
+        assert metric(m, "weir_store_partitions_deleted_total", reason="emergency") >= 1
+        assert metric(m, "weir_store_events_deleted_total", reason="emergency") >= 5000
+        assert not os.path.exists(os.path.join(mnt, "store", "2026-01-18"))  # the oldest went first
+        assert "retention (emergency): deleted partition 2026-01-18" in d.stderr()
+        assert d.terminate() == 0
+    finally:
+        if d is not None:
+            d.cleanup()
+        if subprocess.run(["umount", mnt], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", mnt], capture_output=True)
+        os.rmdir(mnt)

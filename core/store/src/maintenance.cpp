@@ -478,6 +478,8 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
                 const std::string_view data(static_cast<const char*>(v.mv_data), v.mv_size);
                 BlockHeader h;
                 if (!decode_block_header(data, h)) continue;  // damaged: verify reports it
+                // The header's level dictionary says whether any row may go
+                // (a block without a listed level is not even decoded).
                 bool has_level = false;
                 for (const auto& val : h.dicts[0])
                     if (cutoffs.count(upper(val.text))) has_level = true;

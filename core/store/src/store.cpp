@@ -390,7 +390,7 @@ bool StoreImpl::wait_degraded(const std::string& why) {
         degraded_ = true;
         degraded_reason_ = why;
     }
-    if (why == "disk full") emergency_retention();
+    if (why.rfind("disk full", 0) == 0) emergency_retention();
     std::unique_lock lock(q_mu_);
     q_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     return !stopping_;

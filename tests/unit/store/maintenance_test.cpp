@@ -127,7 +127,8 @@ TEST_F(StoreOps, SizeDeletesTheOldestDaysButNeverToday) {
     for (int d = 0; d < 4; ++d) {
         event::Batch b;
         for (int i = 0; i < 200; ++i)
-            add(b, "payload " + std::to_string(d) + " " + std::string(200, 'x'), kBase + d * kDayNs + i, "INFO");
+            add(b, "payload " + std::to_string(d) + " " + std::string(200, 'x'), kBase + d * kDayNs + i,
+                "INFO");
         s->write(b, nullptr);
     }
     s->flush();
@@ -231,7 +232,8 @@ TEST_F(StoreOps, SetRetentionChangesThePolicyAndRunsAtOnce) {
     EXPECT_EQ(r.partitions_deleted, 1u);
     EXPECT_EQ(count(*s), 7u);
     EXPECT_TRUE(s->retention().emergency);
-    EXPECT_NE(s->retention().to_json().find("\"max_age\":\"3d\""), std::string::npos) << s->retention().to_json();
+    EXPECT_NE(s->retention().to_json().find("\"max_age\":\"3d\""), std::string::npos)
+        << s->retention().to_json();
     p.max_age_ns = -1;
     EXPECT_THROW(s->set_retention(p), std::runtime_error);
 }
@@ -450,8 +452,9 @@ TEST_F(StoreOps, ReadOnlySeesTheDataAndWritesNothing) {
             std::string line = e.path().string();
             if (e.is_regular_file() && e.path().filename() == "data.mdb") {
                 std::ifstream in(e.path(), std::ios::binary);
-                line += " " + std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())
-                                  .substr(0, 1 << 20);
+                line +=
+                    " " + std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())
+                              .substr(0, 1 << 20);
             }
             out.push_back(line);
         }
@@ -492,7 +495,8 @@ std::string write_service(const fs::path& dir, const std::string& text) {
 }
 
 TEST_F(StoreOps, RetentionByLevelIsReadFromTheServiceFileWithPositions) {
-    auto s = config::load_service(write_service(dir_, "store:\n  retention_by_level: {ERROR: 90d, info: 7d}\n"));
+    auto s =
+        config::load_service(write_service(dir_, "store:\n  retention_by_level: {ERROR: 90d, info: 7d}\n"));
     EXPECT_EQ(s.store.retention_by_level.size(), 2u);
     EXPECT_EQ(s.store.retention_by_level.at("ERROR"), 90 * kDayNs);
     EXPECT_EQ(s.store.retention_by_level.at("INFO"), 7 * kDayNs);
@@ -500,16 +504,19 @@ TEST_F(StoreOps, RetentionByLevelIsReadFromTheServiceFileWithPositions) {
     EXPECT_EQ(s.store.retention_by_level.at("WARN"), 12 * kHourNs);
     try {
         config::load_service(write_service(
-            dir_, "store:\n  retention_by_level:\n    ERROR: forever\n    \"bad level\": 1d\n    DEBUG: [1d]\n"));
+            dir_,
+            "store:\n  retention_by_level:\n    ERROR: forever\n    \"bad level\": 1d\n    DEBUG: [1d]\n"));
         FAIL() << "accepted";
     } catch (const config::ConfigErrors& e) {
         const std::string all = e.what();
-        EXPECT_NE(all.find(":3:12: store.retention_by_level.ERROR expects a positive duration (90d, 12h), found "
-                           "'forever'"),
-                  std::string::npos)
+        EXPECT_NE(
+            all.find(":3:12: store.retention_by_level.ERROR expects a positive duration (90d, 12h), found "
+                     "'forever'"),
+            std::string::npos)
             << all;
         EXPECT_NE(all.find(":4:5: store.retention_by_level expects level names"), std::string::npos) << all;
-        EXPECT_NE(all.find(":5:12: store.retention_by_level.DEBUG expects a positive duration"), std::string::npos)
+        EXPECT_NE(all.find(":5:12: store.retention_by_level.DEBUG expects a positive duration"),
+                  std::string::npos)
             << all;
     }
     try {
