@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kDayNs = 86'400'000'000'000;
 constexpr int64_t kHourNs = 3'600'000'000'000;
 /// Rewritten block bytes one write transaction of level retention holds at most.
-constexpr uint64_t kRewriteTxnBytes = 64ull << 20;
+constexpr uint64_t kRewriteTxnBytes = 8ull << 20;
 /// Problems listed per partition by verify before "... and N more".
 constexpr size_t kMaxProblemsPerPartition = 20;
 

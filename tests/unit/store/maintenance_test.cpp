@@ -68,15 +68,16 @@ protected:
         return s.search(req).total;
     }
 
-    /// The events of `q` with a hand-built hint on a word, so the index prunes.
-    static uint64_t count_word(store::Store& s, const std::string& w) {
+    /// The events of word `w` with a hand-built hint on it, so the index prunes.
+    static store::SearchResult search_word(store::Store& s, const std::string& w) {
         store::SearchRequest req;
         const auto c = condition::Condition::compile(w);
         req.condition = &c;
         req.hint.all.push_back({condition::IndexKey{condition::IndexKey::Kind::word, "", w}});
         req.limit = 100000;
-        return s.search(req).total;
+        return s.search(req);
     }
+    static uint64_t count_word(store::Store& s, const std::string& w) { return search_word(s, w).total; }
 
     bool logged(const std::string& part) {
         std::lock_guard lock(log_mu_);
@@ -168,25 +169,32 @@ TEST_F(StoreOps, LevelRewritesBlocksKeepsTheRestAndTheIndexStaysExact) {
         const char* lv = i % 3 == 0 ? "ERROR" : i % 3 == 1 ? (i % 2 ? "INFO" : "info") : "DEBUG";
         add(b, std::string(lv) + (i % 3 == 1 ? " onlyinfo" : " common") + " row", kBase + i, lv);
     }
+    // Then DEBUG only: two blocks with nothing else, deleted whole.
+    for (int i = 0; i < 32; ++i) add(b, "debugonly burst", kBase + 1000 + i, "DEBUG");
     // Day 1: INFO only, wholly past its age: the partition goes.
     for (int i = 0; i < 40; ++i) add(b, "later info", kBase + kDayNs + i, "INFO");
     // Day 5: recent, nothing past any age.
     for (int i = 0; i < 30; ++i) add(b, "recent debug", kBase + 5 * kDayNs + i, "DEBUG");
     s->write(b, nullptr);
     s->flush();
-    ASSERT_EQ(count(*s), 170u);
+    ASSERT_EQ(count(*s), 202u);
     ASSERT_EQ(count_word(*s, "onlyinfo"), 33u);
     const uint64_t blocks_before = s->stats().blocks;
 
     const auto r = s->apply_retention(kBase + 5 * kDayNs + 12 * kHourNs);
-    EXPECT_EQ(r.events_deleted, 33u + 33u + 40u) << r.to_json();  // INFO and DEBUG of day 0, day 1 whole
+    EXPECT_EQ(r.events_deleted, 33u + 65u + 40u) << r.to_json();  // INFO and DEBUG of day 0, day 1 whole
     EXPECT_EQ(r.partitions_deleted, 1u);
     EXPECT_GT(r.blocks_rewritten, 0u);
     EXPECT_EQ(count(*s), 34u + 30u);
     EXPECT_EQ(count(*s, "level:ERROR"), 34u);
     EXPECT_EQ(count(*s, "level:INFO"), 0u);
     EXPECT_EQ(count(*s, "level:DEBUG"), 30u);  // day 5's are recent
-    EXPECT_EQ(count_word(*s, "onlyinfo"), 0u);
+    // The postings of the deleted rows' words are gone: the index prunes every block.
+    for (const char* w : {"onlyinfo", "debugonly"}) {
+        const auto gone = search_word(*s, w);
+        EXPECT_EQ(gone.total, 0u) << w;
+        EXPECT_EQ(gone.stats.blocks_scanned, 0u) << w;
+    }
     EXPECT_EQ(count_word(*s, "common"), 34u);
     EXPECT_FALSE(fs::exists(fs::path(opts_.path) / "2026-01-20"));
     EXPECT_LT(s->stats().blocks, blocks_before);
@@ -195,9 +203,9 @@ TEST_F(StoreOps, LevelRewritesBlocksKeepsTheRestAndTheIndexStaysExact) {
     const auto v = s->verify();
     EXPECT_TRUE(v.ok()) << v.to_json();
     const std::string m = s->metrics_text();
-    EXPECT_NE(m.find("weir_store_events_deleted_total{reason=\"level\"} 106\n"), std::string::npos) << m;
+    EXPECT_NE(m.find("weir_store_events_deleted_total{reason=\"level\"} 138\n"), std::string::npos) << m;
     EXPECT_NE(m.find("weir_store_partitions_deleted_total{reason=\"level\"} 1\n"), std::string::npos) << m;
-    EXPECT_TRUE(logged("retention (level): deleted 66 events"));
+    EXPECT_TRUE(logged("retention (level): deleted 98 events"));
     // The rewrite is on disk: the same answers after reopening.
     s.reset();
     opts_.retention_by_level.clear();
