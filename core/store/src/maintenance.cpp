@@ -174,6 +174,15 @@ struct StoreImpl::Maintenance {
     bool writer_gone = false;
     std::atomic<uint64_t> partitions[kReasons] = {}, events[kReasons] = {};
     int lock_fd = -1;  // held (flock) while the store is open for writing
+    /// Per day, what the last complete level pass deleted: rows of a level
+    /// older than its cutoff are gone from the blocks below `next_id`, so
+    /// the next pass reads only blocks that may hold rows past a later
+    /// cutoff, and the blocks written since. Writer thread only.
+    struct LevelMark {
+        uint64_t next_id = 0;
+        std::map<std::string, int64_t> cutoffs;
+    };
+    std::map<int64_t, LevelMark> level_done;
 
     ~Maintenance() {
         if (lock_fd >= 0) ::close(lock_fd);
@@ -343,6 +352,7 @@ void StoreImpl::delete_partition(std::shared_ptr<Partition> p, int reason, const
     // A query that listed the partition before it left the map may still open
     // a snapshot: the files stay readable (unlinked, still open) until the
     // last reference closes the environment.
+    maint_->level_done.erase(p->day);
     p.reset();
     std::error_code ec;
     fs::remove_all(dir, ec);
@@ -452,6 +462,19 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
     };
     ZSTD_DCtx* dctx = ZSTD_createDCtx();
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    const uint64_t next_id_before = p.next_block_id();
+    const Maintenance::LevelMark* mark = nullptr;
+    if (auto it = maint_->level_done.find(p.day); it != maint_->level_done.end()) mark = &it->second;
+    auto may_hold_old_rows = [&](const BlockMeta& m) {
+        if (m.min_ns >= latest_cutoff) return false;      // nothing in it is old enough
+        if (!mark || m.id >= mark->next_id) return true;  // written since the last pass
+        for (const auto& [level, cutoff] : cutoffs) {
+            auto prev = mark->cutoffs.find(level);
+            const int64_t done = prev == mark->cutoffs.end() ? INT64_MIN : prev->second;
+            if (m.min_ns < cutoff && m.max_ns >= done) return true;
+        }
+        return false;
+    };
     std::vector<BlockMeta> metas = p.metas();
     size_t next = 0;
     uint64_t deleted_rows = 0, rewritten = 0, freed = 0;
@@ -464,13 +487,16 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
         {
             MDB_txn* txn = nullptr;
             std::shared_lock lock(p.mu);
-            if (mdb_txn_begin(p.env, nullptr, MDB_RDONLY, &txn)) break;
+            if (int rc = mdb_txn_begin(p.env, nullptr, MDB_RDONLY, &txn)) {
+                error = mdb_strerror(rc);
+                break;
+            }
             event::Batch batch;
             std::vector<std::string> terms;
             std::string scratch;
             for (; next < metas.size() && pending < kRewriteTxnBytes; ++next) {
                 const BlockMeta& m = metas[next];
-                if (m.min_ns >= latest_cutoff) continue;  // nothing in it is old enough
+                if (!may_hold_old_rows(m)) continue;
                 std::string key;
                 put_be64(key, m.id);
                 MDB_val k{key.size(), key.data()}, v;
@@ -601,6 +627,7 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
     }
     ZSTD_freeDCtx(dctx);
     ZSTD_freeCCtx(cctx);
+    if (error.empty()) maint_->level_done[p.day] = Maintenance::LevelMark{next_id_before, cutoffs};
 
     const std::string day = fs::path(p.dir).filename().string();
     if (deleted_rows) {

@@ -206,12 +206,27 @@ TEST_F(StoreOps, LevelRewritesBlocksKeepsTheRestAndTheIndexStaysExact) {
     EXPECT_NE(m.find("weir_store_events_deleted_total{reason=\"level\"} 138\n"), std::string::npos) << m;
     EXPECT_NE(m.find("weir_store_partitions_deleted_total{reason=\"level\"} 1\n"), std::string::npos) << m;
     EXPECT_TRUE(logged("retention (level): deleted 98 events"));
+    // The next pass reads only what may hold rows past the cutoffs: a late
+    // INFO event of day 0, written since, is found and deleted.
+    event::Batch late;
+    add(late, "late info", kBase + 2000, "INFO");
+    add(late, "late error", kBase + 2001, "ERROR");
+    s->write(late, nullptr);
+    s->flush();
+    const auto again = s->apply_retention(kBase + 5 * kDayNs + 13 * kHourNs);
+    EXPECT_EQ(again.events_deleted, 1u) << again.to_json();
+    EXPECT_EQ(count(*s), 65u);
+    EXPECT_EQ(count(*s, "\"late error\""), 1u);
+    EXPECT_TRUE(s->verify().ok());
+    const auto idle = s->apply_retention(kBase + 5 * kDayNs + 14 * kHourNs);
+    EXPECT_EQ(idle.events_deleted, 0u);
+    EXPECT_EQ(idle.blocks_rewritten, 0u);
     // The rewrite is on disk: the same answers after reopening.
     s.reset();
     opts_.retention_by_level.clear();
     s = store::Store::open(opts_);
-    EXPECT_EQ(count(*s), 64u);
-    EXPECT_EQ(count(*s, "level:ERROR"), 34u);
+    EXPECT_EQ(count(*s), 65u);
+    EXPECT_EQ(count(*s, "level:ERROR"), 35u);
     EXPECT_TRUE(s->verify().ok());
 }
 
