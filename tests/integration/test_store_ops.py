@@ -228,7 +228,7 @@ def test_store_commands_and_query_on_a_data_dir_backup_and_restore(daemons):
     assert local_seqs(fresh, "") == want[""]
 
 
-def test_emergency_retention_deletes_the_oldest_day_on_a_full_disk(daemons):
+def test_emergency_retention_turned_on_while_writes_pause_deletes_the_oldest_day(daemons):
     import pytest
     import random
     import tempfile
@@ -238,8 +238,7 @@ def test_emergency_retention_deletes_the_oldest_day_on_a_full_disk(daemons):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     d = None
     try:
-        d = daemons({}, extra_service=f"store:\n  path: {mnt}/store\n  block_events: 256\n"
-                                      "  emergency_retention: true\n  sync: false\n")
+        d = daemons({}, extra_service=f"store:\n  path: {mnt}/store\n  block_events: 256\n  sync: false\n")
         rng = random.Random(5)
         # Bodies that compress badly and hold no words (the index stays small):
         # two days of about 1.6 MiB each.
@@ -265,6 +264,14 @@ def test_emergency_retention_deletes_the_oldest_day_on_a_full_disk(daemons):
         with open(log, "a") as f:
             for e in fresh:
                 f.write(json.dumps(e) + "\n")
+
+        # Writes pause; turning emergency retention on at runtime frees room at
+        # the next retry (the POST does not wait for the paused writer).
+        wait_until(lambda: json.loads(d.request("GET", "/health")[1])["status"] == "degraded", timeout=60,
+                   message="/health degraded on a full disk")
+        status, body = call(d.port, "POST", "/api/v1/retention", None, '{"emergency":true}')
+        assert status == 200 and body["policy"]["emergency"] is True, body
+        assert "writes are paused" in body["report"]["actions"][0], body
 
         def fresh_stored():
             status, body = call(d.port, "GET", "/api/v1/logs/search?q=fresh&limit=100")

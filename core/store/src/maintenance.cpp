@@ -42,6 +42,11 @@ constexpr size_t kMaxProblemsPerPartition = 20;
 enum Reason { kAge, kSize, kLevel, kEmergency, kReasons };
 const char* const kReasonNames[kReasons] = {"age", "size", "level", "emergency"};
 
+/// apply_retention while writes are paused: the pass was not run.
+struct Deferred : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 const char* const kLockFile = "LOCK";
 const char* const kManifest = "backup.json";
 
@@ -263,7 +268,22 @@ RetentionReport StoreImpl::apply_retention(int64_t now) {
     }
     q_cv_.notify_all();
     std::unique_lock lock(maint_->mu);
-    maint_->cv.wait(lock, [&] { return job.done; });
+    while (!maint_->cv.wait_for(lock, std::chrono::seconds(1), [&] { return job.done; })) {
+        // While writes are paused (a full disk) the writer retries its commit
+        // and runs no pass: do not wait for it. A pass it already started is
+        // waited for.
+        auto it = std::find(maint_->jobs.begin(), maint_->jobs.end(), &job);
+        if (it == maint_->jobs.end()) continue;
+        lock.unlock();
+        const auto why = degraded();
+        lock.lock();
+        it = std::find(maint_->jobs.begin(), maint_->jobs.end(), &job);  // the writer may have taken it
+        if (!why || job.done || it == maint_->jobs.end()) continue;
+        maint_->jobs.erase(it);
+        throw Deferred("writes are paused (" + *why +
+                       "): the pass runs once they resume; emergency retention, when on, deletes the oldest "
+                       "day at each retry");
+    }
     if (!job.error.empty()) throw std::runtime_error(job.error);
     return job.report;
 }
@@ -333,7 +353,13 @@ RetentionReport StoreImpl::set_retention(const RetentionPolicy& policy) {
         maint_->policy = p;
     }
     note("retention changed: " + p.to_json());
-    return apply_retention(now_ns());
+    try {
+        return apply_retention(now_ns());
+    } catch (const Deferred& e) {
+        RetentionReport r;  // the policy is in place; its pass comes later
+        r.actions.push_back(e.what());
+        return r;
+    }
 }
 
 void StoreImpl::delete_partition(std::shared_ptr<Partition> p, int reason, const std::string& why,
