@@ -177,6 +177,7 @@ struct StoreImpl::Maintenance {
     int64_t last_pass_ns = 0;  // writer thread only
     std::deque<Job*> jobs;
     bool writer_gone = false;
+    bool pass_due = false;  // a pass was asked for while writes were paused
     std::atomic<uint64_t> partitions[kReasons] = {}, events[kReasons] = {};
     int lock_fd = -1;  // held (flock) while the store is open for writing
     /// Per day, what the last complete level pass deleted: rows of a level
@@ -280,6 +281,7 @@ RetentionReport StoreImpl::apply_retention(int64_t now) {
         it = std::find(maint_->jobs.begin(), maint_->jobs.end(), &job);  // the writer may have taken it
         if (!why || job.done || it == maint_->jobs.end()) continue;
         maint_->jobs.erase(it);
+        maint_->pass_due = true;
         throw Deferred("writes are paused (" + *why +
                        "): the pass runs once they resume; emergency retention, when on, deletes the oldest "
                        "day at each retry");
@@ -291,13 +293,15 @@ RetentionReport StoreImpl::apply_retention(int64_t now) {
 void StoreImpl::run_retention(int64_t now) {
     std::deque<Maintenance::Job*> jobs;
     RetentionPolicy pol;
+    bool due = false;
     {
         std::lock_guard lock(maint_->mu);
         jobs.swap(maint_->jobs);
         pol = maint_->policy;
+        std::swap(due, maint_->pass_due);
     }
     const bool any = pol.max_age_ns > 0 || pol.max_bytes > 0 || !pol.by_level.empty();
-    if (jobs.empty() && any && now - maint_->last_pass_ns > kHourNs) {
+    if (jobs.empty() && any && (due || now - maint_->last_pass_ns > kHourNs)) {
         try {
             retention_pass(pol, now);
         } catch (const std::exception& e) {
