@@ -20,5 +20,10 @@ int cmd_plugins(const GlobalOptions& g, const std::string& describe, bool markdo
 int cmd_test(const GlobalOptions& g, const std::vector<std::string>& files, bool config_given);
 /// `weir query`: reads its own arguments (argv[2...]).
 int cmd_query(int argc, char** argv);
+/// `weir store stats|verify|backup|restore`: reads its own arguments (argv[2...]).
+int cmd_store(int argc, char** argv);
+/// The store folder of `--data-dir DIR` (DIR/store, or DIR when it is a store
+/// folder itself) or, without it, of the service file's store.path.
+std::string store_path_for(const std::string& data_dir, const std::string& config);
 
 }  // namespace weir::cli

@@ -17,7 +17,8 @@ void usage(FILE* out) {
         "  validate   check the configuration and plugins without starting anything\n"
         "  plugins    list the plugins found (--describe [KIND/]NAME for one plugin's options)\n"
         "  test       run the tests: sections of pipeline files (all of them, or the FILEs given)\n"
-        "  query      search the store of a running daemon (weir query --help)\n"
+        "  query      search the store of a running daemon, or a data dir (weir query --help)\n"
+        "  store      the store's stats, verify, backup and restore (weir store --help)\n"
         "  version    print the version and plugin ABI\n"
         "\n"
         "options:\n"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "query") return weir::cli::cmd_query(argc, argv);
+    if (cmd == "store") return weir::cli::cmd_store(argc, argv);
     weir::cli::GlobalOptions g;
     std::string describe;
     bool markdown = false;

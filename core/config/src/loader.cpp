@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -713,11 +714,48 @@ void load_plugins_section(const Ctx& ctx, const YAML::Node& node, const fs::path
         for (const auto& d : v->list) s.plugin_dirs.push_back(resolve(base, d));
 }
 
+/// `retention_by_level: {ERROR: 90d, INFO: 7d}`: a map the option tables
+/// cannot express, read by hand with the same positioned errors.
+void load_retention_by_level(const Ctx& ctx, const YAML::Node& node, StoreConfig& st) {
+    if (node.IsNull()) return;
+    std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+    if (!walk_map(ctx, node, "store.retention_by_level (a map of level to age, e.g. {ERROR: 90d, INFO: 7d})",
+                  entries))
+        return;
+    for (const auto& [k, v] : entries) {
+        std::string level = k.Scalar();
+        bool word = !level.empty();
+        for (char& c : level) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') word = false;
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        if (!word) {
+            ctx.error(k, "store.retention_by_level expects level names (ERROR, WARN, INFO, DEBUG), found '" +
+                             k.Scalar() + "'");
+            continue;
+        }
+        const std::string text = v.IsScalar() ? v.Scalar() : std::string();
+        const auto ns = v.IsScalar() ? parse_duration_ns(text) : std::nullopt;
+        if (!ns || *ns <= 0) {
+            ctx.error(v, "store.retention_by_level." + k.Scalar() +
+                             " expects a positive duration (90d, 12h), found '" +
+                             (v.IsScalar() ? text : std::string("a ") + (v.IsMap() ? "map" : "list")) + "'");
+            continue;
+        }
+        if (st.retention_by_level.count(level)) {
+            ctx.error(k, "store.retention_by_level names " + level + " twice (level names ignore case)");
+            continue;
+        }
+        st.retention_by_level[level] = *ns;
+    }
+}
+
 void load_store(const Ctx& ctx, const YAML::Node& node, const fs::path&, ServiceConfig& s) {
     OptionSet o;
     std::map<std::string, YAML::Node> at;
-    if (!read_section(ctx, node, kStore, o, at, {}, true)) return;
+    if (!read_section(ctx, node, kStore, o, at, {"retention_by_level"}, true)) return;
     StoreConfig& st = s.store;
+    if (auto it = at.find("retention_by_level"); it != at.end()) load_retention_by_level(ctx, it->second, st);
     if (const auto* v = o.find("enabled")) st.enabled = v->i != 0;
     if (const auto* v = o.find("path")) st.path = v->text;
     if (const auto* v = o.find("sync")) st.sync = v->i != 0;

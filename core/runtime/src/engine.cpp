@@ -62,6 +62,7 @@ store::StoreOptions store_options(const config::StoreConfig& c) {
     o.rollup_numeric_fields = c.rollup_numeric_fields;
     if (!c.rollup_unique_fields.empty()) o.rollup_unique_fields = c.rollup_unique_fields;
     o.warn = [](const std::string& m) { Log::warn("store", m); };
+    o.info = [](const std::string& m) { Log::info("store", m); };
     return o;
 }
 

@@ -18,11 +18,12 @@ namespace {
 
 }  // namespace
 
-Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_map_bytes)
+Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_map_bytes, bool read_only)
     : day(d), dir(std::move(folder)) {
     std::error_code ec;
     const bool fresh = !std::filesystem::exists(dir + "/data.mdb", ec);
-    std::filesystem::create_directories(dir, ec);
+    if (read_only && fresh) throw std::runtime_error("store partition " + dir + ": no data.mdb");
+    if (!read_only) std::filesystem::create_directories(dir, ec);
     if (ec)
         throw std::runtime_error("store partition " + dir + ": cannot create the folder: " + ec.message());
     // LMDB maps the file: a new environment whose first pages could not be
@@ -40,7 +41,7 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
     mdb_env_set_mapsize(env, map_size_);
     // NOTLS: read transactions are not tied to threads (queries run on API
     // workers). No WRITEMAP: a stray write cannot corrupt the file.
-    const unsigned flags = MDB_NOTLS | (sync ? 0u : MDB_NOSYNC);
+    const unsigned flags = MDB_NOTLS | (sync ? 0u : MDB_NOSYNC) | (read_only ? MDB_RDONLY : 0u);
     rc = mdb_env_open(env, dir.c_str(), flags, 0640);
     if (rc) {
         mdb_env_close(env);
@@ -48,11 +49,12 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
         lmdb_fail(dir, "mdb_env_open", rc);
     }
     MDB_txn* txn = nullptr;
-    rc = mdb_txn_begin(env, nullptr, 0, &txn);
-    if (!rc) rc = mdb_dbi_open(txn, "blocks", MDB_CREATE, &blocks);
-    if (!rc) rc = mdb_dbi_open(txn, "terms", MDB_CREATE, &terms);
-    if (!rc) rc = mdb_dbi_open(txn, "rollups", MDB_CREATE, &rollups);
-    if (!rc) rc = mdb_dbi_open(txn, "frames", MDB_CREATE, &frames);
+    const unsigned create = read_only ? 0u : MDB_CREATE;
+    rc = mdb_txn_begin(env, nullptr, read_only ? MDB_RDONLY : 0u, &txn);
+    if (!rc) rc = mdb_dbi_open(txn, "blocks", create, &blocks);
+    if (!rc) rc = mdb_dbi_open(txn, "terms", create, &terms);
+    if (!rc) rc = mdb_dbi_open(txn, "rollups", create, &rollups);
+    if (!rc) rc = mdb_dbi_open(txn, "frames", create, &frames);
     if (!rc) {
         rc = mdb_txn_commit(txn);
         txn = nullptr;
@@ -61,7 +63,7 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
         if (txn) mdb_txn_abort(txn);
         mdb_env_close(env);
         env = nullptr;
-        if (fresh) std::filesystem::remove_all(dir, ec);
+        if (fresh && !read_only) std::filesystem::remove_all(dir, ec);
         lmdb_fail(dir, "opening the databases", rc);
     }
     load_metas();
@@ -105,6 +107,15 @@ void Partition::add_meta(const BlockMeta& m) {
     metas_.push_back(m);
     events_ += m.count;
     next_id_ = std::max(next_id_, m.id + 1);
+}
+void Partition::set_metas(std::vector<BlockMeta> metas) {
+    std::lock_guard lock(meta_mu_);
+    metas_ = std::move(metas);
+    events_ = 0;
+    for (const auto& m : metas_) {
+        events_ += m.count;
+        next_id_ = std::max(next_id_, m.id + 1);
+    }
 }
 uint64_t Partition::next_block_id() const {
     std::lock_guard lock(meta_mu_);

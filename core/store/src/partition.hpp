@@ -21,8 +21,9 @@ struct BlockMeta {
 class Partition {
 public:
     /// Opens (creating when `create`) the environment in `dir`. Throws
-    /// std::runtime_error naming the folder.
-    Partition(int64_t day, std::string dir, bool sync, uint64_t initial_map_bytes);
+    /// std::runtime_error naming the folder. `read_only`: MDB_RDONLY, nothing
+    /// created (another process may be writing it).
+    Partition(int64_t day, std::string dir, bool sync, uint64_t initial_map_bytes, bool read_only = false);
     ~Partition();
     Partition(const Partition&) = delete;
     Partition& operator=(const Partition&) = delete;
@@ -41,6 +42,8 @@ public:
 
     std::vector<BlockMeta> metas() const;
     void add_meta(const BlockMeta& m);
+    /// Replaces the zone maps after retention rewrote or deleted blocks.
+    void set_metas(std::vector<BlockMeta> metas);
     uint64_t next_block_id() const;
     uint64_t events() const;
     size_t block_count() const;

@@ -69,7 +69,12 @@ StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
     rollup_cfg_.numeric_fields = opts_.rollup_numeric_fields;
     rollup_cfg_.unique_fields = opts_.rollup_unique_fields;
     std::error_code ec;
-    std::filesystem::create_directories(opts_.path, ec);
+    if (opts_.read_only) {
+        if (!std::filesystem::is_directory(opts_.path, ec))
+            throw std::runtime_error("store: " + opts_.path + " is not a store folder");
+    } else {
+        std::filesystem::create_directories(opts_.path, ec);
+    }
     if (ec) throw std::runtime_error("store: cannot create " + opts_.path + ": " + ec.message());
     canonical_ = std::filesystem::weakly_canonical(opts_.path).string();
     {
@@ -78,19 +83,20 @@ StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
             throw std::runtime_error("store: " + opts_.path + " is already open in this process");
     }
     try {
+        maint_ = make_maintenance(opts_);  // takes the lock file unless read-only
         for (const auto& e : std::filesystem::directory_iterator(opts_.path)) {
             if (!e.is_directory()) continue;
             const auto day = parse_day_name(e.path().filename().string());
             if (!day) continue;
-            parts_[*day] =
-                std::make_shared<Partition>(*day, e.path().string(), opts_.sync, opts_.initial_map_bytes);
+            parts_[*day] = std::make_shared<Partition>(*day, e.path().string(), opts_.sync,
+                                                       opts_.initial_map_bytes, opts_.read_only);
         }
     } catch (...) {
         std::lock_guard lock(g_open_mu);
         g_open_paths.erase(canonical_);
         throw;
     }
-    writer_ = std::thread([this] { writer_loop(); });
+    if (!opts_.read_only) writer_ = std::thread([this] { writer_loop(); });
 }
 
 StoreImpl::~StoreImpl() {
@@ -100,12 +106,17 @@ StoreImpl::~StoreImpl() {
     }
     q_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    cancel_retention();
     parts_.clear();
     std::lock_guard lock(g_open_mu);
     g_open_paths.erase(canonical_);
 }
 
 void StoreImpl::write(const event::Batch& batch, Done done) {
+    if (opts_.read_only) {  // no writer: refused at once
+        if (done) done(false);
+        return;
+    }
     Item item;
     event::Batch copy;
     // The batch is shared read-only with other outputs: take what the writer
@@ -336,13 +347,14 @@ void StoreImpl::writer_loop() {
     event::Batch group;
     std::string scratch;
     std::vector<std::string> ev_terms;
-    int64_t last_retention = 0;
     for (;;) {
         std::deque<Item> items;
         {
             std::unique_lock lock(q_mu_);
-            q_cv_.wait_for(lock, std::chrono::seconds(60), [&] { return stopping_ || !queue_.empty(); });
+            q_cv_.wait_for(lock, std::chrono::seconds(60),
+                           [&] { return stopping_ || !queue_.empty() || retention_wanted_; });
             if (queue_.empty() && stopping_) break;
+            retention_wanted_ = false;
             items.swap(queue_);
             queued_events_ = 0;
         }
@@ -350,10 +362,7 @@ void StoreImpl::writer_loop() {
         const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
-        if (opts_.retention_ns > 0 && now - last_retention > 3'600'000'000'000) {
-            apply_retention(now);
-            last_retention = now;
-        }
+        run_retention(now);  // hourly, and at once when asked (maintenance.cpp)
         if (items.empty()) continue;
 
         group.clear();
@@ -469,6 +478,7 @@ bool StoreImpl::wait_degraded(const std::string& why) {
         degraded_ = true;
         degraded_reason_ = why;
     }
+    if (why.rfind("disk full", 0) == 0) emergency_retention();
     std::unique_lock lock(q_mu_);
     q_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     return !stopping_;
@@ -519,8 +529,7 @@ std::string StoreImpl::metrics_text() {
          "Damaged rollup minutes marked to be answered from blocks.", rollup_repairs_.load());
     line("weir_store_corrupt_blocks_total", "counter",
          "Blocks a query could not decode (skipped, reported in its stats).", corrupt_blocks_.load());
-    line("weir_store_partitions_deleted_total", "counter", "Partitions deleted by retention.",
-         partitions_deleted_.load());
+    out += retention_metrics_text();
     line("weir_store_partitions", "gauge", "Partitions (UTC days) in the store.", s.partitions);
     line("weir_store_blocks", "gauge", "Blocks in the store.", s.blocks);
     line("weir_store_events", "gauge", "Events in the store.", s.events);

@@ -45,6 +45,7 @@ public:
     RetentionReport set_retention(const RetentionPolicy& policy) override;
     void backup(const std::string& dir) override;
     VerifyReport verify() override;
+    std::vector<PartitionStats> partition_stats() override;
 
 private:
     struct Item {
@@ -89,6 +90,27 @@ private:
     std::atomic<uint64_t> commits_{0}, events_written_{0}, blocks_written_{0}, write_errors_{0},
         map_grows_{0}, index_repairs_{0}, bad_batches_{0}, partitions_deleted_{0}, corrupt_blocks_{0},
         rollup_repairs_{0};
+
+    // Retention, backup, verify and the store's lock file (maintenance.cpp).
+    struct Maintenance;
+    static std::shared_ptr<Maintenance> make_maintenance(const StoreOptions& o);
+    /// Writer thread: the hourly pass and the passes asked for meanwhile.
+    void run_retention(int64_t now_ns);
+    /// Writer thread, on a full disk: deletes the oldest partition but today's.
+    void emergency_retention();
+    /// Fails the passes still waiting once the writer has stopped.
+    void cancel_retention();
+    std::string retention_metrics_text();
+    RetentionReport retention_pass(const RetentionPolicy& policy, int64_t now_ns);
+    /// Takes `p` out of the store and deletes its folder once no reader is inside.
+    void delete_partition(std::shared_ptr<Partition> p, int reason, const std::string& why,
+                          RetentionReport& report);
+    /// Rewrites the blocks of `p` without the rows of the levels past their cutoff.
+    void level_rewrite(Partition& p, const std::map<std::string, int64_t>& cutoff_by_level,
+                       RetentionReport& report);
+    void note(const std::string& message);  // logs what retention did
+    std::shared_ptr<Maintenance> maint_;
+    bool retention_wanted_ = false;  // under q_mu_: wakes the writer for a pass
 
     std::thread writer_;  // last: started once everything above exists
 };

@@ -40,6 +40,8 @@ struct StoreOptions {
     /// Fields indexed as field=value (lower-cased whole string values).
     /// Where the store's own warnings go (paused writes); default: standard error.
     std::function<void(const std::string& message)> warn;
+    /// Where what retention deleted is logged; default: `warn`, else standard error.
+    std::function<void(const std::string& message)> info;
     std::vector<std::string> index_fields = {"level",  "service",  "app",        "host",   "source",
                                              "tenant", "trace_id", "request_id", "user_id"};
 
@@ -78,8 +80,9 @@ struct RetentionPolicy {
 /// What one retention pass deleted (also logged and counted).
 struct RetentionReport {
     uint64_t partitions_deleted = 0;
-    uint64_t events_deleted = 0;  // by level, inside partitions that stay
-    uint64_t bytes_freed = 0;
+    uint64_t events_deleted = 0;       // every event deleted: whole partitions and rows by level
+    uint64_t blocks_rewritten = 0;     // blocks rewritten (or deleted) without rows past their level's age
+    uint64_t bytes_freed = 0;          // partition files deleted, plus block bytes rewritten away
     std::vector<std::string> actions;  // one sentence each, as logged
     std::string to_json() const;
 };
@@ -216,6 +219,13 @@ struct StoreStats {
     std::string degraded_reason;
 };
 
+/// One partition, as `weir store stats` lists it.
+struct PartitionStats {
+    std::string day;  // YYYY-MM-DD
+    uint64_t events = 0, blocks = 0, bytes_on_disk = 0;
+    int64_t min_ns = 0, max_ns = 0;  // oldest and newest event (0 when empty)
+};
+
 class Store {
 public:
     /// Opens (creating) the store at options.path and starts its writer.
@@ -240,6 +250,7 @@ public:
     virtual FieldsResult fields(const FieldsRequest& req) = 0;
     virtual AggregateResult aggregate(const AggregateRequest& req) = 0;
     virtual StoreStats stats() = 0;
+    virtual std::vector<PartitionStats> partition_stats() = 0;
     /// Why writes are paused (a full disk, I/O errors), or nullopt. Cheap.
     virtual std::optional<std::string> degraded() = 0;
     /// Prometheus text lines (weir_store_*).
@@ -254,13 +265,16 @@ public:
     /// empty): LMDB's environment copy, one read snapshot per partition.
     /// Throws std::runtime_error naming what failed.
     virtual void backup(const std::string& dir) = 0;
-    /// Checks every block's checksum and that every index entry points at a
-    /// real block holding the term.
+    /// Checks every block's checksum and decoding, that the zone maps match
+    /// the blocks, and that every index entry decodes and points at a block
+    /// that exists.
     virtual VerifyReport verify() = 0;
 };
 
 /// Puts a backup made by Store::backup() at `store_path` (which must not hold
-/// a store, or `force`: it is replaced). The store must not be open.
+/// a store, or `force`: it is replaced). The backup is verified first. The
+/// store must not be open: refused while a process holds its lock file.
+/// Throws std::runtime_error saying why.
 void restore(const std::string& backup_dir, const std::string& store_path, bool force = false);
 
 /// Days since the epoch of a UTC time (the partition it belongs to).
