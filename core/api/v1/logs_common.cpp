@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <weir/condition/time_range.hpp>
 #include <weir/event/time_format.hpp>
+#include <weir/store/store.hpp>
 
 namespace weir::api::v1 {
 namespace {
@@ -103,12 +105,41 @@ std::optional<size_t> read_limit(const http::Request& req, size_t def, std::opti
     char* end = nullptr;
     const long long n = std::strtoll(v.c_str(), &end, 10);
     if (end == v.c_str() || *end || n < 1 || n > static_cast<long long>(max)) {
-        error = bad_request(
-            "limit expects a number from 1 to " + std::to_string(max) + ", found '" + v + "'",
-            std::nullopt, "limit");
+        error = bad_request("limit expects a number from 1 to " + std::to_string(max) + ", found '" + v + "'",
+                            std::nullopt, "limit");
         return std::nullopt;
     }
     return static_cast<size_t>(n);
+}
+
+std::optional<uint64_t> read_count(const http::Request& req, const char* name, uint64_t def, uint64_t min,
+                                   uint64_t max, std::optional<http::Response>& error) {
+    const std::string v = req.query_param(name);
+    if (v.empty()) return def;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end || v[0] == '-' || errno == ERANGE || n < min || n > max) {
+        error = bad_request(std::string(name) + " expects a number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", found '" + v + "'",
+                            std::nullopt, name);
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<size_t> read_offset(const http::Request& req, std::optional<http::Response>& error) {
+    const auto n = read_count(req, "offset", 0, 0, kMaxOffset, error);
+    if (!n) return std::nullopt;
+    return static_cast<size_t>(*n);
+}
+
+std::string with_id(std::string_view event_json, const store::RowRef& ref) {
+    std::string out = "{\"_id\":\"" + ref.to_cursor() + "\"";
+    if (event_json.size() > 2) out += ',';
+    out.append(event_json.substr(event_json.empty() ? 0 : 1));
+    if (event_json.empty()) out += '}';
+    return out;
 }
 
 /// "30s", "5m", "1h", "1d", "500ms".
@@ -140,8 +171,6 @@ std::string number(double v) {
         std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
 }
-
-
 
 http::Response no_store() {
     return http::Response::error(503, "the store is disabled (store.enabled: false)");
