@@ -3,7 +3,8 @@
 // keys, equal timestamps) and thousands of random queries, each answered by
 // the store and by a brute-force evaluation of the same condition on every
 // event. Search (totals, exact ordered rows, cursor paging both ways),
-// aggregate (every metric, grouped, bucketed), get, context and sources.
+// aggregate (every metric, grouped, bucketed), get, context, sources and the
+// fields catalogue.
 //
 // WEIR_DIFF_SCALE (a factor, default 1; 0.3 under AddressSanitizer) scales
 // the number of queries; WEIR_DIFF_SEED picks another seed.
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -47,9 +49,10 @@ size_t scaled(size_t n) { return std::max<size_t>(1, static_cast<size_t>(static_
 const char* const kLevels[] = {"INFO", "info", "ERROR", "error", "WARN", "debug", "Fatal"};
 const char* const kServices[] = {"checkout", "payment.service", "auth", "Search", "größe-dienst"};
 const char* const kSources[] = {"/var/log/app.log", "/var/log/db.log", "syslog:10.0.0.7", "stdin"};
-const char* const kWords[] = {"timeout",  "connection", "refused", "ok",        "login",  "größe",    "日本語",
-                              "retry",    "db_error",   "Timeout", "TIMEOUT",   "conn",   "connected", "naïve",
-                              "emoji😀", "10.0.0.1:443", "user@example.com", "path/to/x", "a_b_c", "x"};
+const char* const kWords[] = {
+    "timeout", "connection",   "refused",          "ok",        "login", "größe",     "日本語",
+    "retry",   "db_error",     "Timeout",          "TIMEOUT",   "conn",  "connected", "naïve",
+    "emoji😀",  "10.0.0.1:443", "user@example.com", "path/to/x", "a_b_c", "x"};
 
 /// Random events over four days: a tenth are late by up to two days, times
 /// come from a coarse grid now and then (ties), bodies mix unicode, some are
@@ -196,7 +199,8 @@ Rows canonical(Rows r, bool desc) {
 
 Rows rows_of(const store::SearchResult& r) {
     Rows out;
-    for (size_t k = 0; k < r.refs.size(); ++k) out.emplace_back(r.refs[k].time_ns, json_int(r.events[k], "seq"));
+    for (size_t k = 0; k < r.refs.size(); ++k)
+        out.emplace_back(r.refs[k].time_ns, json_int(r.events[k], "seq"));
     return out;
 }
 
@@ -286,7 +290,7 @@ protected:
 
 TEST_F(StoreDifferential, SearchTotalsRowsAndCursorPagesAgreeWithBruteForce) {
     std::mt19937_64 rng(seed() + 1);
-    const size_t queries = scaled(1200);
+    const size_t queries = scaled(1000);
     size_t nonempty = 0;
     for (size_t k = 0; k < queries; ++k) {
         const Question q = random_question(rng);
@@ -301,7 +305,8 @@ TEST_F(StoreDifferential, SearchTotalsRowsAndCursorPagesAgreeWithBruteForce) {
         // The first page of a small limit: the best rows, a lower-bound total.
         const size_t limit = 1 + rng() % 50;
         const auto first = store_->search(request(q, limit, desc));
-        const Rows head(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(std::min(limit, want.size())));
+        const Rows head(want.begin(),
+                        want.begin() + static_cast<std::ptrdiff_t>(std::min(limit, want.size())));
         // Same times; among equal times at the cut the store picks by position.
         const Rows got_head = rows_of(first);
         ASSERT_EQ(got_head.size(), head.size()) << q.text;
@@ -347,7 +352,8 @@ bool lookup_path(const event::Batch& b, size_t i, std::string_view path, weir_va
     size_t start = 0;
     for (;;) {
         const size_t dot = path.find('.', start);
-        const std::string_view part = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+        const std::string_view part =
+            path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
         if (!b.get(node, part, &out)) {
             if (start == 0 && dot == std::string_view::npos && path == "message") {
                 out.type = WEIR_VAL_STRING;
@@ -415,8 +421,14 @@ std::optional<double> metric_of(const std::string& metric, uint64_t count, std::
 TEST_F(StoreDifferential, AggregatesAgreeWithBruteForce) {
     std::mt19937_64 rng(seed() + 2);
     static const char* const metrics[] = {"count", "sum", "avg", "min", "max", "p50", "p90", "p95", "p99"};
-    static const std::vector<std::vector<std::string>> groupings = {
-        {}, {"level"}, {"service"}, {"status"}, {"request.path"}, {"level", "tenant"}, {"request.user.id"}, {"source"}};
+    static const std::vector<std::vector<std::string>> groupings = {{},
+                                                                    {"level"},
+                                                                    {"service"},
+                                                                    {"status"},
+                                                                    {"request.path"},
+                                                                    {"level", "tenant"},
+                                                                    {"request.user.id"},
+                                                                    {"source"}};
     static const char* const fields[] = {"latency_ms", "status", "request.user.id", "seq"};
     const size_t queries = scaled(500);
     for (size_t k = 0; k < queries; ++k) {
@@ -428,15 +440,18 @@ TEST_F(StoreDifferential, AggregatesAgreeWithBruteForce) {
         a.metric = metrics[rng() % std::size(metrics)];
         a.field = a.metric == "count" ? "" : fields[rng() % std::size(fields)];
         a.group_by = groupings[rng() % groupings.size()];
-        if (rng() % 3 == 0) a.interval_ns = (rng() % 2 ? 3'600'000'000'000 : 60'000'000'000) * (1 + rng() % 5);
+        if (rng() % 3 == 0)
+            a.interval_ns = (rng() % 2 ? 3'600'000'000'000 : 60'000'000'000) * (1 + rng() % 5);
         a.limit = 100000;  // every group: the ranking among ties is not what this compares
         // Brute force: (bucket, group) -> count and values.
-        std::map<std::pair<int64_t, std::vector<std::optional<std::string>>>, std::pair<uint64_t, std::vector<double>>>
+        std::map<std::pair<int64_t, std::vector<std::optional<std::string>>>,
+                 std::pair<uint64_t, std::vector<double>>>
             want;
         for (size_t i : matching(q)) {
             std::vector<std::optional<std::string>> g;
             weir_value v;
-            for (const auto& f : a.group_by) g.push_back(lookup_path(src_, i, f, v) ? group_text(v) : std::nullopt);
+            for (const auto& f : a.group_by)
+                g.push_back(lookup_path(src_, i, f, v) ? group_text(v) : std::nullopt);
             int64_t bucket = 0;
             if (a.interval_ns > 0) {
                 const int64_t t = src_.event(i).time_ns, r = t % a.interval_ns;
@@ -459,7 +474,8 @@ TEST_F(StoreDifferential, AggregatesAgreeWithBruteForce) {
             ASSERT_EQ(row.count, it->second.first) << q.text;
             const auto v = metric_of(a.metric, it->second.first, it->second.second);
             ASSERT_EQ(row.value.has_value(), v.has_value()) << q.text << " " << a.metric << " " << a.field;
-            if (v) ASSERT_NEAR(*row.value, *v, 1e-9 * std::max(1.0, std::fabs(*v))) << q.text << " " << a.metric;
+            if (v)
+                ASSERT_NEAR(*row.value, *v, 1e-9 * std::max(1.0, std::fabs(*v))) << q.text << " " << a.metric;
         }
         // Rows by time: buckets ascending.
         for (size_t n = 1; n < got.rows.size(); ++n)
@@ -516,7 +532,8 @@ TEST_F(StoreDifferential, GetAndContextAgreeWithTheStoreOrder) {
         auto value = [&](size_t j) -> std::optional<std::string> {
             weir_value v;
             if (cr.same_field.empty()) return std::string();
-            if (!src_.get(src_.event(j).root, cr.same_field, &v) || v.type != WEIR_VAL_STRING) return std::nullopt;
+            if (!src_.get(src_.event(j).root, cr.same_field, &v) || v.type != WEIR_VAL_STRING)
+                return std::nullopt;
             return std::string(v.as.s.data, v.as.s.size);
         };
         const auto anchor_value = value(i);
@@ -557,7 +574,8 @@ TEST_F(StoreDifferential, SourcesAgreeWithBruteForce) {
                     const auto& x = src_.entry(e);
                     if (std::string_view(x.key.data, x.key.size) != f) continue;
                     ++seen;
-                    if (x.value.type == WEIR_VAL_STRING) value = std::string(x.value.as.s.data, x.value.as.s.size);
+                    if (x.value.type == WEIR_VAL_STRING)
+                        value = std::string(x.value.as.s.data, x.value.as.s.size);
                 }
                 if (seen != 1 || !value) continue;
                 auto& w = want[{f, *value}];
@@ -568,6 +586,57 @@ TEST_F(StoreDifferential, SourcesAgreeWithBruteForce) {
         const auto r = store_->sources(sr);
         for (const auto& v : r.values) got[{v.field, v.value}] = {v.count, v.last_seen_ns};
         ASSERT_EQ(got, want) << "from " << sr.from_ns << " to " << sr.to_ns << " tenant " << sr.tenant;
+    }
+}
+
+TEST_F(StoreDifferential, FieldsAgreeWithBruteForceWhenTheSampleHoldsEveryMatch) {
+    std::mt19937_64 rng(seed() + 5);
+    static const char* const kTypes[] = {"string", "integer", "float", "bool", "null", "object", "array"};
+    const size_t queries = scaled(60);
+    for (size_t k = 0; k < queries; ++k) {
+        const Question q = random_question(rng);
+        std::map<std::string, std::pair<uint64_t, std::set<std::string>>> want;
+        for (size_t i : matching(q)) {
+            std::set<std::string> names;
+            std::function<void(weir_node, const std::string&)> visit = [&](weir_node obj,
+                                                                           const std::string& prefix) {
+                for (weir_entry e = src_.first(obj); e; e = src_.next(e)) {
+                    const auto& x = src_.entry(e);
+                    const std::string name = prefix + std::string(x.key.data, x.key.size);
+                    if (x.value.type == WEIR_VAL_OBJECT && src_.first(x.value.as.node)) {
+                        visit(x.value.as.node, name + ".");
+                        continue;
+                    }
+                    const int t = x.value.type;
+                    want[name].second.insert(t == WEIR_VAL_STRING   ? kTypes[0]
+                                             : t == WEIR_VAL_INT    ? kTypes[1]
+                                             : t == WEIR_VAL_FLOAT  ? kTypes[2]
+                                             : t == WEIR_VAL_BOOL   ? kTypes[3]
+                                             : t == WEIR_VAL_NULL   ? kTypes[4]
+                                             : t == WEIR_VAL_OBJECT ? kTypes[5]
+                                                                    : kTypes[6]);
+                    names.insert(name);
+                }
+            };
+            visit(src_.event(i).root, "");
+            if (!src_.body(i).empty() && !src_.get(src_.event(i).root, "message", nullptr)) {
+                names.insert("message");
+                want["message"].second.insert("string");
+            }
+            for (const auto& n : names) ++want[n].first;
+        }
+        store::FieldsRequest fr;
+        fr.condition = q.cond ? &*q.cond : nullptr;
+        fr.hint = q.hint;
+        fr.tenant = q.tenant;
+        fr.sample_events = 100000;
+        const auto r = store_->fields(fr);
+        ASSERT_TRUE(r.exact) << q.text;
+        std::map<std::string, std::pair<uint64_t, std::string>> got, expected;
+        for (const auto& f : r.fields) got[f.name] = {f.count, f.type};
+        for (const auto& [name, w] : want)
+            expected[name] = {w.first, w.second.size() == 1 ? *w.second.begin() : "mixed"};
+        ASSERT_EQ(got, expected) << q.text;
     }
 }
 

@@ -114,7 +114,8 @@ TEST_F(StoreLookup, ContextShowsTheSameSourcesNeighboursAcrossBlocksAndDays) {
             EXPECT_EQ(after, want_after) << "anchor " << a << " same " << same;
             EXPECT_EQ(json_int(got.event, "seq"), a);
             ASSERT_EQ(got.before_refs.size(), got.before.size());
-            for (size_t k = 0; k < got.before.size(); ++k) EXPECT_EQ(*s->get(got.before_refs[k], ""), got.before[k]);
+            for (size_t k = 0; k < got.before.size(); ++k)
+                EXPECT_EQ(*s->get(got.before_refs[k], ""), got.before[k]);
         }
     }
     store::ContextRequest cr;
