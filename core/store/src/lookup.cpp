@@ -179,18 +179,23 @@ ContextResult StoreImpl::context(const ContextRequest& req) {
         const int64_t t0 = req.ref.time_ns;
         auto parts = forward ? partitions_between(t0, std::numeric_limits<int64_t>::max(), nullptr)
                              : partitions_between(std::numeric_limits<int64_t>::min(), t0, nullptr);
-        std::vector<std::unique_ptr<View>> views;
-        struct Candidate {
-            size_t view;
-            BlockMeta meta;
+        if (!forward) std::reverse(parts.begin(), parts.end());  // outward from the anchor's day
+        // nearer(a, c): a lies closer to the anchor than c on this side.
+        auto nearer = [&](const RowRef& a, const RowRef& c) {
+            return forward ? asc_before(a, c) : asc_before(c, a);
         };
-        std::vector<Candidate> blocks;
+        auto cmp = [&](const Hit& a, const Hit& c) { return nearer(a.ref, c.ref); };  // farthest on top
+        std::priority_queue<Hit, std::vector<Hit>, decltype(cmp)> heap(cmp);
         for (auto& p : parts) {
+            // Every event of a day lies in that day: once one day filled the
+            // list, the days beyond it cannot hold a nearer row.
+            if (heap.size() >= want) break;
             auto v = open_view(std::move(p));
             if (!v) continue;
             ++st.partitions_scanned;
             std::optional<Bitmap> allowed;
             if (indexed) allowed = blocks_with(*v, req.same_field, *anchor_value);
+            std::vector<BlockMeta> blocks;
             for (const auto& m : v->metas) {
                 if (forward ? m.max_ns < t0 : m.min_ns > t0) {
                     ++st.blocks_pruned_time;
@@ -200,41 +205,33 @@ ContextResult StoreImpl::context(const ContextRequest& req) {
                     ++st.blocks_pruned_index;
                     continue;
                 }
-                blocks.push_back({views.size(), m});
+                blocks.push_back(m);
             }
-            views.push_back(std::move(v));
-        }
-        std::sort(blocks.begin(), blocks.end(), [&](const Candidate& a, const Candidate& c) {
-            return forward ? a.meta.min_ns < c.meta.min_ns : a.meta.max_ns > c.meta.max_ns;
-        });
-        // nearer(a, c): a lies closer to the anchor than c on this side.
-        auto nearer = [&](const RowRef& a, const RowRef& c) {
-            return forward ? asc_before(a, c) : asc_before(c, a);
-        };
-        auto cmp = [&](const Hit& a, const Hit& c) { return nearer(a.ref, c.ref); };  // farthest on top
-        std::priority_queue<Hit, std::vector<Hit>, decltype(cmp)> heap(cmp);
-        for (const auto& c : blocks) {
-            if (heap.size() >= want) {
-                const int64_t far = heap.top().ref.time_ns;
-                if (forward ? c.meta.min_ns > far : c.meta.max_ns < far) break;
-            }
-            View& v = *views[c.view];
-            ++st.blocks_scanned;
-            if (!read_block(v, c.meta.id, b, dctx.d)) {
-                corrupt_blocks_.fetch_add(1);
-                ++st.blocks_unreadable;
-                continue;
-            }
-            for (size_t i = 0; i < b.size(); ++i) {
-                ++st.rows_scanned;
-                const RowRef ref{b.event(i).time_ns, v.p->day, c.meta.id, static_cast<uint32_t>(i)};
-                if (!nearer(req.ref, ref)) continue;  // the anchor itself, or the other side
-                if (heap.size() >= want && !nearer(ref, heap.top().ref)) continue;
-                if (!tenant_ok(b, i, req.tenant)) continue;
-                if (!req.same_field.empty() && same_value(b, i, req.same_field) != anchor_value) continue;
-                Hit h{ref, std::string(b.to_json(i))};
-                if (heap.size() >= want) heap.pop();
-                heap.push(std::move(h));
+            std::sort(blocks.begin(), blocks.end(), [&](const BlockMeta& a, const BlockMeta& c) {
+                return forward ? a.min_ns < c.min_ns : a.max_ns > c.max_ns;
+            });
+            for (const auto& m : blocks) {
+                if (heap.size() >= want) {
+                    const int64_t far = heap.top().ref.time_ns;
+                    if (forward ? m.min_ns > far : m.max_ns < far) break;
+                }
+                ++st.blocks_scanned;
+                if (!read_block(*v, m.id, b, dctx.d)) {
+                    corrupt_blocks_.fetch_add(1);
+                    ++st.blocks_unreadable;
+                    continue;
+                }
+                for (size_t i = 0; i < b.size(); ++i) {
+                    ++st.rows_scanned;
+                    const RowRef ref{b.event(i).time_ns, v->p->day, m.id, static_cast<uint32_t>(i)};
+                    if (!nearer(req.ref, ref)) continue;  // the anchor itself, or the other side
+                    if (heap.size() >= want && !nearer(ref, heap.top().ref)) continue;
+                    if (!tenant_ok(b, i, req.tenant)) continue;
+                    if (!req.same_field.empty() && same_value(b, i, req.same_field) != anchor_value) continue;
+                    Hit h{ref, std::string(b.to_json(i))};
+                    if (heap.size() >= want) heap.pop();
+                    heap.push(std::move(h));
+                }
             }
         }
         std::vector<Hit> hits;
@@ -438,16 +435,27 @@ SourcesResult StoreImpl::sources(const SourcesRequest& req) {
     struct Candidate {
         size_t view;
         BlockMeta meta;
-        BlockHeader header;
-        bool from_header = false;  // every count (and tenant) answered by the header
     };
     std::vector<Candidate> blocks;
+    for (auto& p : parts) {
+        auto v = open_view(std::move(p));
+        if (!v) continue;
+        ++st.partitions_scanned;
+        for (const auto& m : v->metas) {
+            if (m.max_ns < req.from_ns || m.min_ns > req.to_ns) {
+                ++st.blocks_pruned_time;
+                continue;
+            }
+            blocks.push_back({views.size(), m});
+        }
+        views.push_back(std::move(v));
+    }
     DCtx dctx;
     event::Batch b;
     const size_t tenant_dict = 5;  // kDictFields[5] == "tenant"
     // Rows of a decoded block inside the range and of the tenant: counts and
     // exact last-seen times by value.
-    auto scan = [&](Candidate& c, bool count) {
+    auto scan = [&](const Candidate& c, bool count) {
         View& v = *views[c.view];
         ++st.blocks_scanned;
         if (!read_block(v, c.meta.id, b, dctx.d)) {
@@ -468,69 +476,48 @@ SourcesResult StoreImpl::sources(const SourcesRequest& req) {
             }
         }
     };
-    for (auto& p : parts) {
-        auto v = open_view(std::move(p));
-        if (!v) continue;
-        ++st.partitions_scanned;
-        for (const auto& m : v->metas) {
-            if (m.max_ns < req.from_ns || m.min_ns > req.to_ns) {
-                ++st.blocks_pruned_time;
-                continue;
-            }
-            Candidate c{views.size(), m, {}, false};
-            std::string_view bytes;
-            if (!block_bytes(*v, m.id, bytes) || !decode_block_header(bytes, c.header)) {
-                corrupt_blocks_.fetch_add(1);
-                ++st.blocks_unreadable;
-                continue;
-            }
-            const auto& tenants = c.header.dicts[tenant_dict];
-            if (!req.tenant.empty() && std::none_of(tenants.begin(), tenants.end(),
-                                                    [&](const auto& x) { return x.text == req.tenant; })) {
-                ++st.blocks_pruned_index;  // no row of this tenant
-                continue;
-            }
-            const bool whole_tenant =
-                req.tenant.empty() || (tenants.size() == 1 && tenants[0].count == c.header.count);
-            c.from_header = whole_tenant && m.min_ns >= req.from_ns && m.max_ns <= req.to_ns;
-            blocks.push_back(std::move(c));
-        }
-        views.push_back(std::move(v));
-    }
-    // Counts: headers where they answer, rows otherwise.
+    // Newest first: counts from the header where it answers, rows otherwise;
+    // a header-answered block is decoded only when it may hold a newer row of
+    // one of its values than the newest known (blocks come by their newest
+    // row, so once known, a value's last-seen time only needs checking).
+    std::sort(blocks.begin(), blocks.end(),
+              [](const Candidate& x, const Candidate& y) { return x.meta.max_ns > y.meta.max_ns; });
     bool any_rows = false;
-    for (auto& c : blocks) {
-        if (!c.from_header) {
+    BlockHeader h;
+    for (const auto& c : blocks) {
+        std::string_view bytes;
+        if (!block_bytes(*views[c.view], c.meta.id, bytes) || !decode_block_header(bytes, h)) {
+            corrupt_blocks_.fetch_add(1);
+            ++st.blocks_unreadable;
+            continue;
+        }
+        const auto& tenants = h.dicts[tenant_dict];
+        if (!req.tenant.empty() && std::none_of(tenants.begin(), tenants.end(),
+                                                [&](const auto& x) { return x.text == req.tenant; })) {
+            ++st.blocks_pruned_index;  // no row of this tenant
+            continue;
+        }
+        const bool whole_tenant = req.tenant.empty() || (tenants.size() == 1 && tenants[0].count == h.count);
+        if (!whole_tenant || c.meta.min_ns < req.from_ns || c.meta.max_ns > req.to_ns) {
             scan(c, true);
             any_rows = true;
             continue;
         }
         ++st.blocks_scanned;
-        for (size_t f = 0; f < dicts.size(); ++f)
-            for (const auto& val : c.header.dicts[dicts[f]]) {
+        bool newer = false;
+        for (size_t f = 0; f < dicts.size(); ++f) {
+            const auto& dict = h.dicts[dicts[f]];
+            for (const auto& val : dict) {
                 Acc& a = acc[f][val.text];
                 a.count += val.count;
-                // Every row carries this value: the block's newest row is its last.
-                const bool whole = c.header.dicts[dicts[f]].size() == 1 && val.count == c.header.count;
-                if (whole && c.meta.max_ns > a.last) {
-                    a.last = c.meta.max_ns;
-                }
+                if (a.last >= c.meta.max_ns) continue;
+                if (dict.size() == 1 && val.count == h.count)
+                    a.last = c.meta.max_ns;  // every row has it: the block's newest row is its last
+                else
+                    newer = true;
             }
-    }
-    // Last seen: walk header-answered blocks newest first; a block is decoded
-    // only when it might hold a newer row of a value than the newest known.
-    std::sort(blocks.begin(), blocks.end(),
-              [](const Candidate& x, const Candidate& y) { return x.meta.max_ns > y.meta.max_ns; });
-    for (auto& c : blocks) {
-        if (!c.from_header) continue;
-        bool needed = false;
-        for (size_t f = 0; f < dicts.size() && !needed; ++f)
-            for (const auto& val : c.header.dicts[dicts[f]])
-                if (acc[f][val.text].last < c.meta.max_ns) {
-                    needed = true;
-                    break;
-                }
-        if (needed) scan(c, false);
+        }
+        if (newer) scan(c, false);
     }
     for (size_t f = 0; f < dicts.size(); ++f) {
         const size_t start = res.values.size();
