@@ -207,6 +207,12 @@ def test_export_streams_every_event_in_each_format_with_bounded_memory(env):
     assert len(quoted) == N // 1000 and quoted[0][3] == 'größe "quoted", comma\nand a second line'
     assert sum(1 for r in rows[1:] if r[3] in by_msg) == len(events)
 
+    headers, body = stream(d, "/api/v1/logs/export?format=text")
+    assert headers.get("transfer-encoding") == "chunked" and headers["content-type"].startswith("text/plain")
+    lines = body.split("\n")[:-1]
+    assert len(lines) == len(events)  # the line breaks inside messages are escaped
+    assert sum(1 for l in lines if l.endswith('größe "quoted", comma\\nand a second line')) == N // 1000
+
     headers, body = stream(d, "/api/v1/logs/export?format=text&q=timeout&limit=5000")
     lines = body.split("\n")[:-1]
     assert len(lines) == 5000
@@ -278,6 +284,8 @@ def test_stats_errors_and_keywords(env):
     assert r["count"] == sum(1 for e in recent if "timeout" in e["message"])
     assert len(r["series"]) in (60, 61) and sum(p["count"] for p in r["series"]) == r["count"]
     assert r["series"][1]["time_ms"] - r["series"][0]["time_ms"] == 60000
+    r = get(d, "/api/v1/stats/keywords", token="acme-secret", q="timeout", window="1h")
+    assert r["count"] == sum(1 for e in recent if "timeout" in e["message"] and e["tenant"] == "acme")
 
 
 @pytest.mark.parametrize("path,param", [
