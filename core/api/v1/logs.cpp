@@ -36,11 +36,13 @@ http::Response search(Context& ctx, const http::Request& req) {
     std::optional<http::Response> error;
     const auto limit = read_limit(req, 100, error);
     if (!limit) return *error;
+    const auto offset = read_offset(req, error);
+    if (!offset) return *error;
     store::SearchRequest sr;
     sr.condition = q.condition ? &*q.condition : nullptr;
     sr.hint = q.hint;
     sr.tenant = q.tenant;
-    sr.limit = *limit;
+    sr.limit = *limit + *offset;
     const std::string order = req.query_param("order");
     if (order.empty() || order == "desc" || order == "newest") {
         sr.newest_first = true;
@@ -57,7 +59,8 @@ http::Response search(Context& ctx, const http::Request& req) {
     const store::SearchResult r = s->search(sr);
     std::string body = "{\"total\":" + std::to_string(r.total) +
                        ",\"total_exact\":" + (r.total_exact ? "true" : "false") + ",\"results\":[";
-    for (size_t i = 0; i < r.events.size(); ++i) body += (i ? "," : "") + r.events[i];
+    for (size_t i = *offset; i < r.events.size(); ++i)
+        body += (i > *offset ? "," : "") + with_id(r.events[i], r.refs[i]);
     body += "],\"took_ms\":" + number(std::round(ms_since(t0) * 1000) / 1000) + ",\"next_cursor\":";
     body += r.next_cursor ? "\"" + r.next_cursor->to_cursor() + "\"" : "null";
     body += ",\"stats\":" + r.stats.to_json() + "}";

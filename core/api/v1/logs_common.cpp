@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <weir/condition/time_range.hpp>
 #include <weir/event/time_format.hpp>
+#include <weir/store/store.hpp>
 
 namespace weir::api::v1 {
 namespace {
@@ -108,6 +110,36 @@ std::optional<size_t> read_limit(const http::Request& req, size_t def, std::opti
         return std::nullopt;
     }
     return static_cast<size_t>(n);
+}
+
+std::optional<uint64_t> read_count(const http::Request& req, const char* name, uint64_t def, uint64_t min,
+                                   uint64_t max, std::optional<http::Response>& error) {
+    const std::string v = req.query_param(name);
+    if (v.empty()) return def;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end || v[0] == '-' || errno == ERANGE || n < min || n > max) {
+        error = bad_request(std::string(name) + " expects a number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", found '" + v + "'",
+                            std::nullopt, name);
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<size_t> read_offset(const http::Request& req, std::optional<http::Response>& error) {
+    const auto n = read_count(req, "offset", 0, 0, kMaxOffset, error);
+    if (!n) return std::nullopt;
+    return static_cast<size_t>(*n);
+}
+
+std::string with_id(std::string_view event_json, const store::RowRef& ref) {
+    std::string out = "{\"_id\":\"" + ref.to_cursor() + "\"";
+    if (event_json.size() > 2) out += ',';
+    out.append(event_json.substr(event_json.empty() ? 0 : 1));
+    if (event_json.empty()) out += '}';
+    return out;
 }
 
 /// "30s", "5m", "1h", "1d", "500ms".

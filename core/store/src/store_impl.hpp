@@ -40,6 +40,7 @@ public:
     std::optional<std::string> get(const RowRef& ref, const std::string& tenant) override;
     ContextResult context(const ContextRequest& req) override;
     FieldsResult fields(const FieldsRequest& req) override;
+    SourcesResult sources(const SourcesRequest& req) override;
     RetentionReport apply_retention(int64_t now_ns) override;
     RetentionPolicy retention() override;
     RetentionReport set_retention(const RetentionPolicy& policy) override;

@@ -212,6 +212,28 @@ struct FieldsResult {
     QueryStats stats;
 };
 
+/// GET /api/v1/sources: each value of the dictionary fields (source, service,
+/// ...) in the time range, with its count and the time it was last seen.
+/// Only top-level string values present once in an event count (what the
+/// blocks keep in their header dictionaries, so most counts come from headers).
+struct SourcesRequest {
+    int64_t from_ns = std::numeric_limits<int64_t>::min();
+    int64_t to_ns = std::numeric_limits<int64_t>::max();
+    std::string tenant;
+    std::vector<std::string> fields = {"source", "service"};  // each one of kDictFields
+};
+
+struct SourceInfo {
+    std::string field, value;
+    uint64_t count = 0;
+    int64_t last_seen_ns = 0;
+};
+
+struct SourcesResult {
+    std::vector<SourceInfo> values;  // by field (in request order), then count descending
+    QueryStats stats;
+};
+
 struct StoreStats {
     uint64_t partitions = 0, blocks = 0, events = 0, bytes_on_disk = 0;
     uint64_t commits = 0, events_written = 0, write_errors = 0, map_grows = 0;
@@ -248,6 +270,7 @@ public:
     virtual std::optional<std::string> get(const RowRef& ref, const std::string& tenant) = 0;
     virtual ContextResult context(const ContextRequest& req) = 0;
     virtual FieldsResult fields(const FieldsRequest& req) = 0;
+    virtual SourcesResult sources(const SourcesRequest& req) = 0;
     virtual AggregateResult aggregate(const AggregateRequest& req) = 0;
     virtual StoreStats stats() = 0;
     virtual std::vector<PartitionStats> partition_stats() = 0;
