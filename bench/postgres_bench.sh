@@ -16,7 +16,7 @@
 set -euo pipefail
 data=$1
 : "${DAY_FROM:?}" "${DAY_END:?}" "${HOUR_FROM:?}" "${NEEDLE:?}" "${PROBE_USER:?}"
-step_timeout=${PG_STEP_TIMEOUT:-1800}
+step_timeout=${PG_STEP_TIMEOUT:-2400} # seconds, for each psql step
 
 pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 bin=$(pg_bin_dir)
@@ -54,6 +54,7 @@ cleanup() {
   rm -rf "$pgdir"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${as_pg[@]}" "$bin/initdb" -D "$pgdir/data" -U bench --auth=trust -E UTF8 --locale=C.UTF-8 -N > "$pgdir/initdb.log" 2>&1 ||

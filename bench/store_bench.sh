@@ -79,6 +79,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 source bench/lib.sh
 
 shared=${GEN_DIR:-../shared/bench}
@@ -198,7 +199,7 @@ YAML
 weir_query() {
   local wall=0 took=0 w t p
   for p in ${qpath[$1]}; do
-    w=$(curl -s -o "$work/q.json" -w '%{time_total}' "http://127.0.0.1:$port$p")
+    w=$(curl -s --max-time "${QUERY_TIMEOUT:-300}" -o "$work/q.json" -w '%{time_total}' "http://127.0.0.1:$port$p")
     t=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("took_ms", "nan"))' "$work/q.json")
     wall=$(awk -v a="$wall" -v b="$w" 'BEGIN {print a + b*1000}')
     took=$(awk -v a="$took" -v b="$t" 'BEGIN {print a + b}')
@@ -215,7 +216,7 @@ r = json.load(open(sys.argv[1]))
 s = r.get("stats", {})
 res = r.get("results", [])
 if "total" in r:
-    n = r["total"]
+    n = ("%s" if r.get("total_exact", True) else ">=%s") % r["total"]
 elif len(res) == 1:
     n = res[0].get("value")
 else:
