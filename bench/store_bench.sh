@@ -363,6 +363,7 @@ run_postgres() {
   while read -r k v; do R[postgres,$k]=$v; done < "$work/postgres.txt"
   R[postgres,load_eps]=${R[postgres,load_rows_s]}
   R[postgres,disk]=${R[postgres,disk_bytes]}
+  for name in "${qnames[@]}"; do R[postgres,$name]=${R[postgres,${name}_ms]:-}; done
   echo "postgres:  PostgreSQL ${R[postgres,version]}: load $(commas "${R[postgres,load_eps]}") rows/s (${R[postgres,load_s]} s), indexes ${R[postgres,index_s]} s, on disk $((R[postgres,disk] / 1048576)) MiB (data folder $((R[postgres,datadir_bytes] / 1048576)) MiB)"
   for name in "${qnames[@]}"; do
     printf 'postgres:  %-3s %-38s %8s ms  (%s)\n' "$name" "${qlabel[$name]}" "$(ms "${R[postgres,$name]}")" "${R[postgres,${name}_rows]}"
