@@ -11,6 +11,7 @@ PACKAGES=(
   tzdata
   libzstd-dev libroaring-dev
   python3 python3-pytest curl procps
+  postgresql # bench/store_bench.sh --peers runs PostgreSQL beside the store
 )
 
 missing=()
