@@ -417,4 +417,8 @@ TEST(FileOutput, DiskFullInAnEarlyWriteIsCountedOnce) {
     for (int i = 0; i < 1000; ++i) b.add(pad, 0);  // ~1 MB: several early writes attempted
     EXPECT_EQ(h.write(b), WEIR_RETRY);
     EXPECT_EQ(errors(h, "disk_full"), 1u);
+    Batch one;  // one line past the chunk: written early, nothing left for the end of the batch
+    one.add(std::string(300'000, 'q'), 0);
+    EXPECT_EQ(h.write(one), WEIR_RETRY);
+    EXPECT_EQ(errors(h, "disk_full"), 2u);
 }
