@@ -76,6 +76,7 @@ public:
                 out.append(ev.to_json());
                 out.push_back('\n');
             }
+            files_.appended(slot);
         }
         if (const auto failure = files_.commit()) {
             // Nothing of this batch stays written (rolled back), and the host

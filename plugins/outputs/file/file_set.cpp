@@ -231,14 +231,34 @@ void FileSet::rollback() {
     }
 }
 
-std::optional<WriteFailure> FileSet::commit() {
+// Before the first bytes of a batch: a reopen asked for since the last batch
+// closes the files now, never between two writes of one batch (its rollback
+// must truncate the files it wrote).
+void FileSet::start_writing() {
+    if (writing_) return;
+    writing_ = true;
     const uint64_t gen = reopen_generation_.load(std::memory_order_relaxed);
     if (gen != seen_generation_) {
         seen_generation_ = gen;
         while (!open_.empty()) close_file(*open_.back());
     }
-    std::optional<WriteFailure> failure;
+}
+
+void FileSet::write_early(Slot& s) {
+    if (!failure_) {
+        start_writing();
+        std::string op;
+        if (const int e = write_slot(s, &op))
+            failure_ = WriteFailure{failure_reason(e), op + " " + s.path + ": " + std::strerror(e)};
+    }
+    s.pending.clear();  // after a failure the rest is only rendered; commit() rolls back
+}
+
+std::optional<WriteFailure> FileSet::commit() {
+    start_writing();
+    std::optional<WriteFailure> failure = std::move(failure_);
     for (Slot* s : touched_) {
+        if (failure) break;
         if (s->pending.empty()) continue;
         std::string op;
         if (const int e = write_slot(*s, &op)) {
@@ -279,6 +299,8 @@ void FileSet::discard() {
         s->has_batch_start = false;
     }
     touched_.clear();
+    writing_ = false;
+    failure_.reset();
 }
 
 std::optional<WriteFailure> FileSet::sync() {

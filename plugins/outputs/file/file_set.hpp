@@ -1,7 +1,8 @@
 // The files one file output writes: open on first use, at most
 // max_open_files descriptors (the least recently used is closed), each file
-// rotated by size and time, written once per batch, rolled back when a batch
-// fails so a retry does not duplicate lines.
+// rotated by size and time, written in chunks of at most about kWriteChunk
+// bytes (one write(2) per file per batch for ordinary batches), rolled back
+// when a batch fails so a retry does not duplicate lines.
 #pragma once
 
 #include <atomic>
@@ -48,8 +49,18 @@ public:
 
     /// The slot of `path`; valid until the next commit().
     Slot* slot(const std::string& path);
-    /// The bytes waiting for `slot` in this batch; append whole lines.
+    /// Bytes a file's pending text may reach before it is written, before the
+    /// batch ends: the rendered text then stays small (and in the CPU cache
+    /// when the kernel copies it) whatever the size of the batch.
+    static constexpr size_t kWriteChunk = 256u << 10;
+
+    /// The bytes waiting for `slot` in this batch; append whole lines, then
+    /// call appended().
     std::string& pending(Slot* slot);
+    /// After whole lines were appended to pending(slot): writes them now once
+    /// they reach kWriteChunk. A failure is kept and returned by commit(),
+    /// which rolls the batch back as if it had been written at once.
+    inline void appended(Slot* slot);
     /// Writes every slot's pending bytes (one write(2) per file, unless
     /// rotation splits it), syncs as configured. On failure the files of this
     /// batch are truncated back to where they were and the failure returned.
@@ -73,6 +84,8 @@ private:
     void rollback();
     void prune();
     int64_t period_of(int64_t time_ns) const;
+    void write_early(Slot& s);
+    void start_writing();
 
     Context ctx_;
     FileSettings settings_;
@@ -83,6 +96,8 @@ private:
     std::atomic<uint64_t> reopen_generation_{0};
     uint64_t seen_generation_ = 0;
     int64_t last_sync_ns_ = 0;
+    bool writing_ = false;                 // this batch wrote (or tried to write) some bytes
+    std::optional<WriteFailure> failure_;  // an early write of this batch failed
 };
 
 struct FileSet::Slot {
@@ -98,5 +113,9 @@ struct FileSet::Slot {
     bool has_batch_start = false;
     std::list<Slot*>::iterator lru;
 };
+
+inline void FileSet::appended(Slot* s) {
+    if (s->pending.size() >= kWriteChunk) write_early(*s);
+}
 
 }  // namespace weir::file_output

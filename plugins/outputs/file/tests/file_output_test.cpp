@@ -347,3 +347,78 @@ TEST(FileOutput, FsyncEachBatchAndOnFlush) {
     ASSERT_EQ(g.write(b), WEIR_OK);
     EXPECT_NE(slurp(d / "other.log").find("durable"), std::string::npos);
 }
+
+// A batch whose text passes the write chunk (256 KiB) is written in pieces
+// before it ends: the file holds every line once, in order, and size rotation
+// still cuts only between lines.
+TEST(FileOutput, ALargeBatchIsWrittenInChunksWholeAndInOrder) {
+    TempDir d;
+    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "app.log", "format: text, template: \"{message}\""));
+    StageHarness r(WEIR_TEST_PLUGIN,
+                   opts(d, "rot.log", "format: text, template: \"{message}\", rotate_size: 100000"));
+    const std::string pad(290, 'p');
+    std::string want;
+    Batch b;
+    for (int i = 0; i < 3000; ++i) {  // ~900 KB: three chunks and a rest
+        const std::string line = std::to_string(i) + " " + pad;
+        b.add(line, 0);
+        want += line + "\n";
+    }
+    ASSERT_EQ(h.write(b), WEIR_OK);
+    EXPECT_EQ(slurp(d / "app.log"), want);
+    ASSERT_EQ(r.write(b), WEIR_OK);
+    std::string rotated;
+    for (int k = 9; k >= 1; --k)
+        if (fs::exists(d / ("rot.log." + std::to_string(k)))) {
+            const std::string part = slurp(d / ("rot.log." + std::to_string(k)));
+            EXPECT_LE(part.size(), 100000u);
+            EXPECT_EQ(part.back(), '\n');
+            rotated += part;
+        }
+    EXPECT_TRUE(fs::exists(d / "rot.log.1"));
+    EXPECT_EQ(rotated + slurp(d / "rot.log"), want);
+}
+
+// What a batch wrote early is rolled back with the rest when a later part of
+// the same batch fails, and an early write that fails fails the batch once.
+TEST(FileOutput, AFailureAfterAnEarlyWriteRollsBackTheWholeBatch) {
+    TempDir d;
+    StageHarness h(WEIR_TEST_PLUGIN, opts(d, "{service}/x.log", "format: text, template: \"{message}\""));
+    std::ofstream(d / "blocked") << "a file where a directory should be";
+    const std::string pad(500, 'p');
+    Batch b;
+    for (int i = 0; i < 1000; ++i)
+        add(b, "fine-" + std::to_string(i) + pad, "fine");  // ~500 KB: written early
+    add(b, "blocked-1", "blocked");
+    EXPECT_EQ(h.write(b), WEIR_RETRY);
+    EXPECT_EQ(errors(h, "io_error"), 1u);
+    EXPECT_EQ(slurp(d / "fine/x.log"), "");  // the early chunk is truncated away
+
+    Batch c;  // the early write itself fails: later lines are only rendered
+    for (int i = 0; i < 1000; ++i) add(c, "blocked-" + std::to_string(i) + pad, "blocked");
+    add(c, "fine-last", "fine");
+    EXPECT_EQ(h.write(c), WEIR_RETRY);
+    EXPECT_EQ(errors(h, "io_error"), 2u);
+    EXPECT_EQ(slurp(d / "fine/x.log"), "");
+
+    fs::remove(d / "blocked");
+    EXPECT_EQ(h.write(b), WEIR_OK);  // the host's retry
+    const std::string fine = slurp(d / "fine/x.log");
+    EXPECT_EQ(std::count(fine.begin(), fine.end(), '\n'), 1000);
+    EXPECT_EQ(fine.rfind("fine-0", 0), 0u);
+    EXPECT_EQ(slurp(d / "blocked/x.log"), "blocked-1\n");
+}
+
+TEST(FileOutput, DiskFullInAnEarlyWriteIsCountedOnce) {
+    if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+    StageHarness h(WEIR_TEST_PLUGIN, "{path: /dev/full, format: text, template: \"{message}\"}");
+    Batch b;
+    const std::string pad(1000, 'p');
+    for (int i = 0; i < 1000; ++i) b.add(pad, 0);  // ~1 MB: several early writes attempted
+    EXPECT_EQ(h.write(b), WEIR_RETRY);
+    EXPECT_EQ(errors(h, "disk_full"), 1u);
+    Batch one;  // one line past the chunk: written early, nothing left for the end of the batch
+    one.add(std::string(300'000, 'q'), 0);
+    EXPECT_EQ(h.write(one), WEIR_RETRY);
+    EXPECT_EQ(errors(h, "disk_full"), 2u);
+}
