@@ -25,6 +25,7 @@
 #include <weir/store/term_index.hpp>
 
 #include "bytes.hpp"
+#include "rollup.hpp"
 #include "store_impl.hpp"
 
 namespace weir::store {
@@ -624,6 +625,15 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
                     MDB_val nv{enc.size(), const_cast<char*>(enc.data())};
                     rc = mdb_put(txn, p.terms, &k, &nv, 0);
                 }
+            }
+            // The day's rollups and frame postings no longer cover what it
+            // holds: dropping their `complete` marks sends its queries to the
+            // blocks and their exact block-level postings, which stay right.
+            for (MDB_dbi dbi : {p.rollups, p.frames}) {
+                if (rc) break;
+                MDB_val ck{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())};
+                rc = mdb_del(txn, dbi, &ck, nullptr);
+                if (rc == MDB_NOTFOUND) rc = 0;
             }
             if (rc) {
                 mdb_txn_abort(txn);

@@ -45,7 +45,7 @@ std::string day_name(int64_t day) {
     const time_t tt = static_cast<time_t>(secs);
     std::tm tm{};
     gmtime_r(&tt, &tm);
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     return buf;
 }

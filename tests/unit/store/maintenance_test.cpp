@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 #include <weir/condition/condition.hpp>
 #include <weir/config/loader.hpp>
@@ -189,6 +190,19 @@ TEST_F(StoreOps, LevelRewritesBlocksKeepsTheRestAndTheIndexStaysExact) {
     EXPECT_EQ(count(*s, "level:ERROR"), 34u);
     EXPECT_EQ(count(*s, "level:INFO"), 0u);
     EXPECT_EQ(count(*s, "level:DEBUG"), 30u);  // day 5's are recent
+    // Counts by level, which rollups would answer: the rewritten day's rollups
+    // no longer claim to cover it, so the answer is the survivors, not the minutes as written.
+    {
+        store::AggregateRequest a;
+        a.group_by = {"level"};
+        a.limit = 100;
+        const auto by_level = s->aggregate(a);
+        std::map<std::string, uint64_t> got;
+        for (const auto& row : by_level.rows) got[row.group[0].value_or("-")] = row.count;
+        EXPECT_EQ(got, (std::map<std::string, uint64_t>{{"ERROR", 34u}, {"DEBUG", 30u}}))
+            << by_level.stats.to_json();
+        EXPECT_TRUE(by_level.exact);
+    }
     // The postings of the deleted rows' words are gone: the index prunes every block.
     for (const char* w : {"onlyinfo", "debugonly"}) {
         const auto gone = search_word(*s, w);

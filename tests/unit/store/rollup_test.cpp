@@ -269,7 +269,9 @@ TEST_F(RollupTest, RollupAnswersEqualScanAnswers) {
         scan.use_rollups = false;
         const auto got = s->aggregate(a);
         ASSERT_EQ(rows_text(got), rows_text(s->aggregate(scan)));
-        if (r.aligned) EXPECT_EQ(got.stats.path, "rollup");
+        if (r.aligned) {
+            EXPECT_EQ(got.stats.path, "rollup");
+        }
         EXPECT_TRUE(got.exact);
     }
 }

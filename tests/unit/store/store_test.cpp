@@ -136,7 +136,9 @@ TEST(StoreBlock, RoundTripsEveryEventAndItsFields) {
         for (size_t r = 0; r < out.size(); ++r)
             if (version == 1 || ((0b1000'0101u >> (r / per)) & 1)) ++expect;
         EXPECT_EQ(part.size(), expect);
-        if (version == 2) EXPECT_LT(part.size(), out.size());
+        if (version == 2) {
+            EXPECT_LT(part.size(), out.size());
+        }
         for (size_t k = 0; k < part.size(); ++k) EXPECT_EQ(canon(part, k), canon(out, got_rows[k])) << k;
         ZSTD_freeCCtx(c);
         ZSTD_freeDCtx(d);
@@ -311,8 +313,9 @@ TEST_F(StoreTest, SearchAgreesWithABruteForceScanForRandomEventsAndConditions) {
             std::vector<int64_t> want_times;
             for (const auto& w : want) want_times.push_back(std::stoll(w.substr(0, w.find('|'))));
             EXPECT_EQ(times_of(got), want_times) << c.text;
-            if (variant == 1 && std::string_view(c.text) == "nothingmatchesthis")
+            if (variant == 1 && std::string_view(c.text) == "nothingmatchesthis") {
                 EXPECT_EQ(got.stats.blocks_scanned, 0u) << c.text;
+            }
 
             // Paging: small pages with the cursor give the same rows, each once.
             store::SearchRequest page = req;
