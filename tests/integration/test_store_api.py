@@ -225,9 +225,11 @@ def test_export_streams_every_event_in_each_format_with_bounded_memory(env):
     assert rows[0] == ["seq", "request.path", "_id"] and rows[1][:2] == ["42", "/health"]
     assert get(d, "/api/v1/logs/" + rows[1][2])["seq"] == 42
 
-    # Streamed a page at a time: the peak memory grew far less than the answers.
+    # Streamed a page at a time: the peak memory grew far less than the answers
+    # (not under a sanitizer, whose allocator keeps freed memory in quarantine).
     grown_mib = (d.peak_rss_kib() - before) / 1024
-    assert grown_mib < 100, grown_mib
+    if os.environ.get("WEIR_SANITIZED") not in ("1", "ON", "TRUE", "true"):
+        assert grown_mib < 100, grown_mib
 
     # A tenant's export holds its events only.
     headers, body = stream(d, "/api/v1/logs/export?format=ndjson&q=timeout", token="acme-secret")
