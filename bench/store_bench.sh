@@ -144,9 +144,10 @@ declare -A qlabel=(
 declare -A qtarget=([Q1]=1.5 [Q2]=5 [Q3]=10 [Q4]=20 [Q5]=6 [Q6]=1 [Q7]=1)
 range_day="from=$(enc $day_from)&to=$(enc $day_to)"
 range_hour="from=$(enc $hour_from)&to=$(enc $day_to)"
-# Q4's request. Top messages by count; when message-template rollups land in
-# the API, point this at them (e.g. group_by a template field).
-Q4_URL=${Q4_URL:-"/api/v1/logs/aggregate?metric=count&group_by=message&limit=10&$range_hour"}
+# Q4's request: the top messages by count, as templates (numbers and ids
+# masked, answered from the rollups; with request ids in every message, each
+# message text is unique). Q4_URL=...group_by=message... asks by exact text.
+Q4_URL=${Q4_URL:-"/api/v1/logs/aggregate?metric=count&group_by=template&limit=10&$range_hour"}
 declare -A qpath=(
   [Q1]="/api/v1/logs/search?q=$(enc 'level:ERROR AND timeout')&limit=100"
   [Q2]="/api/v1/logs/aggregate?group_by=level&$range_day"
