@@ -153,8 +153,7 @@ struct Manager::Impl {
     static int64_t now() { return event::now_ns(); }
 
     /// The rule's value over [now - window, now]; nullopt with `error` set when it could not be asked.
-    std::optional<double> value_of(RuleState& rs, int64_t now_ns, std::string& error, bool& no_data) {
-        no_data = false;
+    std::optional<double> value_of(RuleState& rs, int64_t now_ns, std::string& error) {
         auto s = opts.store ? opts.store() : nullptr;
         if (!s) {
             error = "the store is disabled (store.enabled: false)";
@@ -181,8 +180,7 @@ struct Manager::Impl {
             return t.metric == "rate" ? count / (static_cast<double>(rs.rule.window_ns) / 1e9) : count;
         }
         if (r.rows.empty() || !r.rows.front().value) {
-            no_data = true;  // no numeric value in the window: the condition cannot hold
-            return std::nullopt;
+            return std::nullopt;  // no numeric value in the window: the condition cannot hold
         }
         return r.rows.front().value;
     }
@@ -246,8 +244,7 @@ struct Manager::Impl {
 
     void evaluate_rule(GroupState& g, RuleState& rs, int64_t now_ns) {
         std::string error;
-        bool no_data = false;
-        const auto v = value_of(rs, now_ns, error, no_data);
+        const auto v = value_of(rs, now_ns, error);
         ++evaluations;
         ++rs.evaluations;
         rs.last_eval_ns = now_ns;
@@ -260,7 +257,6 @@ struct Manager::Impl {
         rs.last_error.clear();
         rs.value = v;
         const bool holds = v && rs.rule.threshold.holds(*v);
-        (void)no_data;
         switch (rs.state) {
             case State::Inactive:
                 if (!holds) break;
