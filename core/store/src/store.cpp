@@ -158,6 +158,20 @@ void StoreImpl::flush() {
     done_cv_.wait(lock, [&] { return finished_seq_ >= target; });
 }
 
+uint64_t StoreImpl::add_commit_listener(CommitListener listener) {
+    std::lock_guard lock(listeners_mu_);
+    const uint64_t id = next_listener_++;
+    listeners_[id] = std::move(listener);
+    have_listeners_.store(true);
+    return id;
+}
+
+void StoreImpl::remove_commit_listener(uint64_t id) {
+    std::lock_guard lock(listeners_mu_);  // waits for a call in progress
+    listeners_.erase(id);
+    have_listeners_.store(!listeners_.empty());
+}
+
 std::shared_ptr<Partition> StoreImpl::partition(int64_t day, bool create) {
     std::lock_guard lock(parts_mu_);
     auto it = parts_.find(day);
@@ -375,6 +389,14 @@ void StoreImpl::writer_loop() {
         for (size_t i = 0; i < group.size(); ++i)
             by_day[day_of(group.event(i).time_ns)].push_back(static_cast<uint32_t>(i));
 
+        // For the commit listeners: the events in commit order, with their places.
+        const bool follow = have_listeners_.load();
+        std::vector<uint32_t> commit_order;
+        std::vector<RowRef> commit_refs;
+        if (follow) {
+            commit_order.reserve(group.size());
+            commit_refs.reserve(group.size());
+        }
         bool ok = true;
         for (auto& [day, rows] : by_day) {
             std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
@@ -427,6 +449,11 @@ void StoreImpl::writer_loop() {
                         if (ids.blocks.empty() || ids.blocks.back() != id) ids.blocks.push_back(id);
                         if (ids.frames.empty() || ids.frames.back() != fid) ids.frames.push_back(fid);
                     }
+                    if (follow) {
+                        commit_order.push_back(chunk[k]);
+                        commit_refs.push_back(RowRef{group.event(chunk[k]).time_ns, day, id,
+                                                     static_cast<uint32_t>(k)});
+                    }
                 }
                 blocks.emplace_back(m, std::move(bytes));
                 ++id;
@@ -444,10 +471,14 @@ void StoreImpl::writer_loop() {
         if (ok) {
             commits_.fetch_add(1);
             events_written_.fetch_add(group.size());
-            std::lock_guard lock(state_mu_);
-            if (degraded_ && opts_.warn) opts_.warn("writes resumed");
-            degraded_ = false;
-            degraded_reason_.clear();
+            {
+                std::lock_guard lock(state_mu_);
+                if (degraded_ && opts_.warn) opts_.warn("writes resumed");
+                degraded_ = false;
+                degraded_reason_.clear();
+            }
+            const uint64_t seq = commit_seq_.fetch_add(1) + 1;
+            if (follow) notify_listeners(seq, group, commit_order, commit_refs);
         }
         uint64_t last = 0;
         for (auto& it : items) {
@@ -461,6 +492,19 @@ void StoreImpl::writer_loop() {
         done_cv_.notify_all();
     }
     ZSTD_freeCCtx(cctx);
+}
+
+void StoreImpl::notify_listeners(uint64_t seq, const event::Batch& group, const std::vector<uint32_t>& order,
+                                 const std::vector<RowRef>& refs) {
+    const CommitView view{seq, &group, &order, &refs};
+    std::lock_guard lock(listeners_mu_);
+    for (auto& [id, l] : listeners_) {
+        try {
+            l(view);
+        } catch (const std::exception& e) {
+            if (opts_.warn) opts_.warn(std::string("a commit listener failed: ") + e.what());
+        }
+    }
 }
 
 bool StoreImpl::wait_degraded(const std::string& why) {

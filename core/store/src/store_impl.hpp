@@ -32,6 +32,8 @@ public:
 
     void write(const event::Batch& batch, Done done) override;
     void flush() override;
+    uint64_t add_commit_listener(CommitListener listener) override;
+    void remove_commit_listener(uint64_t id) override;
     SearchResult search(const SearchRequest& req) override;
     AggregateResult aggregate(const AggregateRequest& req) override;
     StoreStats stats() override;
@@ -67,6 +69,8 @@ private:
     /// "complete" mark true) in the commit's transaction; an LMDB error code.
     int put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, MinuteRollup>& minutes,
                     uint64_t first_block);
+    void notify_listeners(uint64_t seq, const event::Batch& group, const std::vector<uint32_t>& order,
+                          const std::vector<RowRef>& refs);
     /// Marks the store degraded, waits a second; false when closing.
     bool wait_degraded(const std::string& why);
 
@@ -83,6 +87,13 @@ private:
     size_t queued_events_ = 0;
     uint64_t enqueued_seq_ = 0, finished_seq_ = 0;
     bool stopping_ = false;
+
+    // Commit listeners: called by the writer under listeners_mu_.
+    std::mutex listeners_mu_;
+    std::map<uint64_t, CommitListener> listeners_;
+    uint64_t next_listener_ = 1;
+    std::atomic<bool> have_listeners_{false};
+    std::atomic<uint64_t> commit_seq_{0};
 
     std::mutex state_mu_;
     bool degraded_ = false;

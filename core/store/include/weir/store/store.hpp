@@ -248,6 +248,23 @@ struct PartitionStats {
     int64_t min_ns = 0, max_ns = 0;  // oldest and newest event (0 when empty)
 };
 
+/// What one group commit made durable, as live followers (the tail, the live
+/// counters) see it. Valid only during the listener call: copy what you keep.
+struct CommitView {
+    /// Store-wide, increasing by one per commit (in memory; restarts at the
+    /// newest persisted value + 1 once commits are persisted).
+    uint64_t seq = 0;
+    /// The committed events: events->event((*rows)[i]) now lives at
+    /// (*refs)[i]. In commit order (by partition, then block and row).
+    const event::Batch* events = nullptr;
+    const std::vector<uint32_t>* rows = nullptr;
+    const std::vector<RowRef>* refs = nullptr;
+};
+
+/// Called on the store's writer thread right after a durable commit. Must be
+/// quick and must not call back into the store's write path (copy, hand off).
+using CommitListener = std::function<void(const CommitView&)>;
+
 class Store {
 public:
     /// Opens (creating) the store at options.path and starts its writer.
@@ -264,6 +281,11 @@ public:
     virtual void write(const event::Batch& batch, Done done) = 0;
     /// Waits until everything written before the call is committed or given up.
     virtual void flush() = 0;
+
+    /// Follows commits (see CommitListener); returns an id for removal. Any thread.
+    virtual uint64_t add_commit_listener(CommitListener listener) = 0;
+    /// After it returns, the listener is not running and is never called again.
+    virtual void remove_commit_listener(uint64_t id) = 0;
 
     virtual SearchResult search(const SearchRequest& req) = 0;
     /// One event by its permalink (RowRef); nullopt when absent or of another tenant.
