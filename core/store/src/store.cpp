@@ -451,8 +451,8 @@ void StoreImpl::writer_loop() {
                     }
                     if (follow) {
                         commit_order.push_back(chunk[k]);
-                        commit_refs.push_back(RowRef{group.event(chunk[k]).time_ns, day, id,
-                                                     static_cast<uint32_t>(k)});
+                        commit_refs.push_back(
+                            RowRef{group.event(chunk[k]).time_ns, day, id, static_cast<uint32_t>(k)});
                     }
                 }
                 blocks.emplace_back(m, std::move(bytes));
