@@ -14,6 +14,7 @@ void register_logs(http::Router& r, Context& ctx);
 void register_logs_read(http::Router& r, Context& ctx);
 void register_retention(http::Router& r, Context& ctx);
 void register_alerts(http::Router& r, Context& ctx);
+void register_stats_live(http::Router& r, Context& ctx);
 void register_routes_listing(http::Router& r, Context& ctx);
 
 }  // namespace weir::api::v1
