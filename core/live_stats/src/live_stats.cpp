@@ -54,19 +54,22 @@ std::optional<double> number_of(const weir_value& v) {
     return d;
 }
 
-/// A group value as text: strings as they are, numbers and booleans written out.
-std::optional<std::string> group_text(const weir_value& v) {
+/// A group value as text: strings as they are, numbers and booleans written
+/// out (into `scratch`); nullopt for anything else. Allocates nothing for strings.
+std::optional<std::string_view> group_text(const weir_value& v, std::string& scratch) {
     char buf[64];
     switch (v.type) {
         case WEIR_VAL_STRING:
-            return std::string(text(v));
+            return text(v);
         case WEIR_VAL_INT:
-            return std::to_string(v.as.i);
+            scratch = std::to_string(v.as.i);
+            return std::string_view(scratch);
         case WEIR_VAL_FLOAT:
             std::snprintf(buf, sizeof buf, "%.17g", v.as.f);
-            return std::string(buf);
+            scratch = buf;
+            return std::string_view(scratch);
         case WEIR_VAL_BOOL:
-            return std::string(v.as.b ? "true" : "false");
+            return std::string_view(v.as.b ? "true" : "false");
         default:
             return std::nullopt;
     }
@@ -292,10 +295,11 @@ void LiveStats::count(Counts& c, const event::Batch& b, size_t row, std::string_
     bump(c.by_level, level);
     const weir_node root = b.event(row).root;
     weir_value v;
+    std::string scratch;
     if (b.get(root, "source", &v))
-        if (auto t = group_text(v)) bump(c.by_source, *t);
+        if (auto t = group_text(v, scratch)) bump(c.by_source, *t);
     if (b.get(root, "service", &v))
-        if (auto t = group_text(v)) bump(c.by_service, *t);
+        if (auto t = group_text(v, scratch)) bump(c.by_service, *t);
     for (const auto& [field, x] : numbers) {
         auto it = c.latency.find(field);
         if (it == c.latency.end()) {
@@ -309,13 +313,13 @@ void LiveStats::count(Counts& c, const event::Batch& b, size_t row, std::string_
 void LiveStats::record(const event::Batch& b, const std::vector<uint32_t>& rows, int64_t now_ns) {
     std::lock_guard<std::mutex> lk(mu_);
     roll_to(second_of(now_ns));
-    std::string level;
+    std::string level, scratch;
     for (const uint32_t row : rows) {
         const weir_node root = b.event(row).root;
         weir_value v;
         level.clear();
         if (b.get(root, "level", &v))
-            if (auto t = group_text(v)) level = std::move(*t);
+            if (auto t = group_text(v, scratch)) level.assign(t->data(), t->size());
         if (level.empty()) level = "UNKNOWN";
         for (char& ch : level)
             if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 32);
