@@ -82,6 +82,7 @@ bool has_key(const weir::event::Batch& b, size_t i, const std::set<std::string>&
         case IndexKey::Kind::word_prefix:
             return std::any_of(tokens.begin(), tokens.end(),
                                [&](const std::string& t) { return t.rfind(k.text, 0) == 0; });
+        case IndexKey::Kind::number:
         case IndexKey::Kind::field: {
             weir_node node = b.event(i).root;
             weir_value v;
@@ -93,6 +94,13 @@ bool has_key(const weir::event::Batch& b, size_t i, const std::set<std::string>&
                 if (v.type != WEIR_VAL_OBJECT) return false;
                 node = v.as.node;
                 path.remove_prefix(dot + 1);
+            }
+            if (k.kind == IndexKey::Kind::number) {
+                std::optional<double> x;
+                if (v.type == WEIR_VAL_INT) x = static_cast<double>(v.as.i);
+                if (v.type == WEIR_VAL_FLOAT && std::isfinite(v.as.f)) x = v.as.f;
+                if (v.type == WEIR_VAL_STRING) x = weir::condition::read_number({v.as.s.data, v.as.s.size});
+                return x && weir::condition::number_key_text(*x) == k.text;
             }
             if (v.type != WEIR_VAL_STRING) return false;
             std::string s(v.as.s.data, v.as.s.size);

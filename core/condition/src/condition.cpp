@@ -119,13 +119,8 @@ bool contains(std::string_view hay, std::string_view needle, bool left, bool rig
     return false;
 }
 
-std::optional<double> parse_number(std::string_view s) {
-    if (s.empty()) return std::nullopt;
-    double v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
-    return v;
-}
+// The index's numeric keys read numbers the same way (index_hint.hpp).
+std::optional<double> parse_number(std::string_view s) { return read_number(s); }
 
 /// Bytes of the UTF-8 character starting at s[i] (1 for anything malformed).
 size_t char_len(std::string_view s, size_t i) {
@@ -1168,8 +1163,12 @@ struct Hint {
 };
 
 /// The keys of one value comparison that an index holds (nothing when unsure).
+/// An equality with a number matches numbers and numeric text equal to it
+/// (never a bool or null), which the store indexes under one number key.
 std::optional<IndexKey> field_key(const Node& n) {
-    if (n.kind != Kind::Equals || n.path.message || n.number || !hintable_value(n.text)) return std::nullopt;
+    if (n.kind != Kind::Equals || n.path.message) return std::nullopt;
+    if (n.number) return IndexKey{IndexKey::Kind::number, n.path.dotted, number_key_text(*n.number)};
+    if (!hintable_value(n.text)) return std::nullopt;
     return IndexKey{IndexKey::Kind::field, n.path.dotted, n.text};
 }
 

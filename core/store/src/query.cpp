@@ -81,6 +81,7 @@ struct Snapshot {
     std::vector<BlockMeta> metas;
     std::optional<Bitmap> allowed;  // nullopt: the index prunes nothing
     bool frame_index = false;       // `allowed` holds frame ids (block << 5 | frame), not block ids
+    bool numeric = false;           // every block's number keys are in the index
     Snapshot() = default;
     Snapshot(Snapshot&& o) noexcept
         : p(std::move(o.p)),
@@ -88,7 +89,8 @@ struct Snapshot {
           txn(o.txn),
           metas(std::move(o.metas)),
           allowed(std::move(o.allowed)),
-          frame_index(o.frame_index) {
+          frame_index(o.frame_index),
+          numeric(o.numeric) {
         o.txn = nullptr;
     }
     ~Snapshot() {
@@ -116,9 +118,14 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
             if (rc != 0 && rc != MDB_NOTFOUND) return std::nullopt;
-        } else if (key.kind == condition::IndexKey::Kind::field) {
+        } else if (key.kind == condition::IndexKey::Kind::field ||
+                   key.kind == condition::IndexKey::Kind::number) {
             if (std::find(indexed.begin(), indexed.end(), key.field) == indexed.end()) return std::nullopt;
-            const std::string k = field_key(key.field, key.text);
+            // A partition written before number keys existed is scanned.
+            if (key.kind == condition::IndexKey::Kind::number && !s.numeric) return std::nullopt;
+            const std::string k = key.kind == condition::IndexKey::Kind::field
+                                      ? field_key(key.field, key.text)
+                                      : number_key(key.field, key.text);
             MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
             const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
@@ -184,6 +191,8 @@ Plan plan(StoreImpl& store, std::vector<std::shared_ptr<Partition>> parts,
         {
             MDB_val fk{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, fv;
             s.frame_index = mdb_get(s.txn, p->frames, &fk, &fv) == 0;
+            MDB_val nk{numeric_mark_key().size(), const_cast<char*>(numeric_mark_key().data())};
+            s.numeric = mdb_get(s.txn, p->terms, &nk, &fv) == 0;
         }
         for (const auto& group : hint.all) {
             auto g = group_bitmap(s, group, indexed, st);

@@ -300,6 +300,13 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
                 if (!frames_on) rc = mdb_del(txn, p.frames, &fk, nullptr);
             }
         }
+        // Number keys: marked from the day's first block on (see term_index.hpp).
+        if (!rc && !blocks.empty() && (first_block == 1 || !numeric_terms())) {
+            MDB_val nk{numeric_mark_key().size(), const_cast<char*>(numeric_mark_key().data())};
+            MDB_val nv{numeric_mark_value().size(), const_cast<char*>(numeric_mark_value().data())};
+            rc = numeric_terms() ? mdb_put(txn, p.terms, &nk, &nv, 0) : mdb_del(txn, p.terms, &nk, nullptr);
+            if (rc == MDB_NOTFOUND) rc = 0;
+        }
         auto update = [&](MDB_dbi dbi, const std::string& key, auto&& add_ids) {
             MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
             Bitmap bm;

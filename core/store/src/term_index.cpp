@@ -1,5 +1,7 @@
 #include <roaring/roaring.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <weir/condition/index_hint.hpp>
 #include <weir/event/batch.hpp>
@@ -37,13 +39,37 @@ bool indexed_word(std::string_view token) {
 
 std::string word_key(std::string_view token) { return "w:" + std::string(token); }
 
-std::string field_key(std::string_view field, std::string_view value_lower) {
-    std::string k = "f:" + std::string(field) + "=" + std::string(value_lower);
+namespace {
+std::string keyed(std::string k, std::string_view field) {
     if (k.size() <= kMaxKeyBytes) return k;
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(k)));
     return "h:" + std::string(field.substr(0, 200)) + "=" + hex;
 }
+
+std::atomic<bool> g_numeric_terms{true};
+}  // namespace
+
+std::string field_key(std::string_view field, std::string_view value_lower) {
+    return keyed("f:" + std::string(field) + "=" + std::string(value_lower), field);
+}
+
+std::string number_key(std::string_view field, std::string_view number_text) {
+    return keyed("n:" + std::string(field) + "=" + std::string(number_text), field);
+}
+
+std::string_view numeric_mark_key() { return "m:numeric"; }
+
+const std::string& numeric_mark_value() {
+    static const std::string v = [] {
+        Bitmap b = make_bitmap();
+        return encode_bitmap(b.get());
+    }();
+    return v;
+}
+
+bool numeric_terms() { return g_numeric_terms.load(std::memory_order_relaxed); }
+void set_numeric_terms_for_testing(bool on) { g_numeric_terms.store(on); }
 
 std::string encode_bitmap(const roaring_bitmap_t* r) {
     roaring_bitmap_t* copy = roaring_bitmap_copy(r);
@@ -92,12 +118,22 @@ void event_terms(const event::Batch& b, size_t i, const std::vector<std::string>
     condition::for_each_token(msg, scratch, [&](std::string_view t) {
         if (indexed_word(t)) out.push_back(word_key(t));
     });
+    const bool numbers = numeric_terms();
     for (const auto& f : fields) {
-        if (!lookup_path(b, i, f, v) || v.type != WEIR_VAL_STRING) continue;
-        std::string lower(v.as.s.data, v.as.s.size);
-        for (char& c : lower)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-        out.push_back(field_key(f, lower));
+        if (!lookup_path(b, i, f, v)) continue;
+        std::optional<double> x;
+        if (v.type == WEIR_VAL_STRING) {
+            std::string lower(v.as.s.data, v.as.s.size);
+            for (char& c : lower)
+                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+            out.push_back(field_key(f, lower));
+            if (numbers) x = condition::read_number({v.as.s.data, v.as.s.size});
+        } else if (numbers && v.type == WEIR_VAL_INT) {
+            x = static_cast<double>(v.as.i);  // as the condition compares it
+        } else if (numbers && v.type == WEIR_VAL_FLOAT && std::isfinite(v.as.f)) {
+            x = v.as.f;
+        }
+        if (x) out.push_back(number_key(f, condition::number_key_text(*x)));
     }
 }
 

@@ -33,6 +33,7 @@ std::string show(const IndexHint& h) {
             if (k) out += " ";
             out += key.kind == IndexKey::Kind::word          ? "w:" + key.text
                    : key.kind == IndexKey::Kind::word_prefix ? "p:" + key.text
+                   : key.kind == IndexKey::Kind::number      ? "n:" + key.field + "=" + key.text
                                                              : "f:" + key.field + "=" + key.text;
         }
         out += "]";
@@ -64,11 +65,16 @@ TEST(IndexHint, KeysOfTheCommonForms) {
     EXPECT_EQ(hint("request.headers.host:Shop.Example.com"), "[f:request.headers.host=shop.example.com]");
     EXPECT_EQ(hint("level IN (\"ERROR\", \"FATAL\")"), "[f:level=error f:level=fatal]");
     EXPECT_EQ(hint("level:(warn OR error)"), "[f:level=warn f:level=error]");
-    EXPECT_EQ(hint("status_code IN (500, 502)"), "");  // numbers may be stored as numbers
-    EXPECT_EQ(hint("code:500"), "");
-    EXPECT_EQ(hint("code:\"500\""), "");
+    // Numbers match numbers and numeric text: one number key, canonical.
+    EXPECT_EQ(hint("status_code IN (500, 502)"), "[n:status_code=500 n:status_code=502]");
+    EXPECT_EQ(hint("code:500"), "[n:code=500]");
+    EXPECT_EQ(hint("code:\"500\""), "[n:code=500]");
+    EXPECT_EQ(hint("code:500.0"), "[n:code=500]");
+    EXPECT_EQ(hint("code:5e2"), "[n:code=500]");
+    EXPECT_EQ(hint("code:-0"), "[n:code=0]");
+    EXPECT_EQ(hint("ratio:0.25"), "[n:ratio=0.25]");
+    EXPECT_EQ(hint("level IN (error, 5)"), "[f:level=error n:level=5]");
     EXPECT_EQ(hint("retried:true"), "");
-    EXPECT_EQ(hint("level IN (error, 5)"), "");
     EXPECT_EQ(hint("level != error"), "");
     EXPECT_EQ(hint("database OR level:err*"), "");  // an unhintable branch
     EXPECT_EQ(hint("message:timeout source:web"), "[w:timeout][f:source=web]");
@@ -352,6 +358,7 @@ struct Indexed {
             case IndexKey::Kind::word_prefix:
                 return std::any_of(tokens.begin(), tokens.end(),
                                    [&](const std::string& t) { return t.rfind(k.text, 0) == 0; });
+            case IndexKey::Kind::number:
             case IndexKey::Kind::field: {
                 weir_node node = b.event(i).root;
                 weir_value v;
@@ -363,6 +370,15 @@ struct Indexed {
                     if (v.type != WEIR_VAL_OBJECT) return false;
                     node = v.as.node;
                     path.remove_prefix(dot + 1);
+                }
+                if (k.kind == IndexKey::Kind::number) {
+                    // What the store indexes: numbers, and strings that read as one.
+                    std::optional<double> x;
+                    if (v.type == WEIR_VAL_INT) x = static_cast<double>(v.as.i);
+                    if (v.type == WEIR_VAL_FLOAT && std::isfinite(v.as.f)) x = v.as.f;
+                    if (v.type == WEIR_VAL_STRING)
+                        x = weir::condition::read_number({v.as.s.data, v.as.s.size});
+                    return x && weir::condition::number_key_text(*x) == k.text;
                 }
                 if (v.type != WEIR_VAL_STRING) return false;
                 std::string s(v.as.s.data, v.as.s.size);

@@ -104,6 +104,28 @@ void random_events(event::Batch& b, size_t n, std::mt19937_64& rng) {
             default:
                 b.put(root, "latency_ms", int_v(static_cast<int64_t>(rng() % 2000)), 0);
         }
+        switch (rng() % 7) {  // numeric ids as numbers, numeric text and not numbers at all
+            case 0:
+                b.put(root, "user_id", int_v(12345 + static_cast<int64_t>(rng() % 3)), 0);
+                break;
+            case 1:
+                b.put(root, "user_id", str_v(rng() % 2 ? "12345" : "12346"), 0);
+                break;
+            case 2:
+                b.put(root, "user_id", float_v(12345.0), 0);
+                break;
+            case 3:
+                b.put(root, "user_id", str_v(rng() % 2 ? "012345" : "12345.0"), 0);
+                break;
+            case 4:
+                b.put(root, "user_id", str_v("u-12345"), 0);
+                break;
+            case 5:
+                b.put(root, "user_id", float_v(12345.5), 0);
+                break;
+            default:
+                break;
+        }
         if (rng() % 2) b.put(root, "tenant", str_v(rng() % 2 ? "acme" : "globex"), 0);
         if (rng() % 3) {
             const weir_node req = b.put(root, "request", container_v(WEIR_VAL_OBJECT), 0);
@@ -156,6 +178,17 @@ std::string random_condition(std::mt19937_64& rng, int depth) {
         "request.user.id:3",
         "request.user.id EXISTS",
         "_exists_:tenant",
+        "user_id:12345",
+        "user_id:\"12346\"",
+        "user_id:12345.0",
+        "user_id:12345.5",
+        "user_id:1.2345e4",
+        "user_id IN (12346, 12347)",
+        "user_id:u-12345",
+        "user_id:(12345 OR u-12345)",
+        "status:500",
+        "status IN (404, 200)",
+        "request.user.id:3",
         "tenant:acme",
         "ok:true",
         "message:retry",
@@ -252,6 +285,9 @@ protected:
         for (size_t i = 0; i < order_.size(); ++i) order_[i] = i;
         std::shuffle(order_.begin(), order_.end(), rng);
         opts_.sync = false;  // nothing here survives a crash anyway
+        // Fields holding numbers, numeric text and both: their number keys too.
+        opts_.index_fields.push_back("status");
+        opts_.index_fields.push_back("request.user.id");
         store_ = store::Store::open(opts_);
         write_rows(*store_, src_, order_, 1 + rng() % 500);
     }

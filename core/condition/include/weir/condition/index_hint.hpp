@@ -3,8 +3,11 @@
 // Condition::index_hint only names keys that every matching event must have.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +45,29 @@ void for_each_token(std::string_view text, std::string& scratch, F&& f) {
     }
 }
 
+/// A text read as a number the way the condition's equality reads it (the
+/// whole text, std::from_chars, finite only). The store's numeric keys use the
+/// same reading, so `field:12345` and the value "12345" agree.
+inline std::optional<double> read_number(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    double v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
+
+/// The canonical text of a number in a numeric key: two doubles that compare
+/// equal (0 and -0 too) give the same text, and different ones different
+/// texts. Integral values within 2^63 are written as integers; others in the
+/// shortest form that reads back to the same double.
+inline std::string number_key_text(double x) {
+    if (x == 0) return "0";
+    if (x == std::floor(x) && std::fabs(x) < 9.2e18) return std::to_string(static_cast<int64_t>(x));
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, x);
+    return std::string(buf, r.ptr);
+}
+
 /// One key an index can look up.
 struct IndexKey {
     // The message is the event's body, or its `message` field when the body
@@ -52,6 +78,9 @@ struct IndexKey {
                       // kMaxTokenBytes bytes, so a truncated long token still has it)
         field,        // a top-level or dotted field (nested objects; not array elements)
                       // whose whole string value, lower-cased, is text
+        number,       // such a field whose value is a number, or a string that reads
+                      // wholly as one (read_number), equal to the number whose
+                      // number_key_text is text
     };
     Kind kind;
     std::string field;  // Kind::field only: the field name as written (dotted path for nested)
@@ -60,7 +89,9 @@ struct IndexKey {
 
 /// A conjunction of disjunctions: every event the condition matches has, for
 /// each group, at least one key of that group. An empty `all` prunes nothing.
-/// Field keys are only emitted for text values that do not read as numbers.
+/// Field keys are only emitted for text values that do not read as numbers;
+/// an equality with a number gives a number key instead (it matches numbers
+/// and numeric text alike).
 /// The time bounds are inclusive, in ns since the epoch (UTC).
 struct IndexHint {
     std::vector<std::vector<IndexKey>> all;
