@@ -81,7 +81,6 @@ struct Snapshot {
     std::vector<BlockMeta> metas;
     std::optional<Bitmap> allowed;  // nullopt: the index prunes nothing
     bool frame_index = false;       // `allowed` holds frame ids (block << 5 | frame), not block ids
-    bool numeric = false;           // every block's number keys are in the index
     Snapshot() = default;
     Snapshot(Snapshot&& o) noexcept
         : p(std::move(o.p)),
@@ -89,8 +88,7 @@ struct Snapshot {
           txn(o.txn),
           metas(std::move(o.metas)),
           allowed(std::move(o.allowed)),
-          frame_index(o.frame_index),
-          numeric(o.numeric) {
+          frame_index(o.frame_index) {
         o.txn = nullptr;
     }
     ~Snapshot() {
@@ -101,7 +99,8 @@ struct Snapshot {
 /// Union of the posting lists of one group's keys; nullopt when a key cannot
 /// be answered by the index (not indexed, too many prefix terms, damaged).
 std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::IndexKey>& group,
-                                   const std::vector<std::string>& indexed, QueryStats& st) {
+                                   const std::vector<std::string>& indexed, int64_t from_ns, int64_t to_ns,
+                                   QueryStats& st) {
     Bitmap acc = make_bitmap();
     auto add_value = [&](const MDB_val& v) -> bool {
         Bitmap b = decode_bitmap({static_cast<const char*>(v.mv_data), v.mv_size});
@@ -110,6 +109,7 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
         roaring_bitmap_or_inplace(acc.get(), b.get());
         return true;
     };
+    std::vector<uint32_t> numbers;  // number keys: answered from the blocks' digests
     for (const auto& key : group) {
         if (key.kind == condition::IndexKey::Kind::word) {
             if (!indexed_word(key.text)) return std::nullopt;
@@ -118,14 +118,12 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
             if (rc != 0 && rc != MDB_NOTFOUND) return std::nullopt;
-        } else if (key.kind == condition::IndexKey::Kind::field ||
-                   key.kind == condition::IndexKey::Kind::number) {
+        } else if (key.kind == condition::IndexKey::Kind::number) {
             if (std::find(indexed.begin(), indexed.end(), key.field) == indexed.end()) return std::nullopt;
-            // A partition written before number keys existed is scanned.
-            if (key.kind == condition::IndexKey::Kind::number && !s.numeric) return std::nullopt;
-            const std::string k = key.kind == condition::IndexKey::Kind::field
-                                      ? field_key(key.field, key.text)
-                                      : number_key(key.field, key.text);
+            numbers.push_back(number_hash(key.field, key.text));
+        } else if (key.kind == condition::IndexKey::Kind::field) {
+            if (std::find(indexed.begin(), indexed.end(), key.field) == indexed.end()) return std::nullopt;
+            const std::string k = field_key(key.field, key.text);
             MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
             const int rc = mdb_get(s.txn, s.frame_index ? s.p->frames : s.p->terms, &kv, &v);
             if (rc == 0 && !add_value(v)) return std::nullopt;
@@ -150,6 +148,31 @@ std::optional<Bitmap> group_bitmap(Snapshot& s, const std::vector<condition::Ind
             }
             mdb_cursor_close(cur);
             if (!ok) return std::nullopt;
+        }
+    }
+    if (!numbers.empty()) {
+        // A block without a digest (written before digests existed) or with a
+        // damaged one may hold any number.
+        for (const auto& m : s.metas) {
+            if (m.max_ns < from_ns || m.min_ns > to_ns) continue;  // pruned by time anyway
+            const std::string k = number_digest_key(m.id);
+            MDB_val kv{k.size(), const_cast<char*>(k.data())}, v;
+            bool may = true;
+            if (mdb_get(s.txn, s.p->frames, &kv, &v) == 0) {
+                ++st.postings_read;
+                const std::string_view d(static_cast<const char*>(v.mv_data), v.mv_size);
+                may = false;
+                for (uint32_t h : numbers)
+                    if (number_digest_has(d, h) != 0) {
+                        may = true;
+                        break;
+                    }
+            }
+            if (!may) continue;
+            if (s.frame_index)
+                roaring_bitmap_add_range(acc.get(), m.id << 5, (m.id << 5) + 32);
+            else
+                roaring_bitmap_add(acc.get(), static_cast<uint32_t>(m.id));
         }
     }
     return acc;
@@ -191,11 +214,9 @@ Plan plan(StoreImpl& store, std::vector<std::shared_ptr<Partition>> parts,
         {
             MDB_val fk{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, fv;
             s.frame_index = mdb_get(s.txn, p->frames, &fk, &fv) == 0;
-            MDB_val nk{numeric_mark_key().size(), const_cast<char*>(numeric_mark_key().data())};
-            s.numeric = mdb_get(s.txn, p->terms, &nk, &fv) == 0;
         }
         for (const auto& group : hint.all) {
-            auto g = group_bitmap(s, group, indexed, st);
+            auto g = group_bitmap(s, group, indexed, hint.from_ns, hint.to_ns, st);
             if (!g) continue;
             if (!s.allowed)
                 s.allowed = std::move(*g);

@@ -300,12 +300,12 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
                 if (!frames_on) rc = mdb_del(txn, p.frames, &fk, nullptr);
             }
         }
-        // Number keys: marked from the day's first block on (see term_index.hpp).
-        if (!rc && !blocks.empty() && (first_block == 1 || !numeric_terms())) {
-            MDB_val nk{numeric_mark_key().size(), const_cast<char*>(numeric_mark_key().data())};
-            MDB_val nv{numeric_mark_value().size(), const_cast<char*>(numeric_mark_value().data())};
-            rc = numeric_terms() ? mdb_put(txn, p.terms, &nk, &nv, 0) : mdb_del(txn, p.terms, &nk, nullptr);
-            if (rc == MDB_NOTFOUND) rc = 0;
+        // The blocks' number digests (see term_index.hpp), beside the frame postings.
+        for (size_t i = 0; !rc && i < number_digests_.size(); ++i) {
+            const std::string key = number_digest_key(number_digests_[i].first);
+            MDB_val k{key.size(), const_cast<char*>(key.data())};
+            MDB_val v{number_digests_[i].second.size(), number_digests_[i].second.data()};
+            rc = mdb_put(txn, p.frames, &k, &v, 0);
         }
         auto update = [&](MDB_dbi dbi, const std::string& key, auto&& add_ids) {
             MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
@@ -425,6 +425,7 @@ void StoreImpl::writer_loop() {
                 break;
             }
             std::vector<std::pair<BlockMeta, std::string>> blocks;
+            number_digests_.clear();
             std::unordered_map<std::string, TermIds> terms;
             std::map<int64_t, MinuteRollup> minutes;
             if (opts_.rollups) {
@@ -446,9 +447,11 @@ void StoreImpl::writer_loop() {
                 std::string bytes;
                 encode_block(group, chunk, cctx, bytes);
                 const size_t per_frame = frame_rows(chunk.size());
+                std::vector<uint32_t> numbers;
                 for (size_t k = 0; k < chunk.size(); ++k) {
                     ev_terms.clear();
                     event_terms(group, chunk[k], opts_.index_fields, ev_terms, scratch);
+                    if (numeric_terms()) event_numbers(group, chunk[k], opts_.index_fields, numbers);
                     const auto fid = static_cast<uint32_t>((id << 5) | (k / per_frame));
                     for (auto& t : ev_terms) {
                         // Ids only grow: the last one says "already there".
@@ -463,6 +466,7 @@ void StoreImpl::writer_loop() {
                     }
                 }
                 blocks.emplace_back(m, std::move(bytes));
+                if (numeric_terms()) number_digests_.emplace_back(id, encode_number_digest(numbers));
                 ++id;
             }
             while (!commit_partition(*p, blocks, terms, minutes, why)) {

@@ -76,6 +76,7 @@ private:
 
     StoreOptions opts_;
     RollupConfig rollup_cfg_;
+    std::vector<std::pair<uint64_t, std::string>> number_digests_;  // writer: the commit's blocks
     std::string canonical_;
 
     std::mutex parts_mu_;

@@ -1,5 +1,6 @@
 #include <roaring/roaring.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -54,18 +55,48 @@ std::string field_key(std::string_view field, std::string_view value_lower) {
     return keyed("f:" + std::string(field) + "=" + std::string(value_lower), field);
 }
 
-std::string number_key(std::string_view field, std::string_view number_text) {
-    return keyed("n:" + std::string(field) + "=" + std::string(number_text), field);
+uint32_t number_hash(std::string_view field, std::string_view number_text) {
+    uint64_t h = fnv1a(field);
+    h ^= 0x3d;  // '=' between the parts, so ("a", "1=2") and ("a=1", "2") differ
+    h *= 1099511628211ull;
+    for (char c : number_text) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ull;
+    }
+    return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-std::string_view numeric_mark_key() { return "m:numeric"; }
+std::string number_digest_key(uint64_t block_id) {
+    std::string k = "v:";
+    detail::put_be64(k, block_id);
+    return k;
+}
 
-const std::string& numeric_mark_value() {
-    static const std::string v = [] {
-        Bitmap b = make_bitmap();
-        return encode_bitmap(b.get());
-    }();
-    return v;
+std::string encode_number_digest(std::vector<uint32_t>& hashes) {
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    std::string out;
+    out.reserve(hashes.size() * 4 + 4);
+    for (uint32_t h : hashes) detail::put_u32(out, h);
+    detail::put_u32(out, block_crc(out));
+    return out;
+}
+
+int number_digest_has(std::string_view d, uint32_t h) {
+    if (d.size() < 4 || d.size() % 4 != 0) return -1;
+    const std::string_view body = d.substr(0, d.size() - 4);
+    if (detail::get_u32(d.data() + body.size()) != block_crc(body)) return -1;
+    size_t lo = 0, hi = body.size() / 4;
+    while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        const uint32_t v = detail::get_u32(body.data() + mid * 4);
+        if (v == h) return 1;
+        if (v < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 bool numeric_terms() { return g_numeric_terms.load(std::memory_order_relaxed); }
@@ -118,22 +149,28 @@ void event_terms(const event::Batch& b, size_t i, const std::vector<std::string>
     condition::for_each_token(msg, scratch, [&](std::string_view t) {
         if (indexed_word(t)) out.push_back(word_key(t));
     });
-    const bool numbers = numeric_terms();
+    for (const auto& f : fields) {
+        if (!lookup_path(b, i, f, v) || v.type != WEIR_VAL_STRING) continue;
+        std::string lower(v.as.s.data, v.as.s.size);
+        for (char& c : lower)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        out.push_back(field_key(f, lower));
+    }
+}
+
+void event_numbers(const event::Batch& b, size_t i, const std::vector<std::string>& fields,
+                   std::vector<uint32_t>& out) {
+    weir_value v;
     for (const auto& f : fields) {
         if (!lookup_path(b, i, f, v)) continue;
         std::optional<double> x;
-        if (v.type == WEIR_VAL_STRING) {
-            std::string lower(v.as.s.data, v.as.s.size);
-            for (char& c : lower)
-                if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-            out.push_back(field_key(f, lower));
-            if (numbers) x = condition::read_number({v.as.s.data, v.as.s.size});
-        } else if (numbers && v.type == WEIR_VAL_INT) {
+        if (v.type == WEIR_VAL_STRING)
+            x = condition::read_number({v.as.s.data, v.as.s.size});
+        else if (v.type == WEIR_VAL_INT)
             x = static_cast<double>(v.as.i);  // as the condition compares it
-        } else if (numbers && v.type == WEIR_VAL_FLOAT && std::isfinite(v.as.f)) {
+        else if (v.type == WEIR_VAL_FLOAT && std::isfinite(v.as.f))
             x = v.as.f;
-        }
-        if (x) out.push_back(number_key(f, condition::number_key_text(*x)));
+        if (x) out.push_back(number_hash(f, condition::number_key_text(*x)));
     }
 }
 

@@ -28,19 +28,19 @@ std::string word_key(std::string_view token);
 /// The LMDB key of field=value; `value_lower` is the whole string value,
 /// ASCII lower-cased. Keys that would pass LMDB's key limit are hashed.
 std::string field_key(std::string_view field, std::string_view value_lower);
-/// The LMDB key of a numeric value of a field: `number_text` is
-/// condition::number_key_text of the value (numbers, and strings that read
-/// wholly as a number, share it). Hashed like field keys when too long.
-std::string number_key(std::string_view field, std::string_view number_text);
-/// A partition's terms hold number keys for every block when this key is
-/// there (an empty posting list, so `weir store verify` reads it as one). It
-/// is written with the day's first block; older partitions lack it and their
-/// numeric equalities are answered by scanning.
-std::string_view numeric_mark_key();
-/// The mark's value: an encoded empty posting list.
-const std::string& numeric_mark_value();
-/// Whether event_terms yields number keys and new partitions get the mark
-/// (always, but for tests that write partitions as they were before).
+/// Numeric values of the index fields are not posting lists (a near-unique
+/// id would add a key per event): each block gets a digest, the sorted
+/// distinct 32-bit hashes of field=number over its rows, kept in the
+/// partition's `frames` database under number_digest_key(block). A block
+/// without one (written before digests existed) may hold any number.
+uint32_t number_hash(std::string_view field, std::string_view number_text);
+std::string number_digest_key(uint64_t block_id);
+/// Sorts and dedupes `hashes` and encodes them, followed by a CRC-32.
+std::string encode_number_digest(std::vector<uint32_t>& hashes);
+/// 1: the digest holds h; 0: it does not; -1: malformed (treat as "may").
+int number_digest_has(std::string_view digest, uint32_t h);
+/// Whether blocks get number digests (always, but for tests that write
+/// blocks as they were before).
 bool numeric_terms();
 void set_numeric_terms_for_testing(bool on);
 /// The prefix every word key starts with.
@@ -59,10 +59,13 @@ Bitmap decode_bitmap(std::string_view bytes);
 
 /// The distinct keys event i contributes: the words of its message (the body,
 /// or the "message" field when the body is empty: what the condition matches
-/// words against), field=value for each of `fields` holding a string, and a
-/// number key for each of `fields` holding a finite number or a string that
-/// reads wholly as one.
+/// words against) and field=value for each of `fields` holding a string.
 void event_terms(const event::Batch& b, size_t i, const std::vector<std::string>& fields,
                  std::vector<std::string>& out, std::string& scratch);
+/// Appends number_hash(field, number_key_text(x)) for each of `fields` whose
+/// value x is a finite number or a string that reads wholly as one (as the
+/// condition's equality reads it).
+void event_numbers(const event::Batch& b, size_t i, const std::vector<std::string>& fields,
+                   std::vector<uint32_t>& out);
 
 }  // namespace weir::store
