@@ -490,6 +490,7 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
         std::string bytes;  // empty: delete the block
         BlockMeta meta;
         uint64_t old_size;
+        std::string numbers;  // the survivors' number digest (see term_index.hpp)
     };
     ZSTD_DCtx* dctx = ZSTD_createDCtx();
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -569,9 +570,12 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
                         if (!kept_terms.count(t)) lost.insert(t);
                 }
                 for (const auto& t : lost) unpost[t].push_back(m.id);
-                Change c{m.id, {}, m, v.mv_size};
+                Change c{m.id, {}, m, v.mv_size, {}};
                 if (!keep.empty()) {
                     encode_block(batch, keep, cctx, c.bytes);
+                    std::vector<uint32_t> numbers;
+                    for (uint32_t i : keep) event_numbers(batch, i, opts_.index_fields, numbers);
+                    c.numbers = encode_number_digest(numbers);
                     int64_t lo = INT64_MAX, hi = INT64_MIN;
                     for (uint32_t i : keep) {
                         lo = std::min(lo, batch.event(i).time_ns);
@@ -609,6 +613,17 @@ void StoreImpl::level_rewrite(Partition& p, const std::map<std::string, int64_t>
                 } else {
                     MDB_val v{c.bytes.size(), const_cast<char*>(c.bytes.data())};
                     rc = mdb_put(txn, p.blocks, &k, &v, 0);
+                }
+                if (rc) break;
+                // The block's number digest, remade from its survivors (or gone with it).
+                const std::string dk = number_digest_key(c.id);
+                MDB_val nk{dk.size(), const_cast<char*>(dk.data())};
+                if (c.bytes.empty()) {
+                    rc = mdb_del(txn, p.frames, &nk, nullptr);
+                    if (rc == MDB_NOTFOUND) rc = 0;
+                } else {
+                    MDB_val nv{c.numbers.size(), const_cast<char*>(c.numbers.data())};
+                    rc = mdb_put(txn, p.frames, &nk, &nv, 0);
                 }
                 if (rc) break;
             }
