@@ -33,7 +33,9 @@ namespace {
 using namespace weir::postgres_output;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxTokensPerJob = 4;  // the host keeps 16 writes open: several jobs stay in flight
+// The host keeps up to 16 writes of an output open; a job takes a share of
+// them so that every connection has one in flight and one more is filling.
+constexpr size_t kHostOpenWrites = 16;
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -114,6 +116,7 @@ public:
                 "url is neither a postgresql:// URL nor libpq keywords (like 'host=db dbname=logs')");
 
         connections_ = static_cast<size_t>(opts.integer("connections"));
+        tokens_per_job_ = std::max<size_t>(1, kHostOpenWrites / (connections_ + 1));
         max_rows_ = static_cast<size_t>(opts.integer("batch_max_rows"));
         max_bytes_ = static_cast<size_t>(opts.size("batch_max_bytes"));
         batch_timeout_ = std::chrono::nanoseconds(opts.duration_ns("batch_timeout"));
@@ -191,7 +194,7 @@ public:
             }
             cur_.tokens.push_back(token);
             if (cur_.rows() >= max_rows_ || cur_.data.size() >= max_bytes_ ||
-                cur_.tokens.size() >= kMaxTokensPerJob)
+                cur_.tokens.size() >= tokens_per_job_)
                 full = take_locked();
             if (full) queue_.push_back(std::move(*full));
         }
@@ -615,6 +618,7 @@ private:
     ConnectionSettings settings_;
     std::string where_;
     size_t connections_ = 2;
+    size_t tokens_per_job_ = 5;
     size_t max_rows_ = 10000;
     size_t max_bytes_ = 8u << 20;
     std::chrono::nanoseconds batch_timeout_{};
