@@ -320,3 +320,15 @@ def test_timescaledb_is_used_when_installed_and_skipped_cleanly_when_absent(daem
     wait_until(lambda: count(pg) == 1, timeout=60, message="one row")
     assert pg.scalar("SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'logs'") == "1"
     assert d.terminate() == 0
+
+
+def test_a_dropped_table_is_created_again(daemons, tmp_path, pg):
+    d, src = start(daemons, tmp_path, pg, text=line(1))
+    wait_until(lambda: count(pg) == 1, timeout=60, message="the first row")
+    pg.psql("DROP TABLE logs")
+    append(src, line(2) + line(3))
+    wait_until(lambda: count(pg) == 2, timeout=60, message="rows in the table made again")
+    assert sorted(seqs(pg)) == [2, 3]
+    assert "setting it up again" in d.stderr()
+    assert pg.scalar("SELECT relkind FROM pg_class WHERE relname = 'logs'") == "p"
+    assert d.terminate() == 0

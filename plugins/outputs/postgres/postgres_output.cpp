@@ -304,6 +304,7 @@ private:
             maintain(conn);
             std::optional<Job> job = next_job();
             if (!job) continue;
+            bool done = false;
             while (!stopping_.load()) {
                 PgError err;
                 if (!connect(conn, err)) {
@@ -316,16 +317,17 @@ private:
                                   " failed attempts");
                     attempt = 0;
                     finish(*job);
+                    done = true;
                     break;
                 }
                 ctx_.count_error(err.connection_lost ? "connection_lost" : "write_failed");
                 if (!conn.ok()) conn.close();
-                if (!ready_.load()) break;  // set up again first; the job waits in the queue
+                if (!ready_.load()) break;
                 if (!failed("writing " + std::to_string(job->rows()) + " rows to " + table_.display() +
                             " failed: " + err.text()))
                     break;
             }
-            if (job && !ready_.load() && !stopping_.load() && job->tokens.size()) {
+            if (!done && !stopping_.load()) {  // the table is set up again first; the job waits for it
                 std::lock_guard lock(mu_);
                 queue_.push_front(std::move(*job));
             }
