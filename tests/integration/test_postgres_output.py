@@ -203,27 +203,32 @@ def test_poison_rows_are_isolated_and_dead_lettered(daemons, tmp_path, pg):
     for i in range(1, 1001):
         if i == 137:
             text += line(i, message="POISON here")
+        elif i == 500:
+            text += line(i, datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc))  # a clock gone wrong
         elif i == 842:
             text += line(i, message="a NUL \u0000 byte")  # UTF-8 text cannot hold it
         else:
             text += line(i)
     append(src, text)
-    wait_until(lambda: dead.exists() and len(dead.read_text().splitlines()) >= 2, timeout=60,
-               message="two dead letters")
-    wait_until(lambda: count(pg) == 999, timeout=60, message="the 998 good rows")
-    assert sorted(seqs(pg)) == [s for s in range(0, 1001) if s not in (137, 842)]
+    wait_until(lambda: dead.exists() and len(dead.read_text().splitlines()) >= 3, timeout=60,
+               message="three dead letters")
+    wait_until(lambda: count(pg) == 998, timeout=60, message="the 997 good rows")
+    assert sorted(seqs(pg)) == [s for s in range(0, 1001) if s not in (137, 500, 842)]
     letters = [json.loads(l) for l in dead.read_text().splitlines()]
     by_seq = {l["row"]["attributes"]["seq"]: l for l in letters}
-    assert set(by_seq) == {137, 842}
+    assert set(by_seq) == {137, 500, 842}
+    assert by_seq[500]["sqlstate"] == "23514" and "no partition" in by_seq[500]["error"]
+    assert "logs_p21000101" not in partitions(pg)
     assert by_seq[137]["sqlstate"] == "23514" and "no_poison" in by_seq[137]["error"]
     assert by_seq[137]["row"]["message"] == "POISON here" and by_seq[137]["table"] == "logs"
     assert by_seq[842]["sqlstate"] == "22021"
     m = d.metrics()
     assert metric(m, "weir_events_dropped_total", reason="constraint_violation") == 1
     assert metric(m, "weir_events_dropped_total", reason="encoding_error") == 1
+    assert metric(m, "weir_events_dropped_total", reason="no_partition") == 1
     # The pipeline went on: later rows arrive too.
     append(src, line(2000))
-    wait_until(lambda: count(pg) == 1000, timeout=60, message="a row after the poison")
+    wait_until(lambda: count(pg) == 999, timeout=60, message="a row after the poison")
     assert d.terminate() == 0
 
 

@@ -36,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 // The host keeps up to 16 writes of an output open; a job takes a share of
 // them so that every connection has one in flight and one more is filling.
 constexpr size_t kHostOpenWrites = 16;
+// Days around today for which a partition is made on demand.
+constexpr int64_t kPartitionDaysBack = 3660;
+constexpr int64_t kPartitionDaysAhead = 366;
 
 int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -426,8 +429,11 @@ private:
     bool ensure_partitions(Connection& conn, const std::set<int64_t>& days, PgError& err) {
         if (!partitioned_ || !owned_) return true;
         std::lock_guard lock(part_mu_);
+        const int64_t today = day_of(now_ns());
         for (int64_t day : days) {
             if (known_days_.count(day)) continue;
+            // A clock gone wrong must not make thousands of partitions: its rows are refused (no_partition).
+            if (day < today - kPartitionDaysBack || day > today + kPartitionDaysAhead) continue;
             if (!conn.exec(create_partition_sql(table_, day), err)) {
                 // 42P07: made meanwhile by another writer; 42P17: a partition of yours covers the day.
                 if (err.sqlstate != "42P07" && err.sqlstate != "42P17" && err.sqlstate != "23505")
@@ -564,7 +570,7 @@ private:
             std::string stamp;
             append_timestamp(stamp, now_ns());
             for (const auto& [i, e] : job.refused) {
-                ++by_reason[refusal_reason(e.sqlstate)];
+                ++by_reason[refusal_reason(e.sqlstate, e.message)];
                 lines += "{\"time\":";
                 weir::json::append_string(lines, stamp);
                 lines += ",\"table\":";

@@ -181,7 +181,9 @@ ErrorKind classify(std::string_view sqlstate, std::string_view message) {
     return ErrorKind::Retry;
 }
 
-const char* refusal_reason(std::string_view sqlstate) {
+const char* refusal_reason(std::string_view sqlstate, std::string_view message) {
+    if (sqlstate == "23514" && message.find("no partition of relation") != std::string_view::npos)
+        return "no_partition";
     if (sqlstate == "22021") return "encoding_error";
     if (sqlstate == "22003" || sqlstate == "22008") return "value_out_of_range";
     if (sqlstate.substr(0, 2) == "22") return "invalid_value";

@@ -78,6 +78,6 @@ enum class ErrorKind {
 ErrorKind classify(std::string_view sqlstate, std::string_view message);
 
 /// The reason label of a refused row on /metrics.
-const char* refusal_reason(std::string_view sqlstate);
+const char* refusal_reason(std::string_view sqlstate, std::string_view message = {});
 
 }  // namespace weir::postgres_output

@@ -92,4 +92,5 @@ TEST(PostgresSchema, ErrorsAreClassified) {
     EXPECT_STREQ(refusal_reason("22021"), "encoding_error");
     EXPECT_STREQ(refusal_reason("22003"), "value_out_of_range");
     EXPECT_STREQ(refusal_reason("22P02"), "invalid_value");
+    EXPECT_STREQ(refusal_reason("23514", "no partition of relation \"logs\" found for row"), "no_partition");
 }
