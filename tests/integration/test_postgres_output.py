@@ -7,6 +7,7 @@ when absent, as on Debian 12); the password never printed."""
 import datetime
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -337,3 +338,40 @@ def test_a_dropped_table_is_created_again(daemons, tmp_path, pg):
     assert "setting it up again" in d.stderr()
     assert pg.scalar("SELECT relkind FROM pg_class WHERE relname = 'logs'") == "p"
     assert d.terminate() == 0
+
+
+def test_tls_with_sslmode_require(daemons, tmp_path):
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    key, cert = certs / "server.key", certs / "server.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = pgserver.PgServer()
+    try:
+        for f in (key, cert):  # the server reads them as its own user; the key private to it
+            dest = os.path.join(server.dir, f.name)
+            with open(f, "rb") as a, open(dest, "wb") as b:
+                b.write(a.read())
+            os.chmod(dest, 0o600)
+            if server.as_user:
+                os.chown(dest, server.as_user["user"], server.as_user["group"])
+        server.settings = ["ssl=on", f"ssl_cert_file={server.dir}/server.crt", f"ssl_key_file={server.dir}/server.key"]
+        server.start()
+        d, src = start(daemons, tmp_path, server, extra="    sslmode: require", text=line(1))
+        wait_until(lambda: count(server) == 1, timeout=60, message="a row over TLS")
+        def weir_connections(ssl):
+            return int(server.scalar("SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid "
+                                     f"WHERE a.application_name = 'weir' AND s.ssl = {ssl}"))
+        # The output's connections are encrypted.
+        assert weir_connections("true") >= 1 and weir_connections("false") == 0
+        assert d.terminate() == 0
+        # And sslmode is what decides it: disable gives plain connections to the same server.
+        d2 = daemons({"pg.yaml": pipeline(src, server, extra="    sslmode: disable")})
+        d2.start()
+        append(src, line(2))
+        wait_until(lambda: count(server) >= 2, timeout=60, message="a row without TLS")
+        wait_until(lambda: weir_connections("false") >= 1, timeout=30, message="a plain connection")
+        assert weir_connections("true") == 0
+        assert d2.terminate() == 0
+    finally:
+        server.cleanup()
