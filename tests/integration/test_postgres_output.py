@@ -375,3 +375,25 @@ def test_tls_with_sslmode_require(daemons, tmp_path):
         assert d2.terminate() == 0
     finally:
         server.cleanup()
+
+
+def test_a_daemon_stopped_during_an_outage_reads_the_rest_again(daemons, tmp_path, pg):
+    src = tmp_path / "in.log"
+    src.write_text("".join(line(i) for i in range(0, 100)))
+    d = daemons({"pg.yaml": pipeline(src, pg)}, extra_service="  shutdown_timeout: 2s\n")
+    d.start()
+    wait_until(lambda: count(pg) == 100, timeout=60, message="100 rows")
+    pg.stop("fast")
+    append(src, "".join(line(i) for i in range(100, 200)))
+    wait_until(lambda: metric(d.metrics(), "weir_errors_total", reason="connect_failed") +
+               metric(d.metrics(), "weir_errors_total", reason="connection_lost") >= 1, timeout=60,
+               message="failed writes while the server is down")
+    # Nothing blocks the shutdown: the output gives the unwritten batches back.
+    assert d.terminate(timeout=60) == 0
+    assert "leaving it behind" not in d.stderr()
+    pg.start()
+    again = daemons({"pg.yaml": pipeline(src, pg)}, workdir=d.dir, extra_service="  shutdown_timeout: 2s\n")
+    again.start()
+    wait_until(lambda: len(set(seqs(pg))) == 200, timeout=60, message="the 100 unwritten rows after the restart")
+    assert set(seqs(pg)) == set(range(200))
+    assert again.terminate() == 0
