@@ -176,7 +176,8 @@ public:
             cv_.wait_for(lock, std::chrono::seconds(1), [&] { return ready_.load() || stopping_.load(); });
             if (!ready_.load()) return weir::WriteResult::Retry;  // the host backs off and writes it again
         }
-        const int64_t cutoff = retention_ns_ > 0 ? now_ns() - retention_ns_ : INT64_MIN;
+        // Retention of a table of yours drops nothing, on arrival either.
+        const int64_t cutoff = retention_ns_ > 0 && owned_.load() ? now_ns() - retention_ns_ : INT64_MIN;
         size_t too_old = 0;
         std::optional<Job> full;
         {
