@@ -14,7 +14,7 @@ using Result = std::unique_ptr<PGresult, ResultFree>;
 std::string trim_newlines(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     for (auto& c : s)
-        if (c == '\n') c = ' ';
+        if (c == '\n' || c == '\t') c = ' ';
     return s;
 }
 }  // namespace

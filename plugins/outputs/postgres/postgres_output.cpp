@@ -171,6 +171,7 @@ public:
     }
 
     weir::WriteResult write(weir::Batch& batch, uint64_t token) override {
+        if (batch.empty()) return weir::WriteResult::Ok;
         if (!ready_.load()) {
             std::unique_lock lock(mu_);
             cv_.wait_for(lock, std::chrono::seconds(1), [&] { return ready_.load() || stopping_.load(); });
