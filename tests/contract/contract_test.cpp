@@ -97,6 +97,7 @@ std::string valid_options(const std::string& id) {
         {"input_tcp", R"({listen: "127.0.0.1:0"})"},
         {"input_udp", R"({listen: "127.0.0.1:0"})"},
         {"input_http", R"({listen: "127.0.0.1:0"})"},
+        {"output_postgres", R"({url: "postgresql://weir@127.0.0.1:1/logs", connect_timeout: 1s})"},
         {"filter_drop", R"({condition: 'level:debug OR "health check"'})"},
         {"filter_keep", R"({condition: 'status>=500 OR level:(error OR fatal)'})"},
         {"filter_geoip",
