@@ -270,6 +270,7 @@ void stream(TailState& st, const http::Request& req, http::Respond respond) {
         CatchUp cu;
         TailState& st;
         bool sse;
+        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
         Live(std::shared_ptr<tail::Subscriber> s, store::Store& store, Ask a, TailState& t, bool e)
             : sub(s), cu(std::move(s), store, std::move(a)), st(t), sse(e) {}
         ~Live() {
@@ -288,6 +289,15 @@ void stream(TailState& st, const http::Request& req, http::Respond respond) {
             live->cu.next(msgs, 256);
         } else if (!live->sub->pull(msgs, 256, std::chrono::milliseconds(250))) {
             return false;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!msgs.empty()) {
+            live->last_write = now;
+        } else if (live->sse && now - live->last_write >= std::chrono::seconds(1)) {
+            // An SSE comment: keeps proxies from timing out, and finds a
+            // client that went away within a second.
+            live->last_write = now;
+            chunk += ":\n\n";
         }
         for (const auto& [cursor, json] : msgs) {
             if (live->sse) {
