@@ -45,7 +45,7 @@ def pct(xs, p):
 
 
 def start(workdir=None, api=""):
-    d = Daemon({}, extra_service=("  api:\n" + api if api else "") + "  log_level: info\nstore:\n  sync: false\n")
+    d = Daemon({}, extra_service=("  api:\n" + api if api else "") + "store:\n  sync: false\n")
     log = os.path.join(d.dir, "app.log")
     open(log, "w").close()
     d.write_pipeline("p.yaml", PIPELINE.format(path=log))
@@ -167,6 +167,20 @@ def ingest(d, log, events, subscribers):
     return events / took, got[0]
 
 
+def idle(d, n):
+    """Daemon RSS before and after `n` idle WebSocket subscribers."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1000)), hard))
+    before = d.rss_kib()
+    subs = [WebSocket(d.port, "/api/v1/tail?q=" + urllib.parse.quote(f"n:{i}"), timeout=60) for i in range(n)]
+    wait_until(lambda: metric(d.metrics(), "weir_tail_subscribers") >= n, timeout=120, message="subscribers")
+    after = d.rss_kib()
+    for w in subs:
+        w.sock.close()
+    return before, after
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weir", default=os.environ.get("WEIR_BIN", "build/weir"))
@@ -174,6 +188,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--ingest-events", type=int, default=200000)
     ap.add_argument("--subscribers", type=int, default=100)
+    ap.add_argument("--idle", type=int, default=0, help="also: memory of this many idle subscribers")
     a = ap.parse_args()
     import weirtest
     weirtest.WEIR_BIN = os.path.abspath(a.weir)
@@ -187,7 +202,17 @@ def main():
                   f"search p50 {pct(search_ms, 50):.1f} ms p99 {pct(search_ms, 99):.1f} ms", flush=True)
         finally:
             d.cleanup()
-    for subs in (0, a.subscribers):
+    if a.idle:
+        n = a.idle
+        d, log = start(api=f"    max_connections: {n + 100}\n    max_connections_per_client: {n + 100}\n"
+                       f"    tail_max_per_token: 0\n")
+        try:
+            before, after = idle(d, n)
+            print(f"{n} idle subscribers: daemon RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB "
+                  f"({(after - before) / n:.1f} KiB each)", flush=True)
+        finally:
+            d.cleanup()
+    for subs in (0, a.subscribers) if a.ingest_events else ():
         api = "    max_connections: 1100\n    max_connections_per_client: 1100\n" if subs else ""
         d, log = start(api=api)
         try:
