@@ -181,6 +181,91 @@ def idle(d, n):
     return before, after
 
 
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fanout(d, log, n, rate, seconds):
+    """n subscribers, each its own filter (probe:1 AND shard:i%10): every
+    probe event (1 in 100) reaches n/10 of them. Latency write -> receipt."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, n + 1000)), hard))
+    subs = [WebSocket(d.port, "/api/v1/tail?q=" + urllib.parse.quote(f"probe:1 AND shard:{i % 10}"), timeout=60)
+            for i in range(n)]
+    wait_until(lambda: metric(d.metrics(), "weir_tail_subscribers") >= n, timeout=120, message="subscribers")
+    lat, stop = [], threading.Event()
+
+    def drain():  # epoll: select() stops at 1024 descriptors
+        import selectors
+        sel = selectors.DefaultSelector()
+        bufs = {w.sock: b"" for w in subs}
+        for sock in bufs:
+            sel.register(sock, selectors.EVENT_READ)
+        while not stop.is_set() and bufs:
+            ready = sel.select(0.1)
+            now = time.time_ns()
+            for key, _ in ready:
+                s = key.fileobj
+                try:
+                    data = s.recv(1 << 20)
+                except OSError:
+                    data = b""
+                if not data:
+                    bufs.pop(s)
+                    sel.unregister(s)
+                    continue
+                b = bufs[s] + data
+                while True:
+                    i = b.find(b'"sent_ns":')
+                    if i < 0:
+                        break
+                    j = i + 10
+                    k = j
+                    while k < len(b) and 48 <= b[k] <= 57:
+                        k += 1
+                    if k == len(b):
+                        break
+                    lat.append((now - int(b[j:k])) / 1e6)
+                    b = b[k:]
+                bufs[s] = b[-64:]
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    rss0, cpu0, t0 = d.rss_kib(), cpu_s(d.proc.pid), time.monotonic()
+    k = 0
+    with open(log, "a") as f:
+        while time.monotonic() - t0 < seconds:
+            lines = []
+            for _ in range(max(1, rate // 100)):
+                ev = {"message": f"event {k}", "n": k, "shard": k % 10, "sent_ns": time.time_ns()}
+                if k % 100 == 0:
+                    ev["probe"] = 1
+                lines.append(json.dumps(ev))
+                k += 1
+            f.write("\n".join(lines) + "\n")
+            f.flush()
+            sleep = t0 + k / rate - time.monotonic()
+            if sleep > 0:
+                time.sleep(sleep)
+    took = time.monotonic() - t0
+    time.sleep(1)  # let the last probes arrive (a figure, not a test)
+    stop.set()
+    t.join()
+    m = d.metrics()
+    print(f"  (written {k}, stored {metric(m, 'weir_store_events_written_total'):.0f}, sent "
+          f"{metric(m, 'weir_tail_events_sent_total'):.0f}, dropped " +
+          ", ".join(f"{r} {metric(m, 'weir_tail_dropped_total', reason=r):.0f}"
+                    for r in ("slow_client", "paused", "rate_limit", "hub_behind")) + ")", flush=True)
+    cpu = cpu_s(d.proc.pid) - cpu0
+    rss = d.rss_kib()
+    for w in subs:
+        w.sock.close()
+    return k / took, lat, cpu / took, rss0, rss
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weir", default=os.environ.get("WEIR_BIN", "build/weir"))
@@ -189,6 +274,8 @@ def main():
     ap.add_argument("--ingest-events", type=int, default=200000)
     ap.add_argument("--subscribers", type=int, default=100)
     ap.add_argument("--idle", type=int, default=0, help="also: memory of this many idle subscribers")
+    ap.add_argument("--fanout", type=int, default=0, help="also: this many active subscribers under load")
+    ap.add_argument("--fanout-rate", type=int, default=20000)
     a = ap.parse_args()
     import weirtest
     weirtest.WEIR_BIN = os.path.abspath(a.weir)
@@ -200,6 +287,16 @@ def main():
                   f"{dropped} dropped, {len(search_ms)} search probes): "
                   f"tail p50 {pct(tail_ms, 50):.1f} ms p99 {pct(tail_ms, 99):.1f} ms; "
                   f"search p50 {pct(search_ms, 50):.1f} ms p99 {pct(search_ms, 99):.1f} ms", flush=True)
+        finally:
+            d.cleanup()
+    if a.fanout:
+        n = a.fanout
+        d, log = start(api=f"    max_connections: {n + 100}\n    max_connections_per_client: {n + 100}\n")
+        try:
+            achieved, lat, cores, rss0, rss = fanout(d, log, n, a.fanout_rate, a.seconds)
+            print(f"{n} subscribers at {a.fanout_rate} events/s (achieved {achieved:.0f}/s): {len(lat)} receipts, "
+                  f"p50 {pct(lat, 50):.1f} ms p99 {pct(lat, 99):.1f} ms; daemon CPU {cores:.2f} cores, "
+                  f"RSS {rss0 / 1024:.0f} -> {rss / 1024:.0f} MiB", flush=True)
         finally:
             d.cleanup()
     if a.idle:
