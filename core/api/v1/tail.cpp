@@ -244,7 +244,8 @@ void ws_message(TailState& st, const std::shared_ptr<http::WebSocket>& ws, const
 
 /// SSE or NDJSON: the catch-up, then what the subscriber's buffer gives,
 /// one chunk per call.
-void stream(TailState& st, const http::Request& req, http::Respond respond) {
+void stream(const std::shared_ptr<TailState>& state, const http::Request& req, http::Respond respond) {
+    TailState& st = *state;
     const bool sse = req.header("Accept").find("text/event-stream") != std::string::npos;
     Ask ask;
     if (auto err = read_ask(req, ask, sse ? req.header("Last-Event-ID") : std::string()))
@@ -268,17 +269,18 @@ void stream(TailState& st, const http::Request& req, http::Respond respond) {
     struct Live {
         std::shared_ptr<tail::Subscriber> sub;
         CatchUp cu;
-        TailState& st;
+        std::shared_ptr<TailState> st;  // keeps the hub alive as long as the stream
         bool sse;
         std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
-        Live(std::shared_ptr<tail::Subscriber> s, store::Store& store, Ask a, TailState& t, bool e)
+        Live(std::shared_ptr<tail::Subscriber> s, store::Store& store, Ask a, std::shared_ptr<TailState> t,
+             bool e)
             : sub(s), cu(std::move(s), store, std::move(a)), st(t), sse(e) {}
         ~Live() {
             sub->close();
-            st.streams.fetch_sub(1);
+            st->streams.fetch_sub(1);
         }
     };
-    auto live = std::make_shared<Live>(sub, *hub->store(), std::move(ask), st, sse);
+    auto live = std::make_shared<Live>(sub, *hub->store(), std::move(ask), state, sse);
     http::Response r;
     r.content_type = sse ? "text/event-stream" : "application/x-ndjson";
     r.headers.emplace_back("Cache-Control", "no-cache");
@@ -333,7 +335,7 @@ void register_tail(http::Router& r, Context& ctx) {
                     "text/event-stream; NDJSON otherwise); backfill=N, cursor=, pause/resume messages.",
                     http::Scope::Read, std::move(ws));
     route.handler = [st](const http::Request& req, http::Respond respond) {
-        stream(*st, req, std::move(respond));
+        stream(st, req, std::move(respond));
     };
     // The tail's counters go out with the server's own on /metrics.
     auto server_metrics = ctx.server_metrics;
