@@ -243,6 +243,8 @@ TEST_F(TailTest, HubGoesLiveWithoutWhatTheCatchUpGave) {
     EXPECT_NE(got[1].find("\"n\":13"), std::string::npos);
     // Closed sinks are forgotten.
     sink->open_ = false;
+    ASSERT_TRUE(eventually([&] { return hub.subscribers() == 1; }));  // the probe is left
+    probe_sink->open_ = false;
     ASSERT_TRUE(eventually([&] { return hub.subscribers() == 0; }));
 }
 
