@@ -294,13 +294,14 @@ def test_pause_resume_and_drop_notice(daemons):
     ws.send(json.dumps({"type": "resume"}))
     msgs = collect(ws, lambda m: len(logs(m)) >= 100)
     dropped = [m for m in msgs if m["type"] == "dropped"]
-    assert len(dropped) == 1 and dropped[0]["count"] == 150 and dropped[0]["resume"] == resume_from
-    assert seqs_of(msgs) == list(range(160, 260))  # the newest 100 were kept
+    assert len(dropped) == 1 and dropped[0]["count"] == 150 and dropped[0]["resume"] == resume_from, \
+        (dropped, resume_from, msgs[:3])
+    assert seqs_of(msgs) == list(range(160, 260)), seqs_of(msgs)  # the newest 100 were kept
     ws.close()
     # The resume cursor gives back exactly what was dropped (and the rest).
     again = tail(env, cursor=resume_from)
     msgs = collect(again, lambda m: any(x["type"] == "live" for x in m))
-    assert seqs_of(msgs) == list(range(10, 260))
+    assert seqs_of(msgs) == list(range(10, 260)), seqs_of(msgs)
     again.close()
 
 
