@@ -248,4 +248,22 @@ TEST_F(TailTest, HubGoesLiveWithoutWhatTheCatchUpGave) {
     ASSERT_TRUE(eventually([&] { return hub.subscribers() == 0; }));
 }
 
+TEST_F(TailTest, RateLimitedSubscriberKeepsItsBufferAndCountsWhatDidNotFit) {
+    std::shared_ptr<store::Store> s = store::Store::open(opts_);
+    tail::HubOptions o;
+    o.buffer_events = 5;
+    o.max_events_per_second = 1;
+    tail::Hub hub(s, o);
+    auto sink = std::make_shared<FakeSink>();
+    std::string why;
+    auto sub = hub.subscribe(std::nullopt, "", "", sink, why);
+    sub->go_live({}, nullptr, true);
+    write(*s, 0, 40);
+    // Every event is accounted for: sent, still buffered, or dropped for the rate.
+    ASSERT_TRUE(eventually([&] { return hub.sent.load() + hub.dropped_rate.load() >= 35; }));
+    EXPECT_GE(hub.dropped_rate.load(), 30u);
+    EXPECT_EQ(hub.dropped_buffer.load(), 0u);
+    EXPECT_LE(hub.sent.load() + hub.dropped_rate.load(), 40u);
+}
+
 }  // namespace
