@@ -14,6 +14,7 @@ void register_routes(http::Router& router, Context& ctx) {
     v1::register_alerts(router, ctx);
     v1::register_stats_live(router, ctx);
     v1::register_routes_listing(router, ctx);
+    v1::register_tail(router, ctx);
 }
 
 }  // namespace weir::api

@@ -538,6 +538,13 @@ const weir_option_def kApiOptions[] = {
     {kDef, WEIR_OPT_INT, "max_connections_per_client", "128", 0,
      "Connections of one client address at once."},
     {kDef, WEIR_OPT_INT, "workers", "4", 0, "Threads serving requests."},
+    {kDef, WEIR_OPT_INT, "tail_buffer", "1000", 0,
+     "Events buffered per live tail subscriber; when full the oldest are dropped (and reported)."},
+    {kDef, WEIR_OPT_INT, "tail_max_subscribers", "10000", 0, "Live tail subscribers at once, in all."},
+    {kDef, WEIR_OPT_INT, "tail_max_per_token", "100", 0, "Live tail subscribers at once per API token."},
+    {kDef, WEIR_OPT_FLOAT, "tail_rate", "0", 0, "Events per second sent to one live tail subscriber."},
+    {kDef, WEIR_OPT_DURATION, "tail_heartbeat", "5s", 0,
+     "How often a live tail subscriber gets a heartbeat."},
 };
 const weir_option_rules kApiRules[] = {
     {kRules, 0, nullptr, nullptr, nullptr, "no tokens: the API is open (on loopback only, unless allowed)"},
@@ -551,6 +558,11 @@ const weir_option_rules kApiRules[] = {
     {kRules, 0, nullptr, "1", nullptr, nullptr},
     {kRules, 0, nullptr, "1", nullptr, nullptr},
     {kRules, 0, nullptr, "1", "64", nullptr},
+    {kRules, 0, nullptr, "1", "1000000", nullptr},
+    {kRules, 0, nullptr, "1", "1000000", nullptr},
+    {kRules, 0, nullptr, "0", "1000000", "no bound per token"},
+    {kRules, 0, nullptr, "0", nullptr, "no bound"},
+    {kRules, 0, nullptr, "10ms", "1h", nullptr},
 };
 
 const weir_option_def kStoreOptions[] = {
@@ -659,6 +671,11 @@ void load_api(const Ctx& ctx, const YAML::Node& node, const fs::path& base, ApiC
     if (const auto* v = o.find("max_connections")) api.max_connections = v->i;
     if (const auto* v = o.find("max_connections_per_client")) api.max_connections_per_client = v->i;
     if (const auto* v = o.find("workers")) api.workers = v->i;
+    if (const auto* v = o.find("tail_buffer")) api.tail_buffer = v->i;
+    if (const auto* v = o.find("tail_max_subscribers")) api.tail_max_subscribers = v->i;
+    if (const auto* v = o.find("tail_max_per_token")) api.tail_max_per_token = v->i;
+    if (const auto* v = o.find("tail_rate")) api.tail_rate = v->f;
+    if (const auto* v = o.find("tail_heartbeat")) api.tail_heartbeat_ns = v->i;
     if (const auto* v = o.find("cors_origins")) {
         for (const auto& origin_text : v->list) {
             if (origin_text != "*" && origin_text.rfind("http://", 0) != 0 &&

@@ -129,6 +129,35 @@ protected:
     Clock::time_point idle_since_ = Clock::now();
 };
 
+/// Asks for text/event-stream (an EventSource).
+bool accepts_event_stream(const Request& req) {
+    return req.header("Accept").find("text/event-stream") != std::string::npos;
+}
+
+/// The target with any access_token parameter's value masked: tokens are
+/// never logged.
+std::string without_access_token(const std::string& target) {
+    const size_t q = target.find('?');
+    if (q == std::string::npos) return target;
+    std::string out = target.substr(0, q + 1);
+    std::string_view rest(target);
+    rest.remove_prefix(q + 1);
+    bool first = true;
+    while (true) {
+        const size_t amp = rest.find('&');
+        std::string_view part = rest.substr(0, amp);
+        if (!first) out += '&';
+        first = false;
+        if (part.rfind("access_token=", 0) == 0 || part == "access_token")
+            out += "access_token=***";
+        else
+            out += part;
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+    }
+    return out;
+}
+
 // ---------------------------------------------------------------- WebSocket
 
 template <class Stream>
@@ -194,6 +223,7 @@ public:
 
     bool open() const override { return open_.load(); }
     size_t dropped() const override { return dropped_.load(); }
+    size_t queued() const override { return queued_msgs_.load(); }
 
     void cut() override {
         open_.store(false);
@@ -402,6 +432,7 @@ private:
             req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
         req.body = std::move(msg.body());
         req.remote = addr_;
+        logged_target_ = without_access_token(req.target);
         method_ = req.method;
         head_ = req.method == "HEAD";
         gzip_ok_ = accepts_gzip(req.header("Accept-Encoding"));
@@ -467,7 +498,14 @@ private:
         }
         if (route.scope != Scope::None && core_.opt.tokens) {
             keys::ApiKey key;
-            const auto ar = core_.opt.tokens->check(req.header("Authorization"), wall_ns(), key);
+            std::string authorization = req.header("Authorization");
+            // Browsers cannot set headers on WebSocket upgrades or EventSource
+            // requests: those may carry the token as ?access_token= instead.
+            if (authorization.empty() && (route.websocket || accepts_event_stream(req))) {
+                const std::string t = req.query_param("access_token");
+                if (!t.empty()) authorization = "Bearer " + t;
+            }
+            const auto ar = core_.opt.tokens->check(authorization, wall_ns(), key);
             if (ar != keys::AuthResult::Ok) {
                 auto r = Response::error(401, ar == keys::AuthResult::Missing
                                                   ? "a bearer token is required"
@@ -479,8 +517,9 @@ private:
                 return send(Response::error(
                     403, std::string("the token lacks the '") + scope_name(route.scope) + "' scope"));
             req.tenant = key.tenant;
+            req.token_id = std::to_string(std::hash<std::string>{}(authorization));
         }
-        if (route.websocket) {
+        if (route.websocket && (websocket::is_upgrade(parser_->get()) || !route.handler)) {
             if (!websocket::is_upgrade(parser_->get()))
                 return send(Response::error(426, "this route speaks WebSocket"));
             record(101);
@@ -669,9 +708,8 @@ private:
         if (Log::level() >= LogLevel::Debug) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(ns) / 1e6);
-            Log::debug("api", method_ + " " + parser_->get().target().to_string() + " " +
-                                  std::to_string(status) + " route=" + route_label_ + " client=" + addr_ +
-                                  " ms=" + ms);
+            Log::debug("api", method_ + " " + logged_target_ + " " + std::to_string(status) +
+                                  " route=" + route_label_ + " client=" + addr_ + " ms=" + ms);
         }
     }
 
@@ -686,7 +724,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     Clock::time_point started_ = Clock::now();
-    std::string method_, route_label_, origin_;
+    std::string method_, route_label_, origin_, logged_target_;
     bool keep_alive_ = true;
     bool head_ = false;
     bool gzip_ok_ = false;

@@ -56,6 +56,15 @@ Partition::Partition(int64_t d, std::string folder, bool sync, uint64_t initial_
     if (!rc) rc = mdb_dbi_open(txn, "rollups", create, &rollups);
     if (!rc) rc = mdb_dbi_open(txn, "frames", create, &frames);
     if (!rc) {
+        // Partitions written before commits were recorded have no such
+        // database: opened read-only they simply have no commit log.
+        const int c = mdb_dbi_open(txn, "commits", create, &commits);
+        if (c == MDB_NOTFOUND && read_only)
+            commits = 0;
+        else
+            rc = c;
+    }
+    if (!rc) {
         rc = mdb_txn_commit(txn);
         txn = nullptr;
     }

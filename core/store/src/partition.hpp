@@ -35,6 +35,10 @@ public:
     MDB_dbi terms = 0;    // term key -> roaring bitmap of block ids + CRC
     MDB_dbi rollups = 0;  // minute key -> the minute's rollup + CRC (rollup.hpp)
     MDB_dbi frames = 0;   // term key -> roaring bitmap of frame ids (block << 5 | frame) + CRC
+    /// u64 big-endian commit seq -> u64 big-endian first and last block id the
+    /// commit wrote here (the live tail's cursor replay). 0: none (read-only
+    /// open of a partition written before commits were recorded).
+    MDB_dbi commits = 0;
 
     /// Shared while a read transaction is open; exclusive to resize the map
     /// or close the environment (LMDB needs no transaction open for either).

@@ -96,6 +96,7 @@ StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
         g_open_paths.erase(canonical_);
         throw;
     }
+    commit_seq_.store(newest_persisted_seq());
     if (!opts_.read_only) writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -248,7 +249,8 @@ int StoreImpl::put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, M
     return 0;
 }
 
-bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
+bool StoreImpl::commit_partition(Partition& p, uint64_t seq,
+                                 const std::vector<std::pair<BlockMeta, std::string>>& blocks,
                                  const std::unordered_map<std::string, TermIds>& terms,
                                  const std::map<int64_t, MinuteRollup>& minutes, std::string& why) {
     uint64_t bytes = 0;
@@ -343,6 +345,14 @@ bool StoreImpl::commit_partition(Partition& p, const std::vector<std::pair<Block
                 });
         }
         if (!rc) rc = put_rollups(txn, p, minutes, blocks.empty() ? 0 : blocks.front().first.id);
+        if (!rc && !blocks.empty() && p.commits) {  // the commit log the live tail replays from
+            std::string key, range;
+            put_be64(key, seq);
+            put_be64(range, first_block);
+            put_be64(range, last_block);
+            MDB_val k{key.size(), key.data()}, v{range.size(), range.data()};
+            rc = mdb_put(txn, p.commits, &k, &v, 0);
+        }
         if (rc) {
             mdb_txn_abort(txn);
         } else {
@@ -405,6 +415,8 @@ void StoreImpl::writer_loop() {
             commit_refs.reserve(group.size());
         }
         bool ok = true;
+        bool any_committed = false;
+        const uint64_t seq = commit_seq_.load() + 1;  // only the writer changes it
         for (auto& [day, rows] : by_day) {
             std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
                 return group.event(a).time_ns < group.event(b).time_ns;
@@ -469,13 +481,14 @@ void StoreImpl::writer_loop() {
                 if (numeric_terms()) number_digests_.emplace_back(id, encode_number_digest(numbers));
                 ++id;
             }
-            while (!commit_partition(*p, blocks, terms, minutes, why)) {
+            while (!commit_partition(*p, seq, blocks, terms, minutes, why)) {
                 if (!wait_degraded(why)) {
                     ok = false;
                     break;
                 }
             }
             if (!ok) break;
+            any_committed = true;
             for (const auto& [m, b] : blocks) p->add_meta(m);
             blocks_written_.fetch_add(blocks.size());
         }
@@ -488,8 +501,10 @@ void StoreImpl::writer_loop() {
                 degraded_ = false;
                 degraded_reason_.clear();
             }
-            const uint64_t seq = commit_seq_.fetch_add(1) + 1;
+            commit_seq_.store(seq);
             if (follow) notify_listeners(seq, group, commit_order, commit_refs);
+        } else if (any_committed) {
+            commit_seq_.store(seq);  // part of it is stored under this seq: never reuse it
         }
         uint64_t last = 0;
         for (auto& it : items) {

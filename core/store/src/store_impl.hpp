@@ -35,6 +35,9 @@ public:
     uint64_t add_commit_listener(CommitListener listener) override;
     void remove_commit_listener(uint64_t id) override;
     SearchResult search(const SearchRequest& req) override;
+    ReplayResult replay(const ReplayRequest& req) override;
+    std::optional<uint64_t> commit_of(const RowRef& ref) override;
+    uint64_t last_commit_seq() override { return commit_seq_.load(); }
     AggregateResult aggregate(const AggregateRequest& req) override;
     StoreStats stats() override;
     std::optional<std::string> degraded() override;
@@ -62,13 +65,16 @@ private:
     std::vector<std::shared_ptr<Partition>> partitions_between(int64_t from_ns, int64_t to_ns,
                                                                uint64_t* pruned);
     void writer_loop();
-    bool commit_partition(Partition& p, const std::vector<std::pair<BlockMeta, std::string>>& blocks,
+    bool commit_partition(Partition& p, uint64_t seq,
+                          const std::vector<std::pair<BlockMeta, std::string>>& blocks,
                           const std::unordered_map<std::string, TermIds>& terms,
                           const std::map<int64_t, MinuteRollup>& minutes, std::string& why);
     /// Merges the minutes into the partition's rollups (and keeps its
     /// "complete" mark true) in the commit's transaction; an LMDB error code.
     int put_rollups(MDB_txn* txn, Partition& p, const std::map<int64_t, MinuteRollup>& minutes,
                     uint64_t first_block);
+    /// The newest commit seq recorded in any partition (commit_log.cpp).
+    uint64_t newest_persisted_seq();
     void notify_listeners(uint64_t seq, const event::Batch& group, const std::vector<uint32_t>& order,
                           const std::vector<RowRef>& refs);
     /// Marks the store degraded, waits a second; false when closing.

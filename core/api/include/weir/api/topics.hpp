@@ -16,5 +16,6 @@ void register_retention(http::Router& r, Context& ctx);
 void register_alerts(http::Router& r, Context& ctx);
 void register_stats_live(http::Router& r, Context& ctx);
 void register_routes_listing(http::Router& r, Context& ctx);
+void register_tail(http::Router& r, Context& ctx);
 
 }  // namespace weir::api::v1

@@ -84,6 +84,12 @@ struct ApiConfig {
     int64_t max_connections = 512;
     int64_t max_connections_per_client = 128;
     int64_t workers = 4;
+    /// The live tail (GET /api/v1/tail, docs/tail.md).
+    int64_t tail_buffer = 1000;
+    int64_t tail_max_subscribers = 10000;
+    int64_t tail_max_per_token = 100;  // 0: no bound
+    double tail_rate = 0;              // events/s per subscriber; 0: no bound
+    int64_t tail_heartbeat_ns = 5'000'000'000;
 };
 
 struct ServiceConfig {

@@ -25,6 +25,9 @@ struct Request {
     std::string tenant;
     /// The client's address, without port.
     std::string remote;
+    /// Who authorised the request: a digest of the token (never the token
+    /// itself), "" without one. Per-token limits count by it.
+    std::string token_id;
 
     /// The first header of that name (case-insensitive), or "".
     std::string header(std::string_view name) const;
@@ -68,6 +71,9 @@ public:
     virtual bool open() const = 0;
     /// Messages refused so far because the peer did not keep up.
     virtual size_t dropped() const = 0;
+    /// Messages queued and not yet written to the peer: a sender that keeps
+    /// this short never has the connection closed for being slow.
+    virtual size_t queued() const { return 0; }
 };
 
 /// JSON string escaping for handlers that build bodies by hand.

@@ -40,6 +40,8 @@ struct Route {
     bool mutates = false;
     /// Answered even when the server is full (the health probe).
     bool priority = false;
+    /// With `websocket` set: answers the same path's plain (non-upgrade)
+    /// requests (a stream), or null for a 426.
     AsyncHandler handler;
     std::optional<WebSocketRoute> websocket;
 };

@@ -261,6 +261,42 @@ struct CommitView {
     const std::vector<RowRef>* refs = nullptr;
 };
 
+/// A place in commit order: (commit seq, partition day, block, row). Every
+/// stored event has one; the live tail's cursor names the last event a
+/// client was given. Text form: "<seq>-<day>-<block>-<row>" (decimal), or
+/// "<seq>" alone for the end of that commit (after each of its rows).
+struct CommitPos {
+    static CommitPos end_of(uint64_t seq) {
+        return {seq, std::numeric_limits<int64_t>::max(), std::numeric_limits<uint64_t>::max(),
+                std::numeric_limits<uint32_t>::max()};
+    }
+    uint64_t seq = 0;
+    int64_t day = 0;
+    uint64_t block = 0;
+    uint32_t row = 0;
+    auto operator<=>(const CommitPos&) const = default;
+    std::string to_cursor() const;
+    static std::optional<CommitPos> from_cursor(std::string_view text);
+};
+
+/// Rows committed after a place, in commit order (Store::replay).
+struct ReplayRequest {
+    CommitPos after;  // rows strictly after this place
+    const condition::Condition* condition = nullptr;
+    std::string tenant;
+    size_t limit = 1000;
+};
+
+struct ReplayResult {
+    std::vector<std::string> events;  // JSON objects
+    std::vector<RowRef> refs;
+    std::vector<CommitPos> positions;
+    /// The place the walk reached: every row up to here was looked at (the
+    /// next page starts after it). Never before `after`.
+    CommitPos reached;
+    bool more = false;  // stopped at the limit
+};
+
 /// Called on the store's writer thread right after a durable commit. Must be
 /// quick and must not call back into the store's write path (copy, hand off).
 using CommitListener = std::function<void(const CommitView&)>;
@@ -288,6 +324,15 @@ public:
     virtual void remove_commit_listener(uint64_t id) = 0;
 
     virtual SearchResult search(const SearchRequest& req) = 0;
+    /// The matching rows committed after `req.after`, oldest commit first,
+    /// up to the newest commit completed when the call began. Rows deleted
+    /// by retention are simply absent.
+    virtual ReplayResult replay(const ReplayRequest& req) = 0;
+    /// The commit that wrote the block holding `ref`, or nullopt (unknown
+    /// block, or a partition written before commits were recorded).
+    virtual std::optional<uint64_t> commit_of(const RowRef& ref) = 0;
+    /// The newest completed commit's seq (0: none yet).
+    virtual uint64_t last_commit_seq() = 0;
     /// One event by its permalink (RowRef); nullopt when absent or of another tenant.
     virtual std::optional<std::string> get(const RowRef& ref, const std::string& tenant) = 0;
     virtual ContextResult context(const ContextRequest& req) = 0;

@@ -1,0 +1,360 @@
+// GET /api/v1/tail: the live tail of what the store commits, as WebSocket
+// messages, Server-Sent Events (Accept: text/event-stream) or NDJSON. One hub
+// (core/tail) follows the store for every subscriber. See docs/tail.md.
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <weir/api/topics.hpp>
+#include <weir/config/model.hpp>
+#include <weir/runtime/engine.hpp>
+#include <weir/store/store.hpp>
+#include <weir/tail/hub.hpp>
+
+#include "logs_common.hpp"
+
+namespace weir::api::v1 {
+namespace {
+
+using Message = std::pair<std::string, std::string>;  // cursor, JSON
+
+/// Backfill asks for at most this many events.
+constexpr uint64_t kMaxBackfill = 10000;
+/// A reconnect replays at most this many events from the store before it
+/// goes live (the rest is reported as dropped, with the cursor to resume).
+constexpr uint64_t kMaxReplay = 1'000'000;
+/// SSE and NDJSON streams each hold an API worker while they wait for
+/// events: at most this many at once (WebSocket subscribers hold none).
+constexpr int kMaxStreams = 2;
+
+std::string error_message(const std::string& error) {
+    return "{\"type\":\"error\",\"error\":\"" + http::json_escape(error) + "\"}";
+}
+
+class WsSink : public tail::Sink {
+public:
+    explicit WsSink(std::shared_ptr<http::WebSocket> ws) : ws_(std::move(ws)) {}
+    bool open() const override { return ws_->open(); }
+    size_t queued() const override { return ws_->queued(); }
+    bool send(std::string m) override { return ws_->send(std::move(m)); }
+    void close() override { ws_->close(); }
+
+private:
+    std::shared_ptr<http::WebSocket> ws_;
+};
+
+/// What a subscription asked for, read from the request.
+struct Ask {
+    Question q;
+    uint64_t backfill = 0;
+    std::optional<store::CommitPos> cursor;
+};
+
+/// nullopt, or the error to report (400 or an error message).
+std::optional<std::string> read_ask(const http::Request& req, Ask& a, const std::string& last_event_id) {
+    if (auto err = read_question(req, a.q)) return err->body;
+    std::optional<http::Response> error;
+    const auto n = read_count(req, "backfill", 0, 0, kMaxBackfill, error);
+    if (!n) return error->body;
+    a.backfill = *n;
+    std::string c = req.query_param("cursor");
+    if (c.empty()) c = last_event_id;
+    if (!c.empty()) {
+        a.cursor = store::CommitPos::from_cursor(c);
+        if (!a.cursor)
+            return bad_request("cursor is not one this tail sent (a message's \"cursor\")", std::nullopt,
+                               "cursor")
+                .body;
+    }
+    return std::nullopt;
+}
+
+/// Backfill, or the replay after a cursor, then live: the messages that come
+/// from the store before the subscriber's own buffer takes over.
+class CatchUp {
+public:
+    CatchUp(std::shared_ptr<tail::Subscriber> sub, store::Store& store, Ask ask)
+        : sub_(std::move(sub)), store_(store), ask_(std::move(ask)) {
+        if (ask_.cursor) {
+            sub_->delivered(*ask_.cursor);
+            after_ = *ask_.cursor;
+        } else if (ask_.backfill > 0) {
+            load_backfill();
+        }
+    }
+
+    bool done() const { return done_; }
+
+    /// Appends up to `max` messages; done() once live.
+    void next(std::vector<Message>& out, size_t max) {
+        if (done_) return;
+        if (ask_.cursor) {
+            store::ReplayRequest rr;
+            rr.after = after_;
+            rr.condition = sub_->condition() ? &*sub_->condition() : nullptr;
+            rr.tenant = sub_->tenant();
+            rr.limit = max;
+            const store::ReplayResult r = store_.replay(rr);
+            for (size_t i = 0; i < r.events.size(); ++i) {
+                out.emplace_back(r.positions[i].to_cursor(),
+                                 tail::log_line(r.positions[i], r.refs[i], r.events[i]));
+                sub_->delivered(r.positions[i]);
+            }
+            replayed_ += r.events.size();
+            after_ = r.reached;
+            if (!r.more) {
+                // The buffer may have lost events past what the store gave:
+                // read on; give up (reported as dropped) only when it never
+                // catches up.
+                const bool force = ++rounds_ > 1000 || replayed_ >= kMaxReplay;
+                done_ = sub_->go_live(after_, nullptr, force);
+            } else if (replayed_ >= kMaxReplay) {
+                done_ = sub_->go_live(after_, nullptr, true);
+            }
+            return;
+        }
+        while (next_backfill_ < backfill_.size() && out.size() < max)
+            out.push_back(std::move(backfill_[next_backfill_++]));
+        if (next_backfill_ < backfill_.size()) return;
+        done_ = sub_->go_live(store::CommitPos{}, &skip_, true);
+    }
+
+private:
+    void load_backfill() {
+        store::SearchRequest sr;
+        sr.condition = ask_.q.condition ? &*ask_.q.condition : nullptr;
+        sr.hint = ask_.q.hint;
+        sr.tenant = ask_.q.tenant;
+        sr.limit = ask_.backfill;
+        sr.newest_first = true;
+        const store::SearchResult r = store_.search(sr);
+        std::map<std::pair<int64_t, uint64_t>, uint64_t> seq_of;  // (day, block) -> commit
+        for (size_t k = r.events.size(); k-- > 0;) {              // oldest first
+            const store::RowRef& ref = r.refs[k];
+            auto key = std::pair{ref.day, ref.block};
+            auto it = seq_of.find(key);
+            if (it == seq_of.end()) it = seq_of.emplace(key, store_.commit_of(ref).value_or(0)).first;
+            const store::CommitPos pos{it->second, ref.day, ref.block, ref.row};
+            skip_.insert(pos);
+            backfill_.emplace_back(pos.to_cursor(), tail::log_line(pos, ref, r.events[k]));
+        }
+    }
+
+    std::shared_ptr<tail::Subscriber> sub_;
+    store::Store& store_;
+    Ask ask_;
+    store::CommitPos after_;
+    std::vector<Message> backfill_;
+    size_t next_backfill_ = 0;
+    std::set<store::CommitPos> skip_;
+    uint64_t replayed_ = 0;
+    int rounds_ = 0;
+    bool done_ = false;
+};
+
+struct TailState {
+    Context& ctx;
+    std::mutex mu;
+    std::shared_ptr<tail::Hub> hub;
+    std::map<const http::WebSocket*, std::weak_ptr<tail::Subscriber>> sockets;
+    std::atomic<int> streams{0};
+
+    explicit TailState(Context& c) : ctx(c) {}
+
+    std::shared_ptr<tail::Hub> get_hub() {
+        std::lock_guard lock(mu);
+        if (!hub) {
+            auto s = ctx.engine.store();
+            if (!s) return nullptr;
+            const config::ApiConfig& a = ctx.engine.service().api;
+            tail::HubOptions o;
+            o.buffer_events = static_cast<size_t>(a.tail_buffer);
+            o.max_subscribers = static_cast<size_t>(a.tail_max_subscribers);
+            o.max_per_token = static_cast<size_t>(a.tail_max_per_token);
+            o.max_events_per_second = a.tail_rate;
+            o.heartbeat = std::chrono::milliseconds(a.tail_heartbeat_ns / 1'000'000);
+            hub = std::make_shared<tail::Hub>(std::move(s), o);
+        }
+        return hub;
+    }
+};
+
+void ws_open(TailState& st, const std::shared_ptr<http::WebSocket>& ws, const http::Request& req) {
+    auto fail = [&](const std::string& body_or_message, bool is_body) {
+        ws->send(is_body ? "{\"type\":\"error\"," + body_or_message.substr(1)
+                         : error_message(body_or_message));
+        ws->close();
+    };
+    Ask ask;
+    if (auto err = read_ask(req, ask, {})) return fail(*err, true);
+    auto hub = st.get_hub();
+    if (!hub) return fail("this daemon has no store (store.enabled is false)", false);
+    std::string refusal;
+    auto sub = hub->subscribe(std::move(ask.q.condition), ask.q.tenant, req.token_id,
+                              std::make_shared<WsSink>(ws), refusal);
+    if (!sub) return fail(refusal, false);
+    ask.q.condition = sub->condition();
+    {
+        std::lock_guard lock(st.mu);
+        for (auto it = st.sockets.begin(); it != st.sockets.end();)
+            it = it->second.expired() ? st.sockets.erase(it) : std::next(it);
+        st.sockets[ws.get()] = sub;
+    }
+    CatchUp cu(sub, *hub->store(), std::move(ask));
+    const size_t room = hub->options().transport_queue;
+    std::vector<Message> batch;
+    while (!cu.done()) {
+        batch.clear();
+        cu.next(batch, 256);
+        for (auto& [cursor, line] : batch) {
+            // Never more queued than the transport allows (the server closes
+            // a connection whose queue overflows): wait for the peer to read.
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (ws->open() && ws->queued() >= room && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (!ws->open() || !ws->send(std::move(line))) {
+                sub->close();
+                return;
+            }
+        }
+    }
+}
+
+void ws_message(TailState& st, const std::shared_ptr<http::WebSocket>& ws, const std::string& m) {
+    std::shared_ptr<tail::Subscriber> sub;
+    {
+        std::lock_guard lock(st.mu);
+        auto it = st.sockets.find(ws.get());
+        if (it != st.sockets.end()) sub = it->second.lock();
+    }
+    if (!sub) return;
+    // {"type":"pause"} or {"type":"resume"}
+    auto has = [&](std::string_view v) {
+        const size_t t = m.find("\"type\"");
+        return t != std::string::npos && m.find("\"" + std::string(v) + "\"", t + 6) != std::string::npos;
+    };
+    if (has("pause")) {
+        sub->pause();
+    } else if (has("resume")) {
+        sub->resume();
+    } else {
+        ws->send(error_message("unknown message: send {\"type\":\"pause\"} or {\"type\":\"resume\"}"));
+    }
+}
+
+/// SSE or NDJSON: the catch-up, then what the subscriber's buffer gives,
+/// one chunk per call.
+void stream(const std::shared_ptr<TailState>& state, const http::Request& req, http::Respond respond) {
+    TailState& st = *state;
+    const bool sse = req.header("Accept").find("text/event-stream") != std::string::npos;
+    Ask ask;
+    if (auto err = read_ask(req, ask, sse ? req.header("Last-Event-ID") : std::string()))
+        return respond(http::Response::json(400, *err));
+    auto hub = st.get_hub();
+    if (!hub) return respond(no_store());
+    if (st.streams.fetch_add(1) >= kMaxStreams) {
+        st.streams.fetch_sub(1);
+        auto r = http::Response::error(
+            503, "too many SSE/NDJSON tail streams (" + std::to_string(kMaxStreams) + "); use the WebSocket");
+        r.headers.emplace_back("Retry-After", "5");
+        return respond(std::move(r));
+    }
+    std::string refusal;
+    auto sub = hub->subscribe(std::move(ask.q.condition), ask.q.tenant, req.token_id, nullptr, refusal);
+    if (!sub) {
+        st.streams.fetch_sub(1);
+        return respond(http::Response::error(429, refusal));
+    }
+    ask.q.condition = sub->condition();
+    struct Live {
+        std::shared_ptr<tail::Subscriber> sub;
+        CatchUp cu;
+        std::shared_ptr<TailState> st;  // keeps the hub alive as long as the stream
+        bool sse;
+        std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+        Live(std::shared_ptr<tail::Subscriber> s, store::Store& store, Ask a, std::shared_ptr<TailState> t,
+             bool e)
+            : sub(s), cu(std::move(s), store, std::move(a)), st(t), sse(e) {}
+        ~Live() {
+            sub->close();
+            st->streams.fetch_sub(1);
+        }
+    };
+    auto live = std::make_shared<Live>(sub, *hub->store(), std::move(ask), state, sse);
+    http::Response r;
+    r.content_type = sse ? "text/event-stream" : "application/x-ndjson";
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("X-Accel-Buffering", "no");
+    r.stream = [live](std::string& chunk) {
+        std::vector<Message> msgs;
+        if (!live->cu.done()) {
+            live->cu.next(msgs, 256);
+        } else if (!live->sub->pull(msgs, 256, std::chrono::milliseconds(250))) {
+            return false;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!msgs.empty()) {
+            live->last_write = now;
+        } else if (live->sse && now - live->last_write >= std::chrono::seconds(1)) {
+            // An SSE comment: keeps proxies from timing out, and finds a
+            // client that went away within a second.
+            live->last_write = now;
+            chunk += ":\n\n";
+        }
+        for (const auto& [cursor, json] : msgs) {
+            if (live->sse) {
+                chunk += "id: " + cursor + "\ndata: " + json + "\n\n";
+            } else {
+                chunk += json;
+                chunk += '\n';
+            }
+        }
+        return true;
+    };
+    respond(std::move(r));
+}
+
+}  // namespace
+
+void register_tail(http::Router& r, Context& ctx) {
+    auto st = std::make_shared<TailState>(ctx);
+    // Follow the store from the start: a listener added while a commit is
+    // being written would not be called for that commit, and the first
+    // subscriber could then miss it.
+    st->get_hub();
+    http::WebSocketRoute ws;
+    ws.on_open = [st](const std::shared_ptr<http::WebSocket>& w, const http::Request& req) {
+        ws_open(*st, w, req);
+    };
+    ws.on_message = [st](const std::shared_ptr<http::WebSocket>& w, const std::string& m) {
+        ws_message(*st, w, m);
+    };
+    auto& route =
+        r.websocket("/api/v1/tail",
+                    "Live tail of committed events matching q (WebSocket; SSE with Accept: "
+                    "text/event-stream; NDJSON otherwise); backfill=N, cursor=, pause/resume messages.",
+                    http::Scope::Read, std::move(ws));
+    route.handler = [st](const http::Request& req, http::Respond respond) {
+        stream(st, req, std::move(respond));
+    };
+    // The tail's counters go out with the server's own on /metrics.
+    auto server_metrics = ctx.server_metrics;
+    ctx.server_metrics = [st, server_metrics] {
+        std::string out = server_metrics ? server_metrics() : std::string();
+        std::shared_ptr<tail::Hub> hub;
+        {
+            std::lock_guard lock(st->mu);
+            hub = st->hub;
+        }
+        if (hub) {
+            out += hub->metrics_text();
+        } else {
+            out +=
+                "# HELP weir_tail_subscribers Live tail subscribers connected.\n"
+                "# TYPE weir_tail_subscribers gauge\nweir_tail_subscribers 0\n";
+        }
+        return out;
+    };
+}
+
+}  // namespace weir::api::v1
