@@ -12,6 +12,7 @@ PACKAGES=(
   libzstd-dev libroaring-dev
   python3 python3-pytest curl procps
   postgresql # bench/store_bench.sh --peers runs PostgreSQL beside the store
+  nodejs npm chromium # the dashboard (scripts/build-web.sh) and its browser tests
 )
 
 missing=()

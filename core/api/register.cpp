@@ -12,6 +12,7 @@ void register_routes(http::Router& router, Context& ctx) {
     v1::register_logs_read(router, ctx);
     v1::register_retention(router, ctx);
     v1::register_alerts(router, ctx);
+    v1::register_saved_queries(router, ctx);
     v1::register_routes_listing(router, ctx);
 }
 

@@ -124,6 +124,37 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
     return std::nullopt;
 }
 
+std::optional<std::string> dashboard_missing_page(const std::string& root, std::string_view url_path) {
+    if (url_path.empty() || url_path.front() != '/') return std::nullopt;
+    const size_t slash = url_path.rfind('/');
+    if (url_path.find('.', slash) != std::string_view::npos) return std::nullopt;
+    struct stat st {};
+    if (regular_file(root + "/index.html", st)) return std::nullopt;
+    std::string where;
+    for (char c : root) {  // the folder, HTML-escaped
+        if (c == '<')
+            where += "&lt;";
+        else if (c == '>')
+            where += "&gt;";
+        else if (c == '&')
+            where += "&amp;";
+        else if (c == '"')
+            where += "&quot;";
+        else
+            where += c;
+    }
+    return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Weir: dashboard not "
+           "built</title>\n<style>body{font:15px/1.5 system-ui,sans-serif;max-width:44em;margin:3em "
+           "auto;padding:0 1em;color:#222}code,pre{background:#f3f3f3;padding:.1em .3em;border-radius:3px}"
+           "pre{padding:.6em 1em}</style></head>\n<body><h1>The Weir dashboard is not built</h1>\n"
+           "<p>This daemon serves the dashboard from <code>" +
+           where +
+           "</code>, which holds no <code>index.html</code>. Build it (Node.js 18 or newer and npm) from the "
+           "repository, then reload this page:</p>\n<pre>scripts/build-web.sh</pre>\n<p>or by hand:</p>\n"
+           "<pre>cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>\n<p>The REST API answers meanwhile: "
+           "<a href=\"/api/v1\">/api/v1</a> lists its routes. See docs/dashboard.md.</p>\n</body></html>\n";
+}
+
 bool etag_matches(std::string_view inm, std::string_view etag) {
     if (inm.empty()) return false;
     size_t i = 0;

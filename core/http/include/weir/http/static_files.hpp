@@ -27,6 +27,11 @@ std::string mime_type(std::string_view filename);
 /// a missing file with an extension is nullopt (404).
 std::optional<StaticFile> resolve_static(const std::string& root, std::string_view url_path);
 
+/// The page served at `url_path` when `root` holds no index.html (the
+/// dashboard is not built): a short HTML page saying how to build it. Nullopt
+/// for paths that name a file (with an extension) or when index.html exists.
+std::optional<std::string> dashboard_missing_page(const std::string& root, std::string_view url_path);
+
 /// Does an If-None-Match header value match `etag`?
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 
