@@ -68,7 +68,8 @@ const d = new Daemon({
 const t0 = Date.now();
 await d.start();
 try {
-  await waitUntil(async () => (await d.json('/api/v1/logs/search?limit=1')).total >= N,
+  const stored = async () => ((await d.json('/api/v1/logs/aggregate?metric=count')).results || []).reduce((s, x) => s + x.count, 0);
+  await waitUntil(async () => (await stored()) >= N,
     { timeout: 3600e3, interval: 1000, message: `${N} events stored` });
   console.log(`ingest: ${N} events searchable after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 

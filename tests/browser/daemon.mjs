@@ -16,6 +16,7 @@ export async function waitUntil(fn, { timeout = 30000, interval = 50, message = 
       last = await fn();
       if (last) return last;
     } catch (e) {
+      if (e && e.fatal) throw e;
       last = e;
     }
     await new Promise((r) => setTimeout(r, interval));
@@ -47,7 +48,7 @@ export class Daemon {
     let gone = null;
     this.exited.then((r) => (gone = r));
     const port = await waitUntil(() => {
-      if (gone) throw new Error(`weir exited (${JSON.stringify(gone)}):\n${this.stderr(offset)}`);
+      if (gone) throw Object.assign(new Error(`weir exited (${JSON.stringify(gone)}):\n${this.stderr(offset)}`), { fatal: true });
       const m = /component=admin msg="listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.stderr(offset));
       return m ? Number(m[1]) : null;
     }, { timeout: 60000, message: 'the admin listener' });

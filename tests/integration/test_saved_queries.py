@@ -122,7 +122,7 @@ def test_unbuilt_dashboard_page():
     os.makedirs(os.path.join(d.dir, "nodist"))
     d.start()
     try:
-        for path in ("/", "/search", "/log/123"):
+        for path in ("/", "/search", "/log/1768831200000000000.20472.17.311"):
             status, body = call(d, "GET", path, token=None)
             assert status == 200 and "dashboard is not built" in body and "scripts/build-web.sh" in body
         status, body = call(d, "GET", "/app.js", token=None)

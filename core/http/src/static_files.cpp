@@ -20,6 +20,19 @@ bool regular_file(const std::string& path, struct stat& st) {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/// Does the last segment of a path end in a file extension? Only one that
+/// holds a letter counts: "/log/1768831200000000000.20472.17.311" (a
+/// permalink) is an app route, "/app.js" a file.
+bool has_extension(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const size_t dot = last.rfind('.');
+    if (dot == std::string_view::npos) return false;
+    for (char c : last.substr(dot + 1))
+        if (std::isalpha(static_cast<unsigned char>(c))) return true;
+    return false;
+}
+
 StaticFile describe(std::string path, const struct stat& st, bool fallback) {
     StaticFile f;
     f.content_type = mime_type(path);
@@ -117,8 +130,7 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
         return std::nullopt;
     }
     if (regular_file(full, st)) return describe(full, st, false);
-    const bool has_ext = !parts.empty() && parts.back().find('.') != std::string::npos;
-    if (has_ext) return std::nullopt;
+    if (!parts.empty() && has_extension(parts.back())) return std::nullopt;
     const std::string index = root + "/index.html";
     if (regular_file(index, st)) return describe(index, st, true);
     return std::nullopt;
@@ -126,8 +138,7 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
 
 std::optional<std::string> dashboard_missing_page(const std::string& root, std::string_view url_path) {
     if (url_path.empty() || url_path.front() != '/') return std::nullopt;
-    const size_t slash = url_path.rfind('/');
-    if (url_path.find('.', slash) != std::string_view::npos) return std::nullopt;
+    if (has_extension(url_path)) return std::nullopt;
     struct stat st {};
     if (regular_file(root + "/index.html", st)) return std::nullopt;
     std::string where;
