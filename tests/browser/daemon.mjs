@@ -43,7 +43,7 @@ export class Daemon {
     const offset = existsSync(this.stderrPath) ? statSync(this.stderrPath).size : 0;
     const err = openSync(this.stderrPath, 'a');
     const out = openSync(join(this.dir, 'stdout.log'), 'a');
-    this.proc = spawn(WEIR_BIN, ['run', '--config', this.config], { cwd: this.dir, stdio: ['ignore', out, err] });
+    this.proc = spawn(process.env.WEIR_BIN || WEIR_BIN, ['run', '--config', this.config], { cwd: this.dir, stdio: ['ignore', out, err] });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({ code, sig })));
     let gone = null;
     this.exited.then((r) => (gone = r));

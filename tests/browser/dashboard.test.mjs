@@ -148,6 +148,9 @@ test('the token prompt appears, and search finds a seeded line with its words hi
   await page.goto(daemon.base + '/');
   await login();
   await searchDone();
+  await page.locator('#summary').click();
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'q', '/ focuses the query box');
   await runQuery('zebrafish');
   const rows = page.locator('#results tbody tr.row');
   assert.equal(await rows.count(), 1);

@@ -84,8 +84,12 @@ export async function del(path: string): Promise<any> {
 /// Does a WebSocket route exist? A plain GET answers 426 (or the latest object)
 /// where it does, 404 where this daemon has no such route.
 export async function routeExists(path: string): Promise<boolean> {
+  // A streaming route (the tail also speaks NDJSON) would never end: stop
+  // reading once the status is known.
+  const ctl = new AbortController();
   try {
-    await request('GET', path);
+    await request('GET', path, undefined, ctl.signal);
+    ctl.abort();
     return true;
   } catch (e: any) {
     if (e instanceof ApiError && e.status === 404) return false;

@@ -68,7 +68,8 @@ export function tailView(root: HTMLElement, nav: Nav) {
       try { msg = JSON.parse(m.data); } catch { return; }
       if (msg.cursor) cursor = msg.cursor;
       if (msg.type === 'log') {
-        const e = msg.data || {};
+        const e = { ...(msg.data || {}) };
+        if (!e._id && msg.id) e._id = msg.id; // the permalink, beside the event
         const l = levelOf(e);
         const el = h('div', { class: 'tail-line ' + levelClass(l), 'data-id': e._id || '' },
           h('span', { class: 'c-time', text: fmtTime(eventTime(e)) }), ' ',
