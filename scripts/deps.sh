@@ -13,6 +13,7 @@ PACKAGES=(
   python3 python3-pytest curl procps
   postgresql # bench/store_bench.sh --peers runs PostgreSQL beside the store
   libpq-dev # the postgres output
+  nodejs npm chromium # the dashboard (scripts/build-web.sh) and its browser tests
 )
 
 missing=()

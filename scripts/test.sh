@@ -10,6 +10,7 @@ export CTEST_OUTPUT_ON_FAILURE=1
 jobs=${WEIR_JOBS:-$(nproc)}
 
 scripts/build.sh release
+scripts/build-web.sh
 (cd build && ctest -j "$jobs" --timeout 600)
 
 scripts/build.sh asan

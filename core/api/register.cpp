@@ -13,6 +13,7 @@ void register_routes(http::Router& router, Context& ctx) {
     v1::register_retention(router, ctx);
     v1::register_alerts(router, ctx);
     v1::register_stats_live(router, ctx);
+    v1::register_saved_queries(router, ctx);
     v1::register_routes_listing(router, ctx);
     v1::register_tail(router, ctx);
 }

@@ -549,6 +549,9 @@ private:
 
     void serve_static(const Request& req) {
         auto f = resolve_static(core_.opt.static_dir, req.path);
+        if (!f)
+            if (auto page = dashboard_missing_page(core_.opt.static_dir, req.path))
+                return send(Response::text(200, std::move(*page), "text/html; charset=utf-8"));
         if (!f) return send(Response::error(404, "no file for " + req.path));
         const char* cache =
             (f->fallback || f->content_type.rfind("text/html", 0) == 0) ? "no-cache" : "public, max-age=300";

@@ -20,6 +20,19 @@ bool regular_file(const std::string& path, struct stat& st) {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/// Does the last segment of a path end in a file extension? Only one that
+/// holds a letter counts: "/log/1768831200000000000.20472.17.311" (a
+/// permalink) is an app route, "/app.js" a file.
+bool has_extension(std::string_view path) {
+    const size_t slash = path.rfind('/');
+    const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const size_t dot = last.rfind('.');
+    if (dot == std::string_view::npos) return false;
+    for (char c : last.substr(dot + 1))
+        if (std::isalpha(static_cast<unsigned char>(c))) return true;
+    return false;
+}
+
 StaticFile describe(std::string path, const struct stat& st, bool fallback) {
     StaticFile f;
     f.content_type = mime_type(path);
@@ -117,11 +130,40 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
         return std::nullopt;
     }
     if (regular_file(full, st)) return describe(full, st, false);
-    const bool has_ext = !parts.empty() && parts.back().find('.') != std::string::npos;
-    if (has_ext) return std::nullopt;
+    if (!parts.empty() && has_extension(parts.back())) return std::nullopt;
     const std::string index = root + "/index.html";
     if (regular_file(index, st)) return describe(index, st, true);
     return std::nullopt;
+}
+
+std::optional<std::string> dashboard_missing_page(const std::string& root, std::string_view url_path) {
+    if (url_path.empty() || url_path.front() != '/') return std::nullopt;
+    if (has_extension(url_path)) return std::nullopt;
+    struct stat st {};
+    if (regular_file(root + "/index.html", st)) return std::nullopt;
+    std::string where;
+    for (char c : root) {  // the folder, HTML-escaped
+        if (c == '<')
+            where += "&lt;";
+        else if (c == '>')
+            where += "&gt;";
+        else if (c == '&')
+            where += "&amp;";
+        else if (c == '"')
+            where += "&quot;";
+        else
+            where += c;
+    }
+    return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Weir: dashboard not "
+           "built</title>\n<style>body{font:15px/1.5 system-ui,sans-serif;max-width:44em;margin:3em "
+           "auto;padding:0 1em;color:#222}code,pre{background:#f3f3f3;padding:.1em .3em;border-radius:3px}"
+           "pre{padding:.6em 1em}</style></head>\n<body><h1>The Weir dashboard is not built</h1>\n"
+           "<p>This daemon serves the dashboard from <code>" +
+           where +
+           "</code>, which holds no <code>index.html</code>. Build it (Node.js 18 or newer and npm) from the "
+           "repository, then reload this page:</p>\n<pre>scripts/build-web.sh</pre>\n<p>or by hand:</p>\n"
+           "<pre>cd web &amp;&amp; npm ci &amp;&amp; npm run build</pre>\n<p>The REST API answers meanwhile: "
+           "<a href=\"/api/v1\">/api/v1</a> lists its routes. See docs/dashboard.md.</p>\n</body></html>\n";
 }
 
 bool etag_matches(std::string_view inm, std::string_view etag) {

@@ -13,6 +13,7 @@ void register_reload(http::Router& r, Context& ctx);
 void register_logs(http::Router& r, Context& ctx);
 void register_logs_read(http::Router& r, Context& ctx);
 void register_retention(http::Router& r, Context& ctx);
+void register_saved_queries(http::Router& r, Context& ctx);
 void register_alerts(http::Router& r, Context& ctx);
 void register_stats_live(http::Router& r, Context& ctx);
 void register_routes_listing(http::Router& r, Context& ctx);

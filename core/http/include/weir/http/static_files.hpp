@@ -24,8 +24,14 @@ std::string mime_type(std::string_view filename);
 /// leave the folder (.., encoded or not, NUL, backslashes) and dot files. A
 /// directory serves its index.html; a path with no extension that names
 /// nothing serves root/index.html (the app's own router takes it from there);
-/// a missing file with an extension is nullopt (404).
+/// a missing file with an extension is nullopt (404). An extension holds a
+/// letter: "/log/1768831200000000000.20472.17.311" is an app route.
 std::optional<StaticFile> resolve_static(const std::string& root, std::string_view url_path);
+
+/// The page served at `url_path` when `root` holds no index.html (the
+/// dashboard is not built): a short HTML page saying how to build it. Nullopt
+/// for paths that name a file (with an extension, as above) or when index.html exists.
+std::optional<std::string> dashboard_missing_page(const std::string& root, std::string_view url_path);
 
 /// Does an If-None-Match header value match `etag`?
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
