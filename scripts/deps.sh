@@ -13,8 +13,14 @@ PACKAGES=(
   python3 python3-pytest curl procps
   postgresql # bench/store_bench.sh --peers runs PostgreSQL beside the store
   libpq-dev # the postgres output
-  nodejs npm chromium # the dashboard (scripts/build-web.sh) and its browser tests
+  chromium # the dashboard's browser tests
 )
+# Node.js and npm build the dashboard (scripts/build-web.sh). Debian's
+# packages only when the commands are missing: a Node.js from elsewhere
+# (NodeSource's carries its own npm) conflicts with Debian's npm package.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -190,6 +190,9 @@ def test_series_sse_plain_get_and_tenant(daemons):
     assert status == 200 and one["type"] == "stats" and set(one) >= {
         "time", "interval_s", "events", "events_per_s", "errors_per_s", "ingest_per_s", "by_level", "by_source",
         "by_service", "latency"}
+    # The WebSocket route answers a plain GET the same way.
+    status, body = get(d.port, "/api/v1/stats/live", AUTH)
+    assert status == 200 and json.loads(body)["type"] == "stats"
     assert get(d.port, "/api/v1/stats/current?window=61", AUTH)[0] == 400
     assert get(d.port, "/api/v1/stats/current", {})[0] == 401
 
