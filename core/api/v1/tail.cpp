@@ -102,6 +102,10 @@ public:
             }
             replayed_ += r.events.size();
             after_ = r.reached;
+            // Going live lets the hub send at once: never in a call whose
+            // messages the caller has still to send (they would come after
+            // live ones). The next call, with nothing more to replay, does.
+            if (!out.empty()) return;
             if (!r.more) {
                 // The buffer may have lost events past what the store gave:
                 // read on; give up (reported as dropped) only when it never
@@ -115,7 +119,7 @@ public:
         }
         while (next_backfill_ < backfill_.size() && out.size() < max)
             out.push_back(std::move(backfill_[next_backfill_++]));
-        if (next_backfill_ < backfill_.size()) return;
+        if (next_backfill_ < backfill_.size() || !out.empty()) return;  // as above: send these first
         done_ = sub_->go_live(store::CommitPos{}, &skip_, true);
     }
 
