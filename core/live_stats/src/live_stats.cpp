@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <weir/event/json_writer.hpp>
 #include <weir/live_stats/live_stats.hpp>
+#include <weir/store/store.hpp>
 
 namespace weir::live_stats {
 namespace {
@@ -18,26 +20,6 @@ int64_t second_of(int64_t ns) {
 }
 
 std::string_view text(const weir_value& v) { return {v.as.s.data, v.as.s.size}; }
-
-bool icontains(std::string_view hay, std::string_view needle) {
-    if (needle.size() > hay.size()) return false;
-    for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-        size_t k = 0;
-        while (k < needle.size()) {
-            char c = hay[i + k];
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-            if (c != needle[k]) break;
-            ++k;
-        }
-        if (k == needle.size()) return true;
-    }
-    return false;
-}
-
-bool auto_numeric(std::string_view name) {
-    return name.find('.') == std::string_view::npos &&
-           (icontains(name, "latency") || icontains(name, "duration"));
-}
 
 /// Numbers, and strings that read wholly as a finite number (as the store's rollups).
 std::optional<double> number_of(const weir_value& v) {
@@ -108,39 +90,6 @@ void close_counts(Counts& c, size_t top_n) {
     keep_top(c.by_service, top_n);
 }
 
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out;
-}
-
 std::string num(double v) {
     if (!std::isfinite(v)) return "null";
     if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
@@ -157,7 +106,8 @@ void put_map(std::string& out, const char* name, const std::map<std::string, uin
     for (const auto& [k, n] : m) {
         if (!first) out += ',';
         first = false;
-        out += '"' + json_escape(k) + "\":" + std::to_string(n);
+        event::append_json_string(out, k);
+        out += ':' + std::to_string(n);
     }
     out += '}';
 }
@@ -330,7 +280,7 @@ void LiveStats::record(const event::Batch& b, const std::vector<uint32_t>& rows,
             for (weir_entry e = b.first(root); e; e = b.next(e)) {
                 const auto& en = b.entry(e);
                 const std::string_view key(en.key.data, en.key.size);
-                if (!auto_numeric(key)) continue;
+                if (!store::default_numeric_field(key)) continue;
                 if (auto x = number_of(en.value)) numbers_.emplace_back(key, *x);
             }
         } else {
@@ -396,7 +346,8 @@ std::string LiveStats::render(const Second& s, const std::string& tenant) const 
     for (const auto& [f, sk] : minute) {
         if (!first) out += ',';
         first = false;
-        out += '"' + json_escape(f) + "\":{\"1s\":";
+        event::append_json_string(out, f);
+        out += ":{\"1s\":";
         auto it = c->latency.find(f);
         put_sketch(out, it == c->latency.end() ? Sketch{} : it->second);
         out += ",\"1m\":";

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <weir/store/block.hpp>
+#include <weir/store/store.hpp>
 
 namespace weir::store::detail {
 namespace {
@@ -48,10 +49,7 @@ bool icontains(std::string_view hay, std::string_view needle) {
     return false;
 }
 
-bool auto_numeric(std::string_view name) {
-    return name.find('.') == std::string_view::npos &&
-           (icontains(name, "latency") || icontains(name, "duration"));
-}
+bool auto_numeric(std::string_view name) { return default_numeric_field(name); }
 
 void put_buckets(std::string& out, const std::map<int32_t, uint64_t>& m) {
     put_varint(out, m.size());
@@ -649,3 +647,12 @@ std::string rollup_key(int64_t minute) {
 }
 
 }  // namespace weir::store::detail
+
+namespace weir::store {
+
+bool default_numeric_field(std::string_view name) {
+    return name.find('.') == std::string_view::npos &&
+           (detail::icontains(name, "latency") || detail::icontains(name, "duration"));
+}
+
+}  // namespace weir::store

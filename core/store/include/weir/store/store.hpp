@@ -367,6 +367,10 @@ public:
 /// Throws std::runtime_error saying why.
 void restore(const std::string& backup_dir, const std::string& store_path, bool force = false);
 
+/// A top-level field whose name contains "latency" or "duration" (any case):
+/// what gets a histogram when no numeric fields are configured.
+bool default_numeric_field(std::string_view name);
+
 /// Days since the epoch of a UTC time (the partition it belongs to).
 int64_t day_of(int64_t time_ns);
 
