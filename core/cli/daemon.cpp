@@ -146,9 +146,11 @@ int cmd_run(const GlobalOptions& g) {
     };
     ctx.server_metrics = [&server] { return server ? server->metrics_text() : std::string(); };
     try {
+        // Tokens first: the topics may start listeners of their own that check them.
+        http::ServerOptions options = server_options(engine.service(), tokens);
         auto router = std::make_shared<http::Router>();
         api::register_routes(*router, ctx);
-        server = std::make_unique<http::Server>(server_options(engine.service(), tokens), router);
+        server = std::make_unique<http::Server>(std::move(options), router);
         server->start();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "weir: %s\n", e.what());

@@ -10,6 +10,7 @@
 #include <weir/event/batch.hpp>
 
 #include "host_context.hpp"
+#include "live_host.hpp"
 #include "store_host.hpp"
 
 struct weir_condition {};
@@ -281,6 +282,9 @@ const weir_host_api kHostApi = [] {
     h.condition_free = h_condition_free;
     h.refuse = h_refuse;
     h.store_write = store_host_write;
+    h.live_open = live_host_open;
+    h.live_publish = live_host_publish;
+    h.live_close = live_host_close;
     return h;
 }();
 

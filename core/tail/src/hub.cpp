@@ -29,9 +29,11 @@ std::string log_line(const store::CommitPos& pos, const store::RowRef& ref, std:
 
 // ------------------------------------------------------------------ Subscriber
 
-Subscriber::Subscriber(Hub& hub, std::optional<condition::Condition> condition, std::string tenant,
-                       std::string token, std::shared_ptr<Sink> sink, store::CommitPos start)
+Subscriber::Subscriber(Hub& hub, HubOptions options, std::optional<condition::Condition> condition,
+                       std::string tenant, std::string token, std::shared_ptr<Sink> sink,
+                       store::CommitPos start)
     : hub_(hub),
+      opts_(std::move(options)),
       condition_(std::move(condition)),
       tenant_(std::move(tenant)),
       token_(std::move(token)),
@@ -39,7 +41,7 @@ Subscriber::Subscriber(Hub& hub, std::optional<condition::Condition> condition, 
       delivered_(start),
       seen_(start),
       last_sent_(Clock::now()),
-      tokens_(hub.options().max_events_per_second),
+      tokens_(opts_.max_events_per_second),
       tokens_at_(Clock::now()) {}
 
 Subscriber::~Subscriber() = default;
@@ -114,10 +116,9 @@ void Subscriber::offer(const std::shared_ptr<const Rendered>& ev) {
     std::lock_guard lock(mu_);
     if (closed_) return;
     // A big commit: hand what the transport takes before the buffer fills.
-    if (sink_ && live_ && !paused_ && ring_.size() >= hub_.options().buffer_events / 2)
-        push_locked(Clock::now());
+    if (sink_ && live_ && !paused_ && ring_.size() >= opts_.buffer_events / 2) push_locked(Clock::now());
     ring_.push_back(ev);
-    if (ring_.size() > hub_.options().buffer_events) {
+    if (ring_.size() > opts_.buffer_events) {
         const auto lost = ring_.front()->pos;
         ring_.pop_front();
         ++dropped_pending_;
@@ -125,7 +126,7 @@ void Subscriber::offer(const std::shared_ptr<const Rendered>& ev) {
             dropped_newest_ = dropped_newest_ ? std::max(*dropped_newest_, lost) : lost;
         } else if (paused_) {
             hub_.dropped_paused.fetch_add(1);
-        } else if (hub_.options().max_events_per_second > 0 && tokens_ < 1) {
+        } else if (opts_.max_events_per_second > 0 && tokens_ < 1) {
             hub_.dropped_rate.fetch_add(1);
         } else {
             hub_.dropped_buffer.fetch_add(1);
@@ -147,7 +148,7 @@ void Subscriber::lost(uint64_t events) {
 }
 
 bool Subscriber::rate_ok_locked(Clock::time_point now) {
-    const double rate = hub_.options().max_events_per_second;
+    const double rate = opts_.max_events_per_second;
     if (rate <= 0) return true;
     const double dt = std::chrono::duration<double>(now - tokens_at_).count();
     tokens_ = std::min(rate, tokens_ + dt * rate);
@@ -159,7 +160,7 @@ bool Subscriber::rate_ok_locked(Clock::time_point now) {
 
 std::optional<std::pair<std::string, std::string>> Subscriber::next_locked(Clock::time_point now) {
     if (closed_ || !live_) return std::nullopt;
-    if (now - last_sent_ >= hub_.options().heartbeat) {
+    if (now - last_sent_ >= opts_.heartbeat) {
         last_sent_ = now;
         const std::string c = cursor_locked().to_cursor();
         return std::pair{c, "{\"type\":\"heartbeat\",\"cursor\":\"" + c + "\",\"time\":\"" +
@@ -191,7 +192,7 @@ std::optional<std::pair<std::string, std::string>> Subscriber::next_locked(Clock
 void Subscriber::pump(Clock::time_point now) {
     if (!sink_) {
         std::lock_guard lock(mu_);
-        if (!ring_.empty() || now - last_sent_ >= hub_.options().heartbeat) cv_.notify_all();
+        if (!ring_.empty() || now - last_sent_ >= opts_.heartbeat) cv_.notify_all();
         return;
     }
     std::lock_guard lock(mu_);
@@ -205,7 +206,7 @@ void Subscriber::push_locked(Clock::time_point now) {
         ring_.clear();
         return;
     }
-    while (sink_->queued() < hub_.options().transport_queue) {
+    while (sink_->queued() < opts_.transport_queue) {
         auto m = next_locked(now);
         if (!m) break;
         if (!sink_->send(std::move(m->second))) {
@@ -229,14 +230,14 @@ bool Subscriber::pull(std::vector<std::pair<std::string, std::string>>& out, siz
             out.push_back(std::move(*m));
         }
         if (!out.empty() || now >= deadline) return true;
-        cv_.wait_until(lock, std::min(deadline, last_sent_ + hub_.options().heartbeat));
+        cv_.wait_until(lock, std::min(deadline, last_sent_ + opts_.heartbeat));
     }
 }
 
 // ------------------------------------------------------------------------ Hub
 
 Hub::Hub(std::shared_ptr<store::Store> store, HubOptions options)
-    : opts_(std::move(options)), store_(std::move(store)) {
+    : opts_(std::move(options)), store_(std::move(store)), max_queued_(opts_.max_queued_events) {
     if (opts_.buffer_events == 0) opts_.buffer_events = 1;
     if (opts_.transport_queue == 0) opts_.transport_queue = 1;
     if (opts_.heartbeat.count() <= 0) opts_.heartbeat = std::chrono::milliseconds(5000);
@@ -251,7 +252,7 @@ Hub::Hub(std::shared_ptr<store::Store> store, HubOptions options)
             c.events = v.rows->size();
             {
                 std::lock_guard lock(q_mu_);
-                if (queued_events_ + c.events > opts_.max_queued_events) {
+                if (queued_events_ + c.events > max_queued_) {
                     lost_events_ += c.events;
                     dropped_hub.fetch_add(c.events);
                     return;
@@ -299,8 +300,8 @@ std::shared_ptr<Subscriber> Hub::subscribe(std::optional<condition::Condition> c
     }
     active_.fetch_add(1);
     const auto start = store::CommitPos::end_of(last_seq_.load());
-    auto sub = std::make_shared<Subscriber>(*this, std::move(condition), std::move(tenant), std::move(token),
-                                            std::move(sink), start);
+    auto sub = std::make_shared<Subscriber>(*this, opts_, std::move(condition), std::move(tenant),
+                                            std::move(token), std::move(sink), start);
     subscribers_.push_back(sub);
     return sub;
 }
@@ -316,7 +317,7 @@ void Hub::publish(const event::Batch& batch) {
         c.seq = ++published_seq_;
         last_seq_.store(c.seq);
         if (active_.load() == 0) return;
-        if (queued_events_ + n > opts_.max_queued_events) {
+        if (queued_events_ + n > max_queued_) {
             lost_events_ += n;
             dropped_hub.fetch_add(n);
             return;
@@ -340,6 +341,20 @@ void Hub::enqueue(Commit c) {
         queue_.push_back(std::move(c));
     }
     q_cv_.notify_one();
+}
+
+HubOptions Hub::options() const {
+    std::lock_guard lock(mu_);
+    return opts_;
+}
+
+void Hub::reconfigure(const HubOptions& options) {
+    std::lock_guard lock(mu_);
+    opts_ = options;
+    opts_.max_queued_events = max_queued_;
+    if (opts_.buffer_events == 0) opts_.buffer_events = 1;
+    if (opts_.transport_queue == 0) opts_.transport_queue = 1;
+    if (opts_.heartbeat.count() <= 0) opts_.heartbeat = std::chrono::milliseconds(5000);
 }
 
 size_t Hub::subscribers() const {
@@ -411,28 +426,38 @@ void Hub::process(const Commit& c, const std::vector<std::shared_ptr<Subscriber>
 }
 
 std::string Hub::metrics_text(const std::string& labels) const {
-    const std::string l = labels.empty() ? "" : "{" + labels + "}";
-    const std::string lc = labels.empty() ? "" : "," + labels;
+    return tail::metrics_text({{labels, this}});
+}
+
+std::string metrics_text(const std::vector<std::pair<std::string, const Hub*>>& hubs) {
     std::string out;
-    out +=
-        "# HELP weir_tail_subscribers Live tail subscribers connected.\n# TYPE weir_tail_subscribers gauge\n";
-    out += "weir_tail_subscribers" + l + " " + std::to_string(subscribers()) + "\n";
-    out +=
-        "# HELP weir_tail_events_sent_total Events sent to tail subscribers.\n"
-        "# TYPE weir_tail_events_sent_total counter\n";
-    out += "weir_tail_events_sent_total" + l + " " + std::to_string(sent.load()) + "\n";
-    out +=
-        "# HELP weir_tail_dropped_total Events a tail subscriber did not get (each reported to it).\n"
-        "# TYPE weir_tail_dropped_total counter\n";
-    for (const auto& [reason, n] :
-         {std::pair{"slow_client", &dropped_buffer}, std::pair{"paused", &dropped_paused},
-          std::pair{"rate_limit", &dropped_rate}, std::pair{"hub_behind", &dropped_hub}})
-        out += "weir_tail_dropped_total{reason=\"" + std::string(reason) + "\"" + lc + "} " +
-               std::to_string(n->load()) + "\n";
-    out +=
-        "# HELP weir_tail_refused_total Tail subscriptions refused by a limit.\n"
-        "# TYPE weir_tail_refused_total counter\n";
-    out += "weir_tail_refused_total" + l + " " + std::to_string(refused.load()) + "\n";
+    auto family = [&](const char* name, const char* type, const char* help, auto&& samples) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        for (const auto& [labels, hub] : hubs) samples(labels, *hub);
+    };
+    auto braces = [](const std::string& labels) { return labels.empty() ? labels : "{" + labels + "}"; };
+    family("weir_tail_subscribers", "gauge", "Live tail subscribers connected.",
+           [&](const std::string& l, const Hub& h) {
+               out += "weir_tail_subscribers" + braces(l) + " " + std::to_string(h.subscribers()) + "\n";
+           });
+    family("weir_tail_events_sent_total", "counter", "Events sent to tail subscribers.",
+           [&](const std::string& l, const Hub& h) {
+               out += "weir_tail_events_sent_total" + braces(l) + " " + std::to_string(h.sent.load()) + "\n";
+           });
+    family("weir_tail_dropped_total", "counter",
+           "Events a tail subscriber did not get (each reported to it).",
+           [&](const std::string& l, const Hub& h) {
+               const std::string lc = l.empty() ? l : "," + l;
+               for (const auto& [reason, n] :
+                    {std::pair{"slow_client", &h.dropped_buffer}, std::pair{"paused", &h.dropped_paused},
+                     std::pair{"rate_limit", &h.dropped_rate}, std::pair{"hub_behind", &h.dropped_hub}})
+                   out += "weir_tail_dropped_total{reason=\"" + std::string(reason) + "\"" + lc + "} " +
+                          std::to_string(n->load()) + "\n";
+           });
+    family("weir_tail_refused_total", "counter", "Tail subscriptions refused by a limit.",
+           [&](const std::string& l, const Hub& h) {
+               out += "weir_tail_refused_total" + braces(l) + " " + std::to_string(h.refused.load()) + "\n";
+           });
     return out;
 }
 

@@ -208,6 +208,22 @@ typedef struct weir_batch weir_batch;         /* a batch of events; owns their m
 typedef struct weir_ctx weir_ctx;             /* the host side of one plugin instance */
 typedef struct weir_options weir_options;     /* validated options of one instance */
 typedef struct weir_condition weir_condition; /* a compiled condition (see condition_compile) */
+typedef struct weir_live weir_live;           /* a live channel (see live_open) */
+
+/** What live_open is asked for. Zero limits mean "no bound". */
+typedef struct weir_live_options {
+    uint32_t struct_size;     /* sizeof(weir_live_options) */
+    const char* channel;      /* served at /api/v1/live/<channel>; NUL-terminated */
+    uint64_t buffer_events;   /* per subscriber; when full the oldest are dropped (0: 1,000) */
+    uint64_t max_subscribers; /* in all */
+    uint64_t max_per_token;
+    double max_events_per_second; /* per subscriber */
+    /* A listener of the channel's own, "host:port" (NULL or "": none), and
+     * the PEM files that make it TLS (both or neither). */
+    const char* listen;
+    const char* tls_cert_file;
+    const char* tls_key_file;
+} weir_live_options;
 
 /**
  * Services the host offers to plugins. Passed to `create`; valid for the whole
@@ -357,6 +373,25 @@ typedef struct weir_host_api {
      * (call it from destroy).
      */
     int32_t (*store_write)(weir_ctx* ctx, const weir_batch* batch, uint64_t ack_token);
+
+    /* -- live channels (present when struct_size covers them) ------------- */
+    /**
+     * Opens or joins live channel `o->channel`, which the daemon's API serves
+     * to WebSocket, SSE and NDJSON clients with the live tail's filters,
+     * buffers, drop notices and token checks (docs/tail.md). Its limits
+     * apply to subscribers that come later. With `o->listen`, the channel
+     * is also served on that listener. Returns NULL with a one-line reason
+     * in `err` (a listener that cannot bind). Call from create.
+     */
+    weir_live* (*live_open)(weir_ctx* ctx, const weir_live_options* o, char* err, size_t err_cap);
+    /**
+     * Hands the batch's events (those not flagged dropped) to the channel's
+     * subscribers. Never blocks: what they cannot take is dropped and
+     * reported to them. Copies what it needs. Any thread.
+     */
+    void (*live_publish)(weir_live* live, const weir_batch* batch);
+    /** Leaves the channel (subscribers stay connected). Call from destroy. */
+    void (*live_close)(weir_live* live);
 } weir_host_api;
 
 /** Size of the oldest host table a plugin may meet (up to the streams). */

@@ -68,8 +68,8 @@ class Hub;
 /// (live events are buffered, nothing is sent) until go_live().
 class Subscriber {
 public:
-    Subscriber(Hub& hub, std::optional<condition::Condition> condition, std::string tenant, std::string token,
-               std::shared_ptr<Sink> sink, store::CommitPos start);
+    Subscriber(Hub& hub, HubOptions options, std::optional<condition::Condition> condition,
+               std::string tenant, std::string token, std::shared_ptr<Sink> sink, store::CommitPos start);
     ~Subscriber();
 
     const std::optional<condition::Condition>& condition() const { return condition_; }
@@ -117,6 +117,7 @@ private:
     void push_locked(std::chrono::steady_clock::time_point now);
 
     Hub& hub_;
+    const HubOptions opts_;  // the hub's when this subscriber came
     const std::optional<condition::Condition> condition_;
     const std::string tenant_;
     const std::string token_;
@@ -157,10 +158,13 @@ public:
     /// never blocks (dropped and counted when the hub is behind).
     void publish(const event::Batch& batch);
 
-    const HubOptions& options() const { return opts_; }
+    HubOptions options() const;
+    /// New limits and buffer sizes for subscribers that come from now on
+    /// (a reloaded `websocket` output); max_queued_events stays.
+    void reconfigure(const HubOptions& options);
     store::Store* store() const { return store_.get(); }
     size_t subscribers() const;
-    /// weir_tail_* Prometheus lines; `labels` ("" or `output="name"`).
+    /// weir_tail_* Prometheus lines; `labels` ("" or `channel="name"`).
     std::string metrics_text(const std::string& labels = {}) const;
 
     // Counters (subscribers add theirs).
@@ -179,8 +183,9 @@ private:
     void loop();
     void process(const Commit& c, const std::vector<std::shared_ptr<Subscriber>>& subs);
 
-    HubOptions opts_;
+    HubOptions opts_;  // under mu_
     std::shared_ptr<store::Store> store_;
+    const size_t max_queued_;  // opts_.max_queued_events, read without mu_
     uint64_t listener_ = 0;
 
     mutable std::mutex mu_;  // subscribers_
@@ -198,5 +203,9 @@ private:
 
     std::thread thread_;
 };
+
+/// The weir_tail_* Prometheus lines of several hubs, each with its labels
+/// ("" or `channel="name"`), one HELP and TYPE per metric.
+std::string metrics_text(const std::vector<std::pair<std::string, const Hub*>>& hubs);
 
 }  // namespace weir::tail
