@@ -6,8 +6,11 @@
   ingest    events/s into the store with no subscriber and with N active
             WebSocket subscribers (each its own filter).
 
+  --websocket-output: the same latency through a pipeline that does not
+            store (a `websocket` output, viewers on /api/v1/live/edge).
+
 Usage: bench/tail_bench.py [--weir build/weir] [--rates 1000,50000] [--seconds 10]
-                           [--ingest-events 200000] [--subscribers 100]
+                           [--ingest-events 200000] [--subscribers 100] [--websocket-output]
 Everything runs on 127.0.0.1; every loop is bounded in count and time.
 """
 import argparse
@@ -37,6 +40,12 @@ parser:
 outputs:
   - type: store
 """
+WEBSOCKET = {"output": "  - type: store\n", "service": "store:\n  sync: false\n", "path": "/api/v1/tail"}
+
+
+def use_websocket_output():
+    WEBSOCKET.update(output="  - type: websocket\n    name: edge\n    buffer_events: 10000\n",
+                     service="store:\n  enabled: false\n", path="/api/v1/live/edge")
 
 
 def pct(xs, p):
@@ -45,10 +54,10 @@ def pct(xs, p):
 
 
 def start(workdir=None, api=""):
-    d = Daemon({}, extra_service=("  api:\n" + api if api else "") + "store:\n  sync: false\n")
+    d = Daemon({}, extra_service=("  api:\n" + api if api else "") + WEBSOCKET["service"])
     log = os.path.join(d.dir, "app.log")
     open(log, "w").close()
-    d.write_pipeline("p.yaml", PIPELINE.format(path=log))
+    d.write_pipeline("p.yaml", PIPELINE.format(path=log).replace("  - type: store\n", WEBSOCKET["output"]))
     d.start()
     return d, log
 
@@ -69,8 +78,9 @@ def ws_messages(ws, out, stop):
 
 def latency(d, log, rate, seconds):
     """Probe events (1 in 100, at least 20 a second) carry their write time."""
-    ws = WebSocket(d.port, "/api/v1/tail?q=" + urllib.parse.quote("probe:1"), timeout=60)
+    ws = WebSocket(d.port, WEBSOCKET["path"] + "?q=" + urllib.parse.quote("probe:1"), timeout=60)
     tail_ms, dropped = [], [0]
+    stores = WEBSOCKET["path"] == "/api/v1/tail"
     stop = threading.Event()
 
     def on(m, now):
@@ -102,7 +112,7 @@ def latency(d, log, rate, seconds):
         f.write("\n".join(lines) + "\n")
         f.flush()
         now = time.monotonic()
-        if now >= next_search and len(search_ms) < 200:  # a few searches a second for one just written
+        if stores and now >= next_search and len(search_ms) < 200:  # a few searches a second for one just written
             pending_search.append((n - 1, time.time_ns()))
             next_search = now + 0.25
         # Poll the oldest pending search target (bounded: 5 s each).
@@ -276,7 +286,12 @@ def main():
     ap.add_argument("--idle", type=int, default=0, help="also: memory of this many idle subscribers")
     ap.add_argument("--fanout", type=int, default=0, help="also: this many active subscribers under load")
     ap.add_argument("--fanout-rate", type=int, default=20000)
+    ap.add_argument("--websocket-output", action="store_true",
+                    help="latency only, through a websocket output instead of the store")
     a = ap.parse_args()
+    if a.websocket_output:
+        use_websocket_output()
+        a.fanout = a.idle = a.ingest_events = 0
     import weirtest
     weirtest.WEIR_BIN = os.path.abspath(a.weir)
     for rate in [int(r) for r in a.rates.split(",") if r]:
@@ -285,8 +300,9 @@ def main():
             achieved, tail_ms, search_ms, dropped = latency(d, log, rate, a.seconds)
             print(f"latency at {rate} events/s (achieved {achieved:.0f}/s, {len(tail_ms)} tail probes, "
                   f"{dropped} dropped, {len(search_ms)} search probes): "
-                  f"tail p50 {pct(tail_ms, 50):.1f} ms p99 {pct(tail_ms, 99):.1f} ms; "
-                  f"search p50 {pct(search_ms, 50):.1f} ms p99 {pct(search_ms, 99):.1f} ms", flush=True)
+                  f"tail p50 {pct(tail_ms, 50):.1f} ms p99 {pct(tail_ms, 99):.1f} ms; " +
+                  (f"search p50 {pct(search_ms, 50):.1f} ms p99 {pct(search_ms, 99):.1f} ms" if search_ms
+                   else "no search (nothing stored)"), flush=True)
         finally:
             d.cleanup()
     if a.fanout:
