@@ -137,12 +137,21 @@ def latency(d, log, rate, seconds):
     return achieved, tail_ms, search_ms, dropped[0]
 
 
-def ingest(d, log, events, subscribers):
+def ingest(d, log, events, subscribers, stalled=0, follow_all=0):
+    """Ingest rate with `subscribers` active ones (read as fast as they can),
+    `follow_all` active ones without a filter, and `stalled` ones that
+    follow everything and never read."""
+    stuck = []
+    for _ in range(stalled):
+        w = WebSocket(d.port, "/api/v1/tail", timeout=60)
+        w.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.append(w)
     subs = []
     stop = threading.Event()
     for i in range(subscribers):
         q = urllib.parse.quote(f"level:ERROR AND n:{i}" if i % 2 else f"message:\"event {i}\"")
         subs.append(WebSocket(d.port, "/api/v1/tail?q=" + q, timeout=60))
+    subs += [WebSocket(d.port, "/api/v1/tail", timeout=60) for _ in range(follow_all)]
     got = [0]
 
     def drain():  # one thread reads every subscriber (select), as fast as it can
@@ -172,7 +181,7 @@ def ingest(d, log, events, subscribers):
                interval=0.05, message="ingest")
     took = time.monotonic() - t0
     stop.set()
-    for w in subs:
+    for w in subs + stuck:
         w.sock.close()
     return events / took, got[0]
 
@@ -286,12 +295,14 @@ def main():
     ap.add_argument("--idle", type=int, default=0, help="also: memory of this many idle subscribers")
     ap.add_argument("--fanout", type=int, default=0, help="also: this many active subscribers under load")
     ap.add_argument("--fanout-rate", type=int, default=20000)
+    ap.add_argument("--stalled", type=int, default=0,
+                    help="also: ingest with this many subscribers that never read")
     ap.add_argument("--websocket-output", action="store_true",
                     help="latency only, through a websocket output instead of the store")
     a = ap.parse_args()
     if a.websocket_output:
         use_websocket_output()
-        a.fanout = a.idle = a.ingest_events = 0
+        a.fanout = a.idle = a.ingest_events = a.stalled = 0
     import weirtest
     weirtest.WEIR_BIN = os.path.abspath(a.weir)
     for rate in [int(r) for r in a.rates.split(",") if r]:
@@ -335,6 +346,19 @@ def main():
                   f"(subscribers received {got} events; daemon RSS {rss / 1024:.0f} MiB)", flush=True)
         finally:
             d.cleanup()
+    if a.stalled:
+        for stalled in (0, a.stalled):
+            d, log = start()
+            try:
+                rate, got = ingest(d, log, 200000, 0, stalled, follow_all=1)
+                m = d.metrics()
+                print(f"ingest of 200000 events, one subscriber reading everything ({got} received), "
+                      f"with {stalled} stalled subscribers: {rate:,.0f} events/s "
+                      f"(dropped for them: {metric(m, 'weir_tail_dropped_total', reason='slow_client'):.0f} "
+                      f"slow_client, {metric(m, 'weir_tail_dropped_total', reason='hub_behind'):.0f} hub_behind)",
+                      flush=True)
+            finally:
+                d.cleanup()
 
 
 if __name__ == "__main__":
