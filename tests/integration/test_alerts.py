@@ -3,6 +3,8 @@ rules from its alerts folder, and posts to a webhook receiver started here."""
 import datetime
 import json
 import os
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,7 +45,7 @@ rules:
 class Receiver:
     """A webhook receiver on loopback; answers 500 to the first `fail_first` posts."""
 
-    def __init__(self, fail_first=0):
+    def __init__(self, fail_first=0, tls_dir=None):
         self.posts = []
         self.fail_first = fail_first
         self.lock = threading.Lock()
@@ -67,6 +69,15 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
+        if tls_dir:  # a certificate for the name "localhost", signed by itself
+            self.cert = os.path.join(tls_dir, "hook.crt")
+            key = os.path.join(tls_dir, "hook.key")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                            "-addext", "subjectAltName=DNS:localhost", "-days", "1", "-keyout", key,
+                            "-out", self.cert], check=True, capture_output=True)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(self.cert, key)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -203,5 +214,45 @@ def test_a_broken_rule_file_is_refused_with_its_position_and_the_old_rules_stay(
         d.start(wait=False)
         assert d.proc.wait(timeout=60) == 1
         assert "payments.yaml:3:16: condition expects a number after '>'" in d.stderr()
+    finally:
+        receiver.close()
+
+
+def test_https_webhook_by_name_with_its_ca(daemons, tmp_path):
+    """An https:// webhook addressed by name: resolved, its certificate checked
+    against ca_file and the name. A receiver whose certificate is not trusted
+    (no ca_file: the system's CAs) fails with the reason."""
+    receiver = Receiver(tls_dir=str(tmp_path))
+    try:
+        rules = RULES.replace("http://127.0.0.1:{port}/hook\n",
+                              "https://localhost:{port}/hook\n        ca_file: " + receiver.cert + "\n")
+        rules = rules.replace("http://127.0.0.1:{port}/slack", "https://localhost:{port}/slack")
+        rules = rules.replace("        format: slack\n", "        format: slack\n        retries: 0\n")
+        d, log = start(daemons, receiver, rules)
+        append(log, errors(3))
+        wait_until(lambda: receiver.bodies("/hook"), timeout=20, message="firing over https")
+        assert receiver.bodies("/hook")[0]["state"] == "firing"
+        wait_until(lambda: "failed for good" in d.stderr(), timeout=20, message="the untrusted one fails")
+        assert "certificate is not trusted" in d.stderr()
+        assert receiver.bodies("/slack") == []
+        assert metric(d.metrics(), "weir_alert_notifications_total", result="failed") >= 1
+        assert d.terminate() == 0
+    finally:
+        receiver.close()
+
+
+def test_webhook_settings_are_checked_with_positions(daemons, tmp_path):
+    receiver = Receiver()
+    try:
+        d, log = start(daemons, receiver)
+        path = os.path.join(d.dir, "alerts", "payments.yaml")
+        with open(path, "w") as f:
+            f.write("rules:\n  - name: x\n    notify:\n      - webhook: http://127.0.0.1:1/h\n"
+                    "        ca_file: /nonexistent.pem\n      - webhook: ftp://x/\n")
+        result = d.reload_signal()
+        assert result["result"] == "failure"
+        text = "\n".join(result["errors"])
+        assert "payments.yaml:5:18: ca_file '/nonexistent.pem' cannot be read" in text, text
+        assert "webhook expects http://host:port/path or https://" in text, text
     finally:
         receiver.close()

@@ -328,10 +328,14 @@ struct Manager::Impl {
                 std::vector<std::pair<std::string, std::string>> headers = {
                     {"Content-Type", "application/json"}};
                 for (const auto& h : d.hook.headers) headers.push_back(h);
+                http::ClientTls tls;
+                tls.enabled = d.hook.tls;
+                tls.ca_file = d.hook.ca_file;
                 const auto r =
                     http::http_request(d.hook.host, d.hook.port, "POST", d.hook.target, d.body, headers,
                                        std::chrono::nanoseconds(d.hook.timeout_ns) /
-                                           std::chrono::milliseconds(1) * std::chrono::milliseconds(1));
+                                           std::chrono::milliseconds(1) * std::chrono::milliseconds(1),
+                                       tls);
                 if (r.status >= 200 && r.status < 300) {
                     std::lock_guard lock(dmu);
                     ++sent;

@@ -1,9 +1,12 @@
 // Reading alert rule groups from YAML, every problem with its position.
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -136,7 +139,8 @@ void read_webhook(Reader& r, const YAML::Node& n, Rule& rule) {
     if (n.IsScalar()) {
         w.url = n.Scalar();
     } else if (n.IsMap()) {
-        r.unknown_keys(n, {"webhook", "format", "text", "headers", "timeout", "retries"}, "a notification");
+        r.unknown_keys(n, {"webhook", "format", "text", "headers", "timeout", "retries", "ca_file"},
+                       "a notification");
         if (!n["webhook"]) {
             r.error(n, "a notification needs webhook: URL");
             return;
@@ -151,6 +155,13 @@ void read_webhook(Reader& r, const YAML::Node& n, Rule& rule) {
         }
         if (n["text"])
             if (auto s = r.scalar(n["text"], "text")) w.text = *s;
+        if (n["ca_file"]) {
+            if (auto s = r.scalar(n["ca_file"], "ca_file")) {
+                w.ca_file = *s;
+                if (::access(s->c_str(), R_OK) != 0)
+                    r.error(n["ca_file"], "ca_file '" + *s + "' cannot be read: " + std::strerror(errno));
+            }
+        }
         if (n["timeout"])
             if (auto d = r.duration(n["timeout"], "timeout", 100'000'000)) w.timeout_ns = *d;
         if (n["retries"]) {
@@ -183,7 +194,9 @@ void read_webhook(Reader& r, const YAML::Node& n, Rule& rule) {
     }
     const YAML::Node at = n.IsMap() ? n["webhook"] : n;
     if (!w.url.empty() && !parse_http_url(w.url, w))
-        r.error(at, "webhook expects http://host:port/path, found '" + w.url + "'");
+        r.error(at, "webhook expects http://host:port/path or https://..., found '" + w.url + "'");
+    else if (!w.ca_file.empty() && !w.tls)
+        r.error(n["ca_file"], "ca_file is for https:// webhooks");
     rule.webhooks.push_back(std::move(w));
 }
 
@@ -279,9 +292,10 @@ std::string Rule::key() const {
 }
 
 bool parse_http_url(const std::string& url, Webhook& w) {
-    const std::string scheme = "http://";
-    if (url.compare(0, scheme.size(), scheme) != 0) return false;
-    const std::string rest = url.substr(scheme.size());
+    const std::string http = "http://", https = "https://";
+    w.tls = url.compare(0, https.size(), https) == 0;
+    if (!w.tls && url.compare(0, http.size(), http) != 0) return false;
+    const std::string rest = url.substr(w.tls ? https.size() : http.size());
     const size_t slash = rest.find('/');
     const std::string authority = rest.substr(0, slash);
     w.target = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -295,7 +309,7 @@ bool parse_http_url(const std::string& url, Webhook& w) {
     } else {
         w.host = authority.substr(0, colon);
     }
-    w.port = 80;
+    w.port = w.tls ? 443 : 80;
     if (colon != std::string::npos) {
         const std::string port = authority.substr(colon + 1);
         int p = 0;

@@ -1,5 +1,10 @@
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -7,11 +12,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <weir/http/client.hpp>
 
 namespace weir::http {
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 struct Fd {
     int fd = -1;
@@ -20,59 +28,205 @@ struct Fd {
     }
 };
 
-void wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+void wait_fd(int fd, short events, Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) throw std::runtime_error("http request timed out");
     pollfd p{fd, events, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
         throw std::runtime_error("http request timed out");
 }
 
+std::string where(const std::string& host, uint16_t port) {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+/// A non-blocking socket connected to one of `host`'s addresses.
+int connect_to(const std::string& host, uint16_t port, Clock::time_point deadline) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const std::string name = host.size() > 2 && host.front() == '[' ? host.substr(1, host.size() - 2) : host;
+    if (const int rc = ::getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
+        throw std::runtime_error("cannot resolve '" + name + "': " + ::gai_strerror(rc));
+    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
+    std::string last = "no address";
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+        Fd s;
+        s.fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s.fd < 0) {
+            last = std::strerror(errno);
+            continue;
+        }
+        if (::connect(s.fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            if (errno != EINPROGRESS) {
+                last = std::strerror(errno);
+                continue;
+            }
+            wait_fd(s.fd, POLLOUT, deadline);
+            int err = 0;
+            socklen_t len = sizeof err;
+            ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            if (err != 0) {
+                last = std::strerror(err);
+                continue;
+            }
+        }
+        const int fd = s.fd;
+        s.fd = -1;
+        return fd;
+    }
+    throw std::runtime_error("connect to " + where(host, port) + ": " + last);
+}
+
+std::string tls_error(const char* what) {
+    const unsigned long e = ERR_get_error();
+    char buf[256] = {0};
+    if (e) ERR_error_string_n(e, buf, sizeof buf);
+    return std::string(what) + (e ? std::string(": ") + buf : std::string());
+}
+
+/// The bytes of one connection, plain or TLS, with the deadline on every step.
+class Channel {
+public:
+    Channel(int fd, Clock::time_point deadline) : fd_(fd), deadline_(deadline) {}
+    ~Channel() {
+        if (ssl_) SSL_free(ssl_);
+        if (ctx_) SSL_CTX_free(ctx_);
+    }
+
+    void start_tls(const std::string& host, const ClientTls& tls) {
+        ctx_ = SSL_CTX_new(TLS_client_method());
+        if (!ctx_) throw std::runtime_error(tls_error("TLS"));
+        SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+        SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        const bool loaded = tls.ca_file.empty()
+                                ? SSL_CTX_set_default_verify_paths(ctx_) == 1
+                                : SSL_CTX_load_verify_locations(ctx_, tls.ca_file.c_str(), nullptr) == 1;
+        if (!loaded)
+            throw std::runtime_error(tls_error(tls.ca_file.empty()
+                                                   ? "cannot load the system's CA certificates"
+                                                   : ("cannot load CA file " + tls.ca_file).c_str()));
+        ssl_ = SSL_new(ctx_);
+        if (!ssl_) throw std::runtime_error(tls_error("TLS"));
+        SSL_set_fd(ssl_, fd_);
+        in6_addr a6{};
+        in_addr a4{};
+        const bool is_ip =
+            ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+        if (is_ip) {
+            X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+        } else {
+            SSL_set_tlsext_host_name(ssl_, host.c_str());
+            X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+        }
+        for (;;) {
+            const int rc = SSL_connect(ssl_);
+            if (rc == 1) return;
+            const int e = SSL_get_error(ssl_, rc);
+            if (e == SSL_ERROR_WANT_READ) {
+                wait_fd(fd_, POLLIN, deadline_);
+            } else if (e == SSL_ERROR_WANT_WRITE) {
+                wait_fd(fd_, POLLOUT, deadline_);
+            } else {
+                const long v = SSL_get_verify_result(ssl_);
+                if (v != X509_V_OK)
+                    throw std::runtime_error(std::string("TLS: the server's certificate is not trusted: ") +
+                                             X509_verify_cert_error_string(v));
+                throw std::runtime_error(tls_error("TLS handshake failed"));
+            }
+        }
+    }
+
+    void write_all(const std::string& data) {
+        size_t off = 0;
+        while (off < data.size()) {
+            if (ssl_) {
+                const int n = SSL_write(ssl_, data.data() + off, static_cast<int>(data.size() - off));
+                if (n > 0) {
+                    off += static_cast<size_t>(n);
+                    continue;
+                }
+                wait_ssl(n, "TLS write failed");
+                continue;
+            }
+            wait_fd(fd_, POLLOUT, deadline_);
+            const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n <= 0) throw std::runtime_error(std::string("send: ") + std::strerror(errno));
+            off += static_cast<size_t>(n);
+        }
+    }
+
+    /// Appends what arrives; false at the end of the stream.
+    bool read_some(std::string& out) {
+        char buf[16384];
+        for (;;) {
+            if (ssl_) {
+                const int n = SSL_read(ssl_, buf, sizeof buf);
+                if (n > 0) {
+                    out.append(buf, static_cast<size_t>(n));
+                    return true;
+                }
+                const int e = SSL_get_error(ssl_, n);
+                if (e == SSL_ERROR_ZERO_RETURN) return false;
+                if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+                    return false;  // closed without close_notify
+                wait_ssl(n, "TLS read failed");
+                continue;
+            }
+            wait_fd(fd_, POLLIN, deadline_);
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n < 0) throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
+            if (n == 0) return false;
+            out.append(buf, static_cast<size_t>(n));
+            return true;
+        }
+    }
+
+private:
+    void wait_ssl(int rc, const char* what) {
+        const int e = SSL_get_error(ssl_, rc);
+        if (e == SSL_ERROR_WANT_READ) {
+            wait_fd(fd_, POLLIN, deadline_);
+        } else if (e == SSL_ERROR_WANT_WRITE) {
+            wait_fd(fd_, POLLOUT, deadline_);
+        } else {
+            throw std::runtime_error(tls_error(what));
+        }
+    }
+
+    int fd_;
+    Clock::time_point deadline_;
+    SSL_CTX* ctx_ = nullptr;
+    SSL* ssl_ = nullptr;
+};
+
 }  // namespace
 
 ClientResponse http_request(const std::string& host, uint16_t port, const std::string& method,
                             const std::string& target, const std::string& body,
                             const std::vector<std::pair<std::string, std::string>>& headers,
-                            std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+                            std::chrono::milliseconds timeout, const ClientTls& tls) {
+    const auto deadline = Clock::now() + timeout;
     Fd s;
-    s.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s.fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1)
-        throw std::runtime_error("bad IPv4 address '" + host + "'");
-    if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " +
-                                 std::strerror(errno));
+    s.fd = connect_to(host, port, deadline);
+    Channel ch(s.fd, deadline);
+    if (tls.enabled) ch.start_tls(host, tls);
     bool has_host = false;
     for (const auto& [k, v] : headers) has_host |= (strcasecmp(k.c_str(), "host") == 0);
     std::string req = method + " " + target + " HTTP/1.1\r\n";
-    if (!has_host) req += "Host: " + host + ":" + std::to_string(port) + "\r\n";
+    if (!has_host) req += "Host: " + where(host, port) + "\r\n";
     req += "Connection: close\r\n";
     for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
     if (!body.empty() || method == "POST" || method == "PUT")
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
-    size_t off = 0;
-    while (off < req.size()) {
-        wait_fd(s.fd, POLLOUT, deadline);
-        const ssize_t n = ::send(s.fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::runtime_error(std::string("send: ") + std::strerror(errno));
-        off += static_cast<size_t>(n);
-    }
+    ch.write_all(req);
     std::string data;
-    char buf[16384];
-    for (;;) {
-        wait_fd(s.fd, POLLIN, deadline);
-        const ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
-        if (n == 0) break;
-        data.append(buf, static_cast<size_t>(n));
+    while (ch.read_some(data)) {
         // Stop early once Content-Length is satisfied.
         const size_t hdr_end = data.find("\r\n\r\n");
         if (hdr_end != std::string::npos) {

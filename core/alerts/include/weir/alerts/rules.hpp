@@ -13,9 +13,11 @@ namespace weir::alerts {
 
 /// Where a rule's notifications go besides the log line every change writes.
 struct Webhook {
-    std::string url;   // http://host:port/path
+    std::string url;   // http(s)://host:port/path
     std::string host;  // parsed from url
     uint16_t port = 80;
+    bool tls = false;     // https://
+    std::string ca_file;  // PEM CAs for https ("": the system's)
     std::string target = "/";
     std::string format = "json";  // json (Weir's body) or slack ({"text": ...})
     /// The Slack text; {group} {rule} {state} {value} {threshold} {condition} {query} {link} {labels}.
