@@ -18,6 +18,7 @@
 #include <weir/keys/keys.hpp>
 #include <weir/runtime/engine.hpp>
 #include <weir/runtime/log.hpp>
+#include <weir/tail/channels.hpp>
 
 #include "commands.hpp"
 
@@ -154,6 +155,7 @@ int cmd_run(const GlobalOptions& g) {
         server->start();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "weir: %s\n", e.what());
+        tail::set_listener_factory(nullptr);  // it refers to ctx
         engine.shutdown(std::chrono::seconds(5));
         return 1;
     }
@@ -195,6 +197,10 @@ int cmd_run(const GlobalOptions& g) {
                                        "batches will be read again after restart");
                     std::_Exit(0);
                 }
+                // The live channels' own listeners go with the API: the
+                // factory that starts them refers to ctx, which a reload
+                // queued meanwhile must not reach.
+                tail::set_listener_factory(nullptr);
                 server->stop();
                 io.stop();
             });

@@ -291,3 +291,52 @@ def test_bad_settings_are_refused_clearly(daemons, tmp_path):
     assert env.d.proc.wait(timeout=60) != 0
     assert f"127.0.0.1:{busy.getsockname()[1]}" in env.d.stderr()
     busy.close()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_a_reload_moves_a_fixed_listener_to_tls_and_refuses_a_second_channel_on_it(daemons):
+    port = free_port()
+    plain = f"  - type: websocket\n    name: edge\n    listen: 127.0.0.1:{port}\n"
+    env = Env(daemons, output=plain)
+    wait_until(lambda: f"live channel 'edge' listening on ws://127.0.0.1:{port}" in env.d.stderr(),
+               message="the plain listener")
+    ws = live(port, path="/")
+    assert recv_json(ws)["type"] == "live"
+    ws.sock.close()
+    # New TLS files on the same address: the new listener binds beside the
+    # old one (SO_REUSEPORT) before the old pipeline stops.
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                    "-keyout", os.path.join(env.d.dir, "live.key"), "-out", os.path.join(env.d.dir, "live.crt")],
+                   check=True, capture_output=True)
+    env.d.write_pipeline("p.yaml", pipeline(env.log, plain + "    tls_cert_file: live.crt\n    tls_key_file: live.key\n"))
+    result = env.d.reload_signal()
+    assert result["result"] == "success", result
+    ctx = ssl.create_default_context(cafile=os.path.join(env.d.dir, "live.crt"))
+    ctx.check_hostname = False
+    wss = wait_until(lambda: _try_tls(port, ctx), message="TLS on the same port")
+    assert recv_json(wss)["type"] == "live"
+    env.append(3)
+    assert seqs(collect(wss, nlogs(3))) == [0, 1, 2]
+    wss.sock.close()
+    # A second channel on that address is refused (connections would be
+    # shared between the two at random); the running set stays.
+    env.d.write_pipeline("q.yaml", pipeline(env.log + ".2", f"  - type: websocket\n    name: other\n"
+                                                           f"    listen: 127.0.0.1:{port}\n"))
+    result = env.d.reload_signal()
+    assert result["result"] == "failure"
+    assert any(f"listen 127.0.0.1:{port} already serves live channel 'edge'" in e for e in result["errors"]), result
+
+
+def _try_tls(port, ctx):
+    try:
+        w = live(port, path="/", ssl_context=ctx)
+        return w if w.status == 101 else None
+    except (OSError, ssl.SSLError):
+        return None

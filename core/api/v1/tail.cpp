@@ -400,6 +400,7 @@ std::shared_ptr<void> start_listener(Context& ctx, const tail::ChannelSettings& 
     o.tls_cert_file = s.tls_cert_file;
     o.tls_key_file = s.tls_key_file;
     o.tokens = ctx.tokens ? ctx.tokens->store : nullptr;
+    o.reuse_port = true;  // a reload with new TLS files binds beside the old copy
     const http::Exposure exposure =
         http::api_exposure(o.listen, o.tokens != nullptr, a.allow_unauthenticated);
     if (!exposure.refusal.empty())

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -20,6 +22,7 @@ namespace weir::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxResponse = 16 << 20;
 
 struct Fd {
     int fd = -1;
@@ -28,12 +31,19 @@ struct Fd {
     }
 };
 
+struct TimedOut : std::runtime_error {
+    TimedOut() : std::runtime_error("http request timed out") {}
+};
+
 void wait_fd(int fd, short events, Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) throw std::runtime_error("http request timed out");
-    pollfd p{fd, events, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-        throw std::runtime_error("http request timed out");
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) throw TimedOut();
+        pollfd p{fd, events, 0};
+        const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (rc > 0) return;
+        if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    }
 }
 
 std::string where(const std::string& host, uint16_t port) {
@@ -51,7 +61,15 @@ int connect_to(const std::string& host, uint16_t port, Clock::time_point deadlin
         throw std::runtime_error("cannot resolve '" + name + "': " + ::gai_strerror(rc));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> list(found, ::freeaddrinfo);
     std::string last = "no address";
-    for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+    size_t left = 0;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next) ++left;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next, --left) {
+        // Each address gets its share of the time left, so one that never
+        // answers (a blackholed IPv6 route) leaves time for the next.
+        const auto now = Clock::now();
+        const Clock::duration share = std::max<Clock::duration>((deadline - now) / static_cast<int>(left),
+                                                                std::chrono::milliseconds(500));
+        const auto mine = left > 1 ? std::min(deadline, now + share) : deadline;
         Fd s;
         s.fd = ::socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (s.fd < 0) {
@@ -63,7 +81,13 @@ int connect_to(const std::string& host, uint16_t port, Clock::time_point deadlin
                 last = std::strerror(errno);
                 continue;
             }
-            wait_fd(s.fd, POLLOUT, deadline);
+            try {
+                wait_fd(s.fd, POLLOUT, mine);
+            } catch (const TimedOut&) {
+                if (Clock::now() >= deadline) throw;
+                last = "timed out";
+                continue;
+            }
             int err = 0;
             socklen_t len = sizeof err;
             ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
@@ -83,6 +107,7 @@ std::string tls_error(const char* what) {
     const unsigned long e = ERR_get_error();
     char buf[256] = {0};
     if (e) ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
     return std::string(what) + (e ? std::string(": ") + buf : std::string());
 }
 
@@ -99,6 +124,10 @@ public:
         ctx_ = SSL_CTX_new(TLS_client_method());
         if (!ctx_) throw std::runtime_error(tls_error("TLS"));
         SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+        SSL_CTX_set_options(ctx_,
+                            SSL_OP_IGNORE_UNEXPECTED_EOF);  // a close without close_notify ends the stream
+#endif
         SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
         const bool loaded = tls.ca_file.empty()
                                 ? SSL_CTX_set_default_verify_paths(ctx_) == 1
@@ -115,13 +144,13 @@ public:
         const bool is_ip =
             ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-        if (is_ip) {
-            X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-        } else {
-            SSL_set_tlsext_host_name(ssl_, host.c_str());
-            X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-        }
+        const bool named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
+                                 : SSL_set_tlsext_host_name(ssl_, host.c_str()) == 1 &&
+                                       X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0) == 1;
+        if (!named)
+            throw std::runtime_error(tls_error(("TLS: cannot check the name '" + host + "'").c_str()));
         for (;;) {
+            ERR_clear_error();  // SSL_get_error reads the thread's queue
             const int rc = SSL_connect(ssl_);
             if (rc == 1) return;
             const int e = SSL_get_error(ssl_, rc);
@@ -131,6 +160,7 @@ public:
                 wait_fd(fd_, POLLOUT, deadline_);
             } else {
                 const long v = SSL_get_verify_result(ssl_);
+                ERR_clear_error();
                 if (v != X509_V_OK)
                     throw std::runtime_error(std::string("TLS: the server's certificate is not trusted: ") +
                                              X509_verify_cert_error_string(v));
@@ -143,6 +173,7 @@ public:
         size_t off = 0;
         while (off < data.size()) {
             if (ssl_) {
+                ERR_clear_error();
                 const int n = SSL_write(ssl_, data.data() + off, static_cast<int>(data.size() - off));
                 if (n > 0) {
                     off += static_cast<size_t>(n);
@@ -164,6 +195,8 @@ public:
         char buf[16384];
         for (;;) {
             if (ssl_) {
+                ERR_clear_error();
+                errno = 0;
                 const int n = SSL_read(ssl_, buf, sizeof buf);
                 if (n > 0) {
                     out.append(buf, static_cast<size_t>(n));
@@ -171,8 +204,7 @@ public:
                 }
                 const int e = SSL_get_error(ssl_, n);
                 if (e == SSL_ERROR_ZERO_RETURN) return false;
-                if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-                    return false;  // closed without close_notify
+                if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0) return false;  // EOF
                 wait_ssl(n, "TLS read failed");
                 continue;
             }
@@ -227,6 +259,7 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     ch.write_all(req);
     std::string data;
     while (ch.read_some(data)) {
+        if (data.size() > kMaxResponse) throw std::runtime_error("http response larger than 16 MiB");
         // Stop early once Content-Length is satisfied.
         const size_t hdr_end = data.find("\r\n\r\n");
         if (hdr_end != std::string::npos) {
@@ -235,10 +268,10 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
                 for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                 return h;
             }();
-            const size_t cl = lower_headers.find("content-length:");
+            const size_t cl = lower_headers.find("\r\ncontent-length:");
             if (cl != std::string::npos) {
-                const size_t len = std::stoul(lower_headers.substr(cl + 15));
-                if (data.size() >= hdr_end + 4 + len) break;
+                const unsigned long long len = std::strtoull(lower_headers.c_str() + cl + 17, nullptr, 10);
+                if (data.size() - hdr_end - 4 >= len) break;
             }
         }
     }
@@ -246,7 +279,8 @@ ClientResponse http_request(const std::string& host, uint16_t port, const std::s
     const size_t hdr_end = data.find("\r\n\r\n");
     if (data.rfind("HTTP/1.", 0) != 0 || hdr_end == std::string::npos)
         throw std::runtime_error("malformed HTTP response");
-    r.status = std::stoi(data.substr(9, 3));
+    r.status = std::atoi(data.substr(9, 3).c_str());
+    if (r.status < 100 || r.status > 999) throw std::runtime_error("malformed HTTP status line");
     size_t pos = data.find("\r\n") + 2;
     while (pos < hdr_end) {
         const size_t eol = data.find("\r\n", pos);

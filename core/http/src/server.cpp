@@ -896,6 +896,10 @@ void Server::start() {
     s.acceptor->open(ep.protocol(), ec);
     if (ec) fail("open");
     s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (c.opt.reuse_port) {
+        using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+        s.acceptor->set_option(reuse_port(true), ec);
+    }
     s.acceptor->bind(ep, ec);
     if (ec) fail("bind");
     s.acceptor->listen(asio::socket_base::max_listen_connections, ec);

@@ -2,6 +2,7 @@
 // feed live channels (core/tail), which the API serves.
 #include "live_host.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <weir/event/batch.hpp>
 #include <weir/tail/channels.hpp>
@@ -36,6 +37,13 @@ weir_live* live_host_open(weir_ctx* c, const weir_live_options* o, char* err, si
         }
         tail::ChannelSettings s;
         s.name = o->channel;
+        // The name is a URL path segment and a metrics label value.
+        for (char ch : s.name) {
+            if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '.') {
+                put_error(err, err_cap, "live_open: a channel name is letters, digits, '_', '-' and '.'");
+                return nullptr;
+            }
+        }
         if (o->buffer_events) s.hub.buffer_events = static_cast<size_t>(o->buffer_events);
         s.hub.max_subscribers = o->max_subscribers ? static_cast<size_t>(o->max_subscribers) : SIZE_MAX;
         s.hub.max_per_token = static_cast<size_t>(o->max_per_token);

@@ -58,27 +58,56 @@ ChannelHandle::~ChannelHandle() {
     }
 }
 
+/// "host:0": any free port, so never the same socket as another.
+static bool any_port(const std::string& listen) {
+    return listen.size() >= 2 && listen.compare(listen.size() - 2, 2, ":0") == 0;
+}
+
 std::unique_ptr<ChannelHandle> open_channel(const ChannelSettings& s) {
     if (s.name.empty()) throw std::runtime_error("a live channel needs a name");
     Registry& r = registry();
     std::lock_guard lock(r.mu);
-    Channel& c = r.channels[s.name];
-    if (!c.hub) {
-        c.hub = std::make_shared<Hub>(nullptr, s.hub);
+    if (!s.listen.empty() && !any_port(s.listen)) {
+        // Listeners bind with SO_REUSEPORT (a reload with new TLS files binds
+        // beside the old copy): another channel on the same address would
+        // share its connections at random.
+        for (const auto& [name, c] : r.channels) {
+            if (name == s.name) continue;
+            for (const auto& [key, l] : c.listeners)
+                if (l.refs > 0 && l.settings.listen == s.listen)
+                    throw std::runtime_error("listen " + s.listen + " already serves live channel '" + name +
+                                             "' (a channel renamed on the same address needs a restart)");
+        }
+    }
+    auto found = r.channels.find(s.name);
+    const bool fresh = found == r.channels.end();
+    std::shared_ptr<Hub> hub = fresh ? std::make_shared<Hub>(nullptr, s.hub) : found->second.hub;
+    std::string key;
+    std::shared_ptr<void> running;
+    bool new_listener = false;
+    if (!s.listen.empty()) {
+        key = listener_key(s);
+        const bool have = !fresh && found->second.listeners.count(key) > 0;
+        if (!have) {
+            new_listener = true;
+            if (r.factory) running = r.factory(s, hub);  // throws: nothing changed
+        }
+    }
+    // Nothing can fail from here on.
+    Channel& c = fresh ? r.channels[s.name] : found->second;
+    if (fresh) {
+        c.hub = hub;
     } else {
         c.hub->reconfigure(s.hub);
     }
-    std::string key;
-    if (!s.listen.empty()) {
-        key = listener_key(s);
-        auto it = c.listeners.find(key);
-        if (it == c.listeners.end()) {
+    if (!key.empty()) {
+        if (new_listener) {
             Listener l;
             l.settings = s;
-            if (r.factory) l.running = r.factory(s, c.hub);  // throws: nothing changed
-            it = c.listeners.emplace(key, std::move(l)).first;
+            l.running = std::move(running);
+            c.listeners.emplace(key, std::move(l));
         }
-        ++it->second.refs;
+        ++c.listeners[key].refs;
     }
     ++c.refs;
     return std::make_unique<ChannelHandle>(s.name, std::move(key), c.hub);
@@ -102,21 +131,36 @@ std::vector<std::pair<std::string, std::shared_ptr<Hub>>> channels() {
 }
 
 void set_listener_factory(ListenerFactory f) {
-    std::vector<std::shared_ptr<void>> stop;
+    std::vector<std::shared_ptr<void>> stop;  // released outside the lock: stopping joins threads
     Registry& r = registry();
+    std::string error;
     {
         std::lock_guard lock(r.mu);
         r.factory = std::move(f);
         for (auto& [name, c] : r.channels) {
             for (auto& [key, l] : c.listeners) {
-                if (!r.factory) {
-                    stop.push_back(std::move(l.running));
-                } else if (!l.running) {
+                if (!r.factory || !error.empty()) {
+                    if (l.running) stop.push_back(std::move(l.running));
+                    continue;
+                }
+                if (l.running) continue;
+                try {
                     l.running = r.factory(l.settings, c.hub);
+                } catch (const std::exception& e) {
+                    error = e.what();
                 }
             }
         }
+        if (!error.empty()) {
+            // Stop what this call started too: no half-installed state.
+            for (auto& [name, c] : r.channels)
+                for (auto& [key, l] : c.listeners)
+                    if (l.running) stop.push_back(std::move(l.running));
+            r.factory = nullptr;
+        }
     }
+    stop.clear();
+    if (!error.empty()) throw std::runtime_error(error);
 }
 
 }  // namespace weir::tail

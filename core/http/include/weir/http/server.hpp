@@ -36,6 +36,9 @@ struct ServerOptions {
     size_t ws_queue_messages = 256;
     size_t ws_queue_bytes = 4 << 20;
     std::chrono::milliseconds ws_idle_timeout{30'000};
+    /// SO_REUSEPORT: a replacement may bind the same address while this one
+    /// still listens (a reloaded listener with new TLS files).
+    bool reuse_port = false;
 };
 
 class Server {
