@@ -20,7 +20,7 @@ import urllib.parse
 import pytest
 
 from weirtest import Daemon, metric, parse_metrics, wait_until
-from wsclient import CLOSE, PING, PONG, TEXT, WebSocket
+from wsclient import CLOSE, WebSocket
 
 SANITIZED = os.environ.get("WEIR_SANITIZED", "") not in ("", "0", "false", "FALSE", "OFF", "off")
 TOKENS = {"ops-secret": (["read"], None), "acme-secret": (["read"], "acme"), "admin-only": (["admin"], None)}
@@ -117,16 +117,7 @@ def tail(env, token=None, **params):
 
 
 def recv_json(ws):
-    """The next text message as JSON, answering pings (the server closes a
-    peer that stays silent past its idle timeout)."""
-    while True:
-        op, payload = ws.recv_frame()
-        if op == TEXT:
-            return json.loads(payload.decode())
-        if op == PING:
-            ws.send(payload, PONG)
-        elif op == CLOSE:
-            raise ConnectionError(f"closed by the server: {payload!r}")
+    return ws.recv_json()
 
 
 def collect(ws, until, timeout=30, skip=("heartbeat",)):

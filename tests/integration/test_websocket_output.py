@@ -14,7 +14,7 @@ import time
 import urllib.parse
 
 from weirtest import WEIR_BIN, metric, parse_metrics, wait_until
-from wsclient import CLOSE, PING, PONG, TEXT, WebSocket
+from wsclient import WebSocket
 
 TOKENS = {"ops-secret": (["read"], None), "acme-secret": (["read"], "acme"), "admin-only": (["admin"], None)}
 
@@ -85,14 +85,7 @@ def live(port, channel="edge", token=None, ssl_context=None, path=None, **params
 
 
 def recv_json(ws):
-    while True:
-        op, payload = ws.recv_frame()
-        if op == TEXT:
-            return json.loads(payload.decode())
-        if op == PING:
-            ws.send(payload, PONG)
-        elif op == CLOSE:
-            raise ConnectionError(f"closed by the server: {payload!r}")
+    return ws.recv_json()
 
 
 def collect(ws, until, timeout=30):
@@ -340,3 +333,28 @@ def _try_tls(port, ctx):
         return w if w.status == 101 else None
     except (OSError, ssl.SSLError):
         return None
+
+
+def test_the_output_limits_reach_its_viewers(daemons):
+    env = Env(daemons, tokens=True,
+              output="  - type: websocket\n    name: edge\n    max_subscribers: 3\n    max_per_token: 1\n"
+                     "    max_events_per_second: 5\n    buffer_events: 10\n")
+    first = live(env.d.port, token="ops-secret")
+    assert recv_json(first)["type"] == "live"
+    again = live(env.d.port, token="ops-secret")  # max_per_token: 1
+    m = recv_json(again)
+    assert m["type"] == "error" and "too many tail subscribers for this token (1)" in m["error"]
+    second = live(env.d.port, token="acme-secret")
+    assert recv_json(second)["type"] == "live"
+    third = live(env.d.port, access_token="ops-secret")  # the same token by another way: still one
+    assert recv_json(third)["type"] == "error"
+    # 100 events at once to a viewer allowed 5 a second with room for 10:
+    # the rest are dropped for the rate, and it is told.
+    env.append(100)
+    got = collect(first, lambda msgs: any(x["type"] == "dropped" for x in msgs) and len(seqs(msgs)) >= 5)
+    assert seqs(got) == sorted(seqs(got)) and len(seqs(got)) <= 20
+    m = env.metrics("ops-secret")
+    assert metric(m, "weir_tail_dropped_total", reason="rate_limit", channel="edge") > 0
+    assert metric(m, "weir_tail_refused_total", channel="edge") == 2
+    for ws in (first, again, second, third):
+        ws.sock.close()

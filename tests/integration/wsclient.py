@@ -77,6 +77,19 @@ class WebSocket:
             if op == CLOSE:
                 raise ConnectionError(f"closed by the server: {payload!r}")
 
+    def recv_json(self):
+        """The next text message as JSON, answering pings (the server closes a
+        peer that stays silent past its idle timeout)."""
+        import json
+        while True:
+            op, payload = self.recv_frame()
+            if op == TEXT:
+                return json.loads(payload.decode())
+            if op == PING:
+                self.send(payload, PONG)
+            elif op == CLOSE:
+                raise ConnectionError(f"closed by the server: {payload!r}")
+
     def close(self, code=1000):
         self.send(struct.pack("!H", code), CLOSE)
         while True:

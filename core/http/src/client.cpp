@@ -153,19 +153,14 @@ public:
             ERR_clear_error();  // SSL_get_error reads the thread's queue
             const int rc = SSL_connect(ssl_);
             if (rc == 1) return;
-            const int e = SSL_get_error(ssl_, rc);
-            if (e == SSL_ERROR_WANT_READ) {
-                wait_fd(fd_, POLLIN, deadline_);
-            } else if (e == SSL_ERROR_WANT_WRITE) {
-                wait_fd(fd_, POLLOUT, deadline_);
-            } else {
-                const long v = SSL_get_verify_result(ssl_);
+            if (wait_wanted(rc)) continue;
+            const long v = SSL_get_verify_result(ssl_);
+            if (v != X509_V_OK) {
                 ERR_clear_error();
-                if (v != X509_V_OK)
-                    throw std::runtime_error(std::string("TLS: the server's certificate is not trusted: ") +
-                                             X509_verify_cert_error_string(v));
-                throw std::runtime_error(tls_error("TLS handshake failed"));
+                throw std::runtime_error(std::string("TLS: the server's certificate is not trusted: ") +
+                                         X509_verify_cert_error_string(v));
             }
+            throw std::runtime_error(tls_error("TLS handshake failed"));
         }
     }
 
@@ -179,7 +174,7 @@ public:
                     off += static_cast<size_t>(n);
                     continue;
                 }
-                wait_ssl(n, "TLS write failed");
+                if (!wait_wanted(n)) throw std::runtime_error(tls_error("TLS write failed"));
                 continue;
             }
             wait_fd(fd_, POLLOUT, deadline_);
@@ -205,7 +200,7 @@ public:
                 const int e = SSL_get_error(ssl_, n);
                 if (e == SSL_ERROR_ZERO_RETURN) return false;
                 if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0) return false;  // EOF
-                wait_ssl(n, "TLS read failed");
+                if (!wait_wanted(n)) throw std::runtime_error(tls_error("TLS read failed"));
                 continue;
             }
             wait_fd(fd_, POLLIN, deadline_);
@@ -219,15 +214,17 @@ public:
     }
 
 private:
-    void wait_ssl(int rc, const char* what) {
+    /// Waits for the socket when OpenSSL asks for it; false on any other error.
+    bool wait_wanted(int rc) {
         const int e = SSL_get_error(ssl_, rc);
         if (e == SSL_ERROR_WANT_READ) {
             wait_fd(fd_, POLLIN, deadline_);
         } else if (e == SSL_ERROR_WANT_WRITE) {
             wait_fd(fd_, POLLOUT, deadline_);
         } else {
-            throw std::runtime_error(tls_error(what));
+            return false;
         }
+        return true;
     }
 
     int fd_;
