@@ -103,6 +103,11 @@ try {
     console.log(`${q || '(everything)'}\t${median(times).toFixed(1)}\t${Math.min(...times).toFixed(1)}\t${Math.max(...times).toFixed(1)}\t${total}`);
   }
   await browser.close();
+  // Searches the page gave up on (a new Enter aborts the previous requests):
+  // stopped by the server instead of running to the end.
+  const metrics = await (await d.fetch('/metrics')).text();
+  const abandoned = metrics.split('\n').filter((l) => l.startsWith('weir_api_requests_abandoned_total{'));
+  console.log('\nrequests abandoned by the page and stopped early:' + (abandoned.length ? '\n' + abandoned.join('\n') : ' none'));
 } finally {
   await d.stop();
 }

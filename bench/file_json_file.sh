@@ -25,20 +25,12 @@ source bench/lib.sh
 out_dir=${OUT_DIR:-$work/out}
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXIT
 
-written_events() {
-  curl -s "http://127.0.0.1:$port/metrics" |
-    awk '$0 ~ "^weir_events_out_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
-}
-
+# wait_written N: waits until the outputs wrote N events; prints the wall
+# clock (ns) when they had. One polling process on a keep-alive connection:
+# a curl per poll would take CPU from the daemon being measured.
 wait_written() {
-  local deadline=$(( $(date +%s) + 300 ))
-  while :; do
-    local n
-    n=$(written_events)
-    [[ "$n" -ge "$1" ]] && return 0
-    if (( $(date +%s) > deadline )); then echo "timed out at $n events" >&2; return 1; fi
-    sleep 0.01
-  done
+  python3 bench/wait_metric.py --port "$port" --metric weir_events_out_total --label 'kind="output"' \
+    --at-least "$1" --interval 0.005 --timeout 300
 }
 
 # output_thread_cpu PID: CPU seconds of the thread that wrote the most bytes
@@ -80,8 +72,7 @@ parser:
 outputs:
 $out_yaml
 workers: ${WORKERS:-1}"
-  wait_written "$lines"
-  end_ns=$(date +%s%N)
+  end_ns=$(wait_written "$lines")
   read -r cpu rss < <(proc_usage "$pid")
   out_cpu=$(output_thread_cpu "$pid")
   kill -TERM "$pid"; wait "$pid" || true; pid=""

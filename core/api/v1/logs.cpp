@@ -39,6 +39,7 @@ http::Response search(Context& ctx, const http::Request& req) {
     const auto offset = read_offset(req, error);
     if (!offset) return *error;
     store::SearchRequest sr;
+    sr.cancel = req.cancelled.get();
     sr.condition = q.condition ? &*q.condition : nullptr;
     sr.hint = q.hint;
     sr.tenant = q.tenant;
@@ -77,6 +78,7 @@ http::Response aggregate(Context& ctx, const http::Request& req) {
     const auto limit = read_limit(req, 10, error);
     if (!limit) return *error;
     store::AggregateRequest ar;
+    ar.cancel = req.cancelled.get();
     ar.condition = q.condition ? &*q.condition : nullptr;
     ar.hint = q.hint;
     ar.tenant = q.tenant;

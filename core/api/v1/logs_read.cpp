@@ -361,6 +361,7 @@ http::Response fields(Context& ctx, const http::Request& req) {
     const auto top = read_count(req, "top", 10, 0, 100, error);
     if (!top) return *error;
     store::FieldsRequest fr;
+    fr.cancel = req.cancelled.get();
     fr.condition = q.condition ? &*q.condition : nullptr;
     fr.hint = q.hint;
     fr.tenant = q.tenant;
@@ -423,6 +424,7 @@ http::Response stats_errors(Context& ctx, const http::Request& req) {
     const auto cond = condition::Condition::compile(text);
     const int64_t to = event::now_ns(), from = to - *window;
     store::AggregateRequest ar;
+    ar.cancel = req.cancelled.get();
     ar.condition = &cond;
     ar.hint = cond.index_hint();
     ar.hint.from_ns = from;
@@ -469,6 +471,7 @@ http::Response stats_keywords(Context& ctx, const http::Request& req) {
     constexpr int64_t kMinute = 60'000'000'000;
     const int64_t to = event::now_ns(), from = to - *window;
     store::AggregateRequest ar;
+    ar.cancel = req.cancelled.get();
     ar.condition = &*q.condition;
     ar.hint = q.hint;
     ar.hint.from_ns = from;

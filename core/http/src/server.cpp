@@ -2,6 +2,8 @@
 // listener, HTTP sessions (plain or TLS), WebSocket sessions and the worker
 // pool. One network thread does all socket I/O; handlers run on workers and
 // hand their answers back to the network thread.
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -46,6 +49,9 @@ namespace {
 
 /// Streamed and WebSocket bodies never pass this size per chunk.
 constexpr size_t kGzipMinBytes = 1024;
+/// The status recorded for a request whose client left before the answer
+/// (nginx's 499): counted among the 4xx, never sent.
+constexpr int kClientClosedRequest = 499;
 
 int64_t wall_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -55,6 +61,7 @@ int64_t wall_ns() {
 
 struct RouteStats {
     std::array<std::atomic<uint64_t>, 5> by_class{};  // 1xx..5xx
+    std::atomic<uint64_t> abandoned{0};               // the client left before the answer (499)
     metrics::Histogram latency;
 };
 
@@ -531,6 +538,9 @@ private:
             return;
         }
         auto self = this->shared_from_this();
+        gone_ = std::make_shared<std::atomic<bool>>(false);
+        req.cancelled = gone_;
+        watch_peer();
         auto once = std::make_shared<std::atomic<bool>>(false);
         Respond respond = [self, once](Response r) {
             if (once->exchange(true)) return;
@@ -598,7 +608,41 @@ private:
         }
     }
 
+    /// While a handler works, waits for the socket to turn readable: a
+    /// client that closed (or reset) its connection has given up on the
+    /// answer, and the handler is told so through the request's `cancelled`.
+    /// Bytes from the client (a pipelined request, a TLS record) end the
+    /// watch without cancelling: only end-of-stream and errors count.
+    void watch_peer() {
+        watching_ = true;
+        auto& sock = beast::get_lowest_layer(stream_).socket();
+        sock.async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec || !self->watching_) return;  // the answer went out first
+            char c;
+            const ssize_t n = ::recv(beast::get_lowest_layer(self->stream_).socket().native_handle(), &c, 1,
+                                     MSG_PEEK | MSG_DONTWAIT);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return self->watch_peer();
+            self->watching_ = false;
+            if (n <= 0 && self->gone_) self->gone_->store(true);
+        });
+    }
+
+    void stop_watching() {
+        if (!watching_) return;
+        watching_ = false;
+        beast::error_code ec;
+        beast::get_lowest_layer(stream_).socket().cancel(ec);
+    }
+
     void send(Response r, bool keep_alive = true) {
+        stop_watching();
+        if (gone_ && gone_->load()) {  // nobody is waiting for this answer
+            gone_.reset();
+            record(kClientClosedRequest);
+            return close();
+        }
+        gone_.reset();
         keep_alive_ = keep_alive_ && keep_alive;
         record(r.status);
         if (r.stream) return send_stream(std::move(r));
@@ -707,6 +751,7 @@ private:
         auto& st = core_.stats_for(method_, route_label_);
         const int cls = std::clamp(status / 100, 1, 5);
         st.by_class[static_cast<size_t>(cls - 1)].fetch_add(1);
+        if (status == kClientClosedRequest) st.abandoned.fetch_add(1);
         st.latency.observe_ns(ns);
         if (Log::level() >= LogLevel::Debug) {
             char ms[32];
@@ -733,6 +778,8 @@ private:
     bool gzip_ok_ = false;
     ChunkSource source_;
     std::optional<GzipStream> gzip_;
+    std::shared_ptr<std::atomic<bool>> gone_;  // the running handler's `cancelled`
+    bool watching_ = false;
 };
 
 }  // namespace
@@ -951,6 +998,10 @@ std::string Server::metrics_text() const {
     out += "# HELP weir_api_requests_total API requests by route pattern, method and status class.\n";
     out += "# TYPE weir_api_requests_total counter\n";
     std::vector<std::pair<std::pair<std::string, std::string>, metrics::Histogram::Snapshot>> hist;
+    std::string abandoned =
+        "# HELP weir_api_requests_abandoned_total Requests whose client closed the connection before the "
+        "answer (recorded as status 499; long queries stop early).\n"
+        "# TYPE weir_api_requests_abandoned_total counter\n";
     {
         std::lock_guard lock(c.stats_mu);
         for (const auto& [key, st] : c.stats) {
@@ -962,9 +1013,12 @@ std::string Server::metrics_text() const {
                     out += "weir_api_requests_total{" + labels + ",code=\"" + std::to_string(i + 1) +
                            "xx\"} " + std::to_string(v) + "\n";
             }
+            if (const uint64_t v = st->abandoned.load())
+                abandoned += "weir_api_requests_abandoned_total{" + labels + "} " + std::to_string(v) + "\n";
             hist.emplace_back(key, st->latency.snapshot());
         }
     }
+    out += abandoned;
     out +=
         "# HELP weir_api_request_duration_seconds Time from a complete request to its answer being queued.\n";
     out += "# TYPE weir_api_request_duration_seconds histogram\n";

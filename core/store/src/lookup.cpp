@@ -356,6 +356,7 @@ FieldsResult StoreImpl::fields(const FieldsRequest& req) {
     sr.hint = req.hint;
     sr.tenant = req.tenant;
     sr.limit = std::max<size_t>(req.sample_events, 1);
+    sr.cancel = req.cancel;
     SearchResult found = search(sr);
     res.stats = found.stats;
     res.exact = found.total_exact && found.total <= found.refs.size();

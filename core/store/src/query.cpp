@@ -321,6 +321,7 @@ SearchResult StoreImpl::search(const SearchRequest& req) {
     size_t scanned_blocks = 0;
     const size_t limit = std::max<size_t>(req.limit, 1);
     for (const auto& c : pl.blocks) {
+        check_cancel(req.cancel);
         if (heap.size() >= limit) {
             const auto& worst = heap.top().ref;
             if (desc ? c.meta.max_ns < worst.time_ns : c.meta.min_ns > worst.time_ns) break;
@@ -685,6 +686,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
         event::Batch probe;
         std::string tbuf;
         for (size_t si = 0; si < pl.snaps.size(); ++si) {
+            check_cancel(req.cancel);
             Snapshot& s = pl.snaps[si];
             MDB_val ck{kRollupsCompleteKey.size(), const_cast<char*>(kRollupsCompleteKey.data())}, cv;
             if (mdb_get(s.txn, s.p->rollups, &ck, &cv) != 0) continue;  // a day written without rollups
@@ -821,6 +823,7 @@ AggregateResult StoreImpl::aggregate(const AggregateRequest& req) {
     bool used_headers = false, scanned = false;
     std::string tmpl;
     for (const auto& c : pl.blocks) {
+        check_cancel(req.cancel);
         Snapshot& s = pl.snaps[c.snap];
         const Covered& cov = covered[c.snap];
         const int64_t lo = std::max(c.meta.min_ns, req.hint.from_ns),

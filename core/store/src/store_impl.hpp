@@ -22,6 +22,11 @@ struct TermIds {
     std::vector<uint32_t> frames;
 };
 
+/// Stops a query between two blocks once its flag is set.
+inline void check_cancel(CancelFlag flag) {
+    if (flag && flag->load(std::memory_order_relaxed)) throw Cancelled();
+}
+
 /// Frame ids hold a block id in 27 bits.
 inline constexpr uint64_t kMaxFrameIndexedBlock = (uint64_t{1} << 27) - 1;
 

@@ -428,3 +428,69 @@ TEST(Server, IdleConnectionsOfAFullClientAreCutAndCounted) {
         << m;
     for (int fd : idle) ::close(fd);
 }
+
+TEST(Server, AClientThatLeavesCancelsItsRequestAndIsCountedAs499) {
+    auto started = std::make_shared<Gate>();
+    auto saw_gone = std::make_shared<std::atomic<bool>>(false);
+    auto finished = std::make_shared<Gate>();
+    auto r = std::make_shared<Router>();
+    r->get("/long", "waits for its client to leave", Scope::None, [=](const Request& req) {
+        started->release();
+        for (int i = 0; i < 2000 && !req.client_gone(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        saw_gone->store(req.client_gone());
+        finished->release();
+        return Response::json(200, "{}");
+    });
+    Server s(at("127.0.0.1:0"), r);
+    s.start();
+    const int fd = connect_to(s.port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    started->wait();
+    ::close(fd);
+    finished->wait();
+    EXPECT_TRUE(saw_gone->load());
+    // The answer's status is recorded once the handler returns, on the network thread.
+    std::string m;
+    for (int i = 0; i < 1000; ++i) {
+        m = s.metrics_text();
+        if (m.find("weir_api_requests_abandoned_total{") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_NE(m.find("weir_api_requests_abandoned_total{method=\"GET\",route=\"/long\"} 1\n"),
+              std::string::npos)
+        << m;
+    EXPECT_NE(m.find("weir_api_requests_total{method=\"GET\",route=\"/long\",code=\"4xx\"} 1\n"),
+              std::string::npos)
+        << m;
+}
+
+TEST(Server, AClientThatStaysOrPipelinesIsNotCancelled) {
+    auto gate = std::make_shared<Gate>();
+    auto gone_seen = std::make_shared<std::atomic<int>>(0);
+    auto r = std::make_shared<Router>();
+    r->get("/{name}", "answers once the gate opens", Scope::None, [=](const Request& req) {
+        if (req.path == "/first") gate->wait();
+        if (req.client_gone()) gone_seen->fetch_add(1);
+        return Response::text(200, req.path);
+    });
+    Server s(at("127.0.0.1:0"), r);
+    s.start();
+    const int fd = connect_to(s.port());
+    ASSERT_GE(fd, 0);
+    // The second request arrives while the first one's handler runs: more
+    // bytes from the client are not a departure.
+    const std::string one = "GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const std::string two = "GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_EQ(::send(fd, one.data(), one.size(), 0), static_cast<ssize_t>(one.size()));
+    ASSERT_EQ(::send(fd, two.data(), two.size(), 0), static_cast<ssize_t>(two.size()));
+    gate->release();
+    const std::string data = read_until(fd, "/second", 5000);
+    EXPECT_NE(data.find("/first"), std::string::npos) << data;
+    EXPECT_NE(data.find("/second"), std::string::npos) << data;
+    ::close(fd);
+    EXPECT_EQ(gone_seen->load(), 0);
+    EXPECT_EQ(s.metrics_text().find("weir_api_requests_abandoned_total{"), std::string::npos);
+}

@@ -633,3 +633,39 @@ TEST_F(StoreTest, CommitListenersSeeEveryCommittedEventAtItsPermalink) {
 }
 
 }  // namespace
+
+TEST_F(StoreTest, ACancelledQueryStopsWithCancelledAndAClearFlagChangesNothing) {
+    std::mt19937_64 rng(13);
+    event::Batch src;
+    random_events(src, 1200, rng);
+    auto s = store::Store::open(opts_);
+    write_all(*s, src, 300);
+    std::atomic<bool> flag{false};
+    const auto cond = condition::Condition::compile("timeout");
+
+    store::SearchRequest sr;
+    sr.condition = &cond;
+    sr.limit = 100000;
+    sr.cancel = &flag;
+    const auto want = s->search(sr).total;
+    EXPECT_EQ(want, brute(src, &cond, {}).size());
+    store::AggregateRequest ar;  // a word query's series: blocks, not rollups
+    ar.condition = &cond;
+    ar.interval_ns = 3'600'000'000'000;
+    ar.cancel = &flag;
+    uint64_t sum = 0;
+    for (const auto& row : s->aggregate(ar).rows) sum += row.count;
+    EXPECT_EQ(sum, want);
+    store::AggregateRequest by_level;  // rollups
+    by_level.group_by = {"level"};
+    by_level.cancel = &flag;
+    EXPECT_FALSE(s->aggregate(by_level).rows.empty());
+
+    flag = true;
+    EXPECT_THROW(s->search(sr), store::Cancelled);
+    EXPECT_THROW(s->aggregate(ar), store::Cancelled);
+    EXPECT_THROW(s->aggregate(by_level), store::Cancelled);
+    store::FieldsRequest fr;
+    fr.cancel = &flag;
+    EXPECT_THROW(s->fields(fr), store::Cancelled);
+}

@@ -2,6 +2,7 @@
 // and API topics include this header only.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,7 +29,14 @@ struct Request {
     /// Who authorised the request: a digest of the token (never the token
     /// itself), "" without one. Per-token limits count by it.
     std::string token_id;
+    /// Set by the server when the client closes its connection before the
+    /// answer is sent (the page moved on, curl was stopped). Long handlers
+    /// pass it to the store, which then stops early; the answer is not sent
+    /// and the request is counted with status 499. Null outside the server.
+    std::shared_ptr<const std::atomic<bool>> cancelled;
 
+    /// True once the client has gone (see `cancelled`).
+    bool client_gone() const { return cancelled && cancelled->load(std::memory_order_relaxed); }
     /// The first header of that name (case-insensitive), or "".
     std::string header(std::string_view name) const;
     /// A query parameter, percent-decoded, or "".

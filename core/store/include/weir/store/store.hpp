@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 #include <weir/condition/index_hint.hpp>
@@ -118,6 +119,16 @@ struct QueryStats {
     std::string to_json() const;
 };
 
+/// Thrown by a query whose `cancel` flag was set while it ran (its client
+/// went away): the query stopped between two blocks, nothing is answered.
+class Cancelled : public std::runtime_error {
+public:
+    Cancelled() : std::runtime_error("the query was cancelled: its client went away") {}
+};
+
+/// A query's cancellation flag: null, or set by someone else to stop it.
+using CancelFlag = const std::atomic<bool>*;
+
 struct SearchRequest {
     const condition::Condition* condition = nullptr;  // null: everything
     condition::IndexHint hint;  // time bounds and keys (from the condition, or hand-built)
@@ -125,6 +136,7 @@ struct SearchRequest {
     size_t limit = 100;
     bool newest_first = true;
     std::optional<RowRef> after;  // cursor: rows strictly after this one in the order
+    CancelFlag cancel = nullptr;  // set: stop with Cancelled
 };
 
 struct SearchResult {
@@ -153,6 +165,7 @@ struct AggregateRequest {
     bool exact = false;
     /// false: never read rollups (tests compare both paths).
     bool use_rollups = true;
+    CancelFlag cancel = nullptr;  // set: stop with Cancelled
 };
 
 struct AggregateRow {
@@ -196,6 +209,7 @@ struct FieldsRequest {
     std::string tenant;
     size_t sample_events = 10000;  // newest events looked at, at most
     size_t top_values = 10;
+    CancelFlag cancel = nullptr;  // set: stop with Cancelled
 };
 
 struct FieldInfo {

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Waits until a counter on weir's /metrics reaches a value; prints the wall
+clock (ns since the epoch) at which it was first seen there.
+
+One process, one keep-alive connection, a poll every --interval seconds: the
+waiting costs the machine almost nothing (a curl + awk per poll in a shell
+loop costs several milliseconds of CPU each, which on two cores slows the
+daemon being measured).
+
+  bench/wait_metric.py --port 8686 --metric weir_events_out_total \\
+      --label 'kind="output"' --at-least 2000000 [--interval 0.005] [--timeout 300]
+"""
+import argparse
+import http.client
+import sys
+import time
+
+
+def total(conn, metric, label):
+    conn.request("GET", "/metrics")
+    body = conn.getresponse().read().decode("utf-8", "replace")
+    s = 0.0
+    for line in body.splitlines():
+        if not line.startswith(metric + "{") and not line.startswith(metric + " "):
+            continue
+        if label and label not in line:
+            continue
+        s += float(line.rsplit(" ", 1)[1])
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--metric", required=True)
+    ap.add_argument("--label", default="")
+    ap.add_argument("--at-least", type=float, required=True)
+    ap.add_argument("--interval", type=float, default=0.005)
+    ap.add_argument("--timeout", type=float, default=300)
+    a = ap.parse_args()
+    deadline = time.monotonic() + a.timeout
+    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+    n = 0.0
+    while time.monotonic() < deadline:
+        try:
+            n = total(conn, a.metric, a.label)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
+            time.sleep(a.interval)
+            continue
+        if n >= a.at_least:
+            print(time.time_ns())
+            return 0
+        time.sleep(a.interval)
+    print(f"timed out at {n:.0f} of {a.at_least:.0f}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
