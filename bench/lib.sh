@@ -1,6 +1,24 @@
 # Shared by the whole-daemon benchmark scripts: start weir with one pipeline,
 # read its metrics, its CPU time and peak RSS. Source it; needs $work.
 
+# weir_launch PIPELINE_YAML: as weir_start, but returns at once (sets $pid
+# only); its admin port is logged to $work/stderr.log. For timings that a
+# shell polling loop (a few forks every 10 ms) would disturb.
+weir_launch() {
+  mkdir -p "$work/pipelines"
+  cat > "$work/weir.yaml" <<YAML
+service:
+  admin_listen: 127.0.0.1:0
+  data_dir: $work/data
+  log_level: info
+  pipelines_dir: pipelines
+YAML
+  printf '%s\n' "$1" > "$work/pipelines/bench.yaml"
+  : > "$work/stderr.log"
+  "$weir" run --config "$work/weir.yaml" > "${WEIR_STDOUT:-/dev/null}" 2> "$work/stderr.log" &
+  pid=$!
+}
+
 # weir_start PIPELINE_YAML: starts weir in $work, sets $pid and $port (admin);
 # its standard output goes to $WEIR_STDOUT (default /dev/null).
 weir_start() {
@@ -19,11 +37,15 @@ YAML
 }
 
 # wait_log REGEX: waits for the daemon's stderr to match; prints the port at its end.
+# Bash builtins but for the sleep: the daemon may already be working.
 wait_log() {
-  local found=""
-  for _ in $(seq 1 1000); do
-    found=$(grep -o "$1" "$work/stderr.log" | tail -1 | grep -o '[0-9]*$' || true)
-    [[ -n "$found" ]] && break
+  local found="" text="" i
+  for ((i = 0; i < 1000; i++)); do
+    IFS= read -r -d '' text < "$work/stderr.log" || true
+    if [[ $text =~ $1 ]]; then
+      found=${BASH_REMATCH[0]##*[^0-9]}
+      [[ -n "$found" ]] && break
+    fi
     kill -0 "$pid" 2>/dev/null || { cat "$work/stderr.log" >&2; exit 1; }
     sleep 0.01
   done
@@ -37,16 +59,17 @@ output_events() {
     awk '$0 ~ "^weir_events_in_total\\{.*kind=\"output\"" {s+=$2} END {printf "%d", s}'
 }
 
-# wait_output N [TIMEOUT_S]: polls until N events reached the outputs.
+# The system interpreter for the pollers: a version manager's shim (pyenv)
+# costs ~0.4 s of CPU at each start, taken from the daemon being measured.
+bench_py=/usr/bin/python3
+[[ -x $bench_py ]] || bench_py=python3
+
+# wait_output N [TIMEOUT_S]: polls until N events reached the outputs. One
+# process on a keep-alive connection every 5 ms (a curl + awk every 10 ms
+# took about half a core from the daemon on a 2-core machine).
 wait_output() {
-  local deadline=$(( $(date +%s) + ${2:-300} ))
-  while :; do
-    local n
-    n=$(output_events)
-    [[ "$n" -ge "$1" ]] && return 0
-    if (( $(date +%s) > deadline )); then echo "timed out at $n events" >&2; return 1; fi
-    sleep 0.01
-  done
+  "$bench_py" "$(dirname "${BASH_SOURCE[0]}")/wait_metric.py" --port "$port" --metric weir_events_in_total \
+    --label 'kind="output"' --at-least "$1" --interval 0.005 --timeout "${2:-300}" > /dev/null
 }
 
 # proc_usage PID: prints "CPU_SECONDS PEAK_RSS_MIB" of a running process.

@@ -9,9 +9,11 @@ daemon being measured).
 
   bench/wait_metric.py --port 8686 --metric weir_events_out_total \\
       --label 'kind="output"' --at-least 2000000 [--interval 0.005] [--timeout 300]
+  bench/wait_metric.py --port-from-log DIR/stderr.log ...   # the port weir logs at start
 """
 import argparse
 import http.client
+import re
 import sys
 import time
 
@@ -31,7 +33,8 @@ def total(conn, metric, label):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--port-from-log", help="read the admin port from weir's log as it starts")
     ap.add_argument("--metric", required=True)
     ap.add_argument("--label", default="")
     ap.add_argument("--at-least", type=float, required=True)
@@ -39,6 +42,22 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     deadline = time.monotonic() + a.timeout
+    if a.port is None:
+        if not a.port_from_log:
+            ap.error("--port or --port-from-log is required")
+        while a.port is None:
+            try:
+                with open(a.port_from_log) as f:
+                    m = re.search(r'component=admin msg="listening on https?://[^ ]*:(\d+)', f.read())
+            except OSError:
+                m = None
+            if m:
+                a.port = int(m.group(1))
+            elif time.monotonic() > deadline:
+                print("weir did not log its admin port", file=sys.stderr)
+                return 1
+            else:
+                time.sleep(a.interval)
     conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
     n = 0.0
     while time.monotonic() < deadline:

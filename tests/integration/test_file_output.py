@@ -4,6 +4,8 @@ rename reopens the path; a templated path splits by a field; a directory that
 cannot be created is counted and retried until it can, losing nothing."""
 import json
 import os
+import select
+import time
 
 from weirtest import Daemon, metric, wait_until
 
@@ -144,3 +146,37 @@ def test_an_unusable_directory_is_counted_and_retried_not_lost(tmp_path):
     finally:
         assert d.terminate() == 0
     assert sorted(ids(read_lines(out))) == list(range(500))
+
+
+def test_a_stalled_output_holds_only_its_own_queue_bound_and_loses_nothing(tmp_path):
+    # The output writes into a FIFO nobody reads: its write blocks once the
+    # pipe is full, its queue fills to queue.output_max_events, then the work
+    # queue fills to queue.max_events and the input stops reading. Reading
+    # the FIFO afterwards gets every event, in order.
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # lets the daemon's open succeed at once
+    limits = "queue:\n  max_events: 1000\n  output_max_events: 300\nbatch:\n  max_events: 100\n"
+    d, _ = start(tmp_path, fifo, limits, text=events(0, 20000))
+    try:
+        def depths():
+            m = d.metrics()
+            return (metric(m, "weir_queue_depth_events", kind="parser"),
+                    metric(m, "weir_queue_depth_events", kind="output"))
+        wait_until(lambda: depths() == (1000, 300), timeout=60, message="both queues full at their own bounds")
+        assert delivered(d) < 20000
+        data = b""
+        deadline = time.monotonic() + 60
+        while data.count(b"\n") < 20000 and time.monotonic() < deadline:
+            try:
+                chunk = os.read(reader, 1 << 16)
+            except BlockingIOError:
+                chunk = None
+            if chunk is None:
+                select.select([reader], [], [], 0.5)
+            else:
+                data += chunk
+        assert ids([l for l in data.decode().split("\n") if l]) == list(range(20000))
+    finally:
+        assert d.terminate() == 0
+        os.close(reader)

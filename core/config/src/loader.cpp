@@ -333,18 +333,33 @@ int64_t int_field(const Ctx& ctx, const YAML::Node& v, const std::string& what, 
     return out.i;
 }
 
+/// `section.max_events` / `max_bytes` (and, for the queue, the output
+/// queues' `output_max_events` / `output_max_bytes`: `out_events` non-null).
 void load_limits(const Ctx& ctx, const YAML::Node& node, const std::string& section, uint64_t& events,
-                 uint64_t& bytes) {
+                 uint64_t& bytes, uint64_t* out_events = nullptr, uint64_t* out_bytes = nullptr) {
     std::vector<std::pair<YAML::Node, YAML::Node>> entries;
     if (!walk_map(ctx, node, "'" + section + "'", entries)) return;
+    auto count = [&](const YAML::Node& v, const std::string& key, uint64_t& into) {
+        const int64_t n = int_field(ctx, v, section + "." + key, 1, 100'000'000, WEIR_OPT_INT);
+        if (n > 0) into = static_cast<uint64_t>(n);
+    };
+    auto size = [&](const YAML::Node& v, const std::string& key, uint64_t& into) {
+        const int64_t n = int_field(ctx, v, section + "." + key, 1, int64_t(1) << 40, WEIR_OPT_SIZE);
+        if (n > 0) into = static_cast<uint64_t>(n);
+    };
     for (const auto& [k, v] : entries) {
         const std::string key = k.Scalar();
         if (key == "max_events") {
-            const int64_t n = int_field(ctx, v, section + ".max_events", 1, 100'000'000, WEIR_OPT_INT);
-            if (n > 0) events = static_cast<uint64_t>(n);
+            count(v, key, events);
         } else if (key == "max_bytes") {
-            const int64_t n = int_field(ctx, v, section + ".max_bytes", 1, int64_t(1) << 40, WEIR_OPT_SIZE);
-            if (n > 0) bytes = static_cast<uint64_t>(n);
+            size(v, key, bytes);
+        } else if (out_events && key == "output_max_events") {
+            count(v, key, *out_events);
+        } else if (out_bytes && key == "output_max_bytes") {
+            size(v, key, *out_bytes);
+        } else if (out_events) {
+            ctx.error(k, unknown_key(key, " in '" + section + "'",
+                                     {"max_events", "max_bytes", "output_max_events", "output_max_bytes"}));
         } else {
             ctx.error(k, unknown_key(key, " in '" + section + "'", {"max_events", "max_bytes"}));
         }
@@ -455,7 +470,8 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
             const int64_t n = int_field(ctx, v, "workers", 1, 64, WEIR_OPT_INT);
             if (n > 0) p.workers = static_cast<int>(n);
         } else if (key == "queue") {
-            load_limits(ctx, v, "queue", p.queue_max_events, p.queue_max_bytes);
+            load_limits(ctx, v, "queue", p.queue_max_events, p.queue_max_bytes, &p.output_queue_max_events,
+                        &p.output_queue_max_bytes);
         } else if (key == "batch") {
             load_limits(ctx, v, "batch", p.batch_max_events, p.batch_max_bytes);
         } else if (key == "tests") {
@@ -479,10 +495,11 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
     name_stages(all, ctx);
     if (errors.size() != before) return std::nullopt;
 
-    std::string fp = "name=" + p.name + ";workers=" + std::to_string(p.workers) +
-                     ";queue=" + std::to_string(p.queue_max_events) + "/" +
-                     std::to_string(p.queue_max_bytes) + ";batch=" + std::to_string(p.batch_max_events) +
-                     "/" + std::to_string(p.batch_max_bytes) + ";";
+    std::string fp =
+        "name=" + p.name + ";workers=" + std::to_string(p.workers) +
+        ";queue=" + std::to_string(p.queue_max_events) + "/" + std::to_string(p.queue_max_bytes) + "/" +
+        std::to_string(p.output_queue_max_events) + "/" + std::to_string(p.output_queue_max_bytes) +
+        ";batch=" + std::to_string(p.batch_max_events) + "/" + std::to_string(p.batch_max_bytes) + ";";
     for (auto* s : all) fp += stage_fingerprint(*s) + ";";
     p.fingerprint = fp;
     return p;

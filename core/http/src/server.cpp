@@ -2,6 +2,7 @@
 // listener, HTTP sessions (plain or TLS), WebSocket sessions and the worker
 // pool. One network thread does all socket I/O; handlers run on workers and
 // hand their answers back to the network thread.
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -955,7 +956,10 @@ void Server::start() {
     s.host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
     c.workers = std::make_unique<asio::thread_pool>(std::max<size_t>(1, c.opt.workers));
     s.accept();
-    s.thread = std::thread([&c] { c.io.run(); });
+    s.thread = std::thread([&c] {
+        pthread_setname_np(pthread_self(), "api:io");
+        c.io.run();
+    });
 }
 
 void Server::stop() {

@@ -1,3 +1,5 @@
+#include <pthread.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <stdexcept>
@@ -188,7 +190,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::PipelineConfig& cfg, con
     }
     for (const auto& s : cfg.outputs) {
         stage_key(s);
-        auto slot = std::make_unique<OutputSlot>(cfg.queue_max_events, cfg.queue_max_bytes);
+        auto slot = std::make_unique<OutputSlot>(cfg.output_queue_max_events, cfg.output_queue_max_bytes);
         make_instance(slot->inst, core, s, find_plugin(plugins, s),
                       reg.instance(core.name, "output", s.type, s.name));
         slot->inst.ctx->output = slot.get();
@@ -207,6 +209,20 @@ Pipeline::~Pipeline() {
     if (impl_->core.wedged) (void)impl_.release();
 }
 
+namespace {
+
+/// Names the calling thread for `top -H`, perf and gdb: "in:app",
+/// "work:nginx", "out:store" (the kernel keeps 15 bytes).
+void name_thread(std::string_view prefix, std::string_view component) {
+    const size_t colon = component.rfind(':');
+    std::string name(prefix);
+    name += colon == std::string_view::npos ? component : component.substr(colon + 1);
+    if (name.size() > 15) name.resize(15);
+    pthread_setname_np(pthread_self(), name.c_str());
+}
+
+}  // namespace
+
 void Pipeline::start() {
     PipelineCore& c = impl_->core;
     if (c.started) return;
@@ -214,10 +230,16 @@ void Pipeline::start() {
     c.started_at_ns = event::now_ns();
     for (auto& o : c.outputs) {
         OutputSlot* slot = o.get();
-        o->thread = TrackedThread([&c, slot] { c.output_loop(*slot); });
+        o->thread = TrackedThread([&c, slot] {
+            name_thread("out:", slot->inst.ctx->component);
+            c.output_loop(*slot);
+        });
     }
     for (int w = 0; w < c.workers; ++w)
-        c.worker_threads.emplace_back([&c, w] { c.worker_loop(static_cast<size_t>(w)); });
+        c.worker_threads.emplace_back([&c, w] {
+            name_thread("work:", c.name);
+            c.worker_loop(static_cast<size_t>(w));
+        });
     if (c.ordered) {
         c.ordered_timer = TrackedThread([&c] {
             std::unique_lock lock(c.ordered_mu);
@@ -240,6 +262,7 @@ void Pipeline::start() {
     for (auto& in : c.inputs) {
         InputSlot* slot = in.get();
         in->thread = TrackedThread([slot] {
+            name_thread("in:", slot->inst.ctx->component);
             const int32_t rc = slot->inst.descriptor->input_run(slot->inst.self);
             if (rc != WEIR_OK) Log::error(slot->inst.ctx->component, "input stopped with an error");
         });

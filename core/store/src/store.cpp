@@ -1,4 +1,5 @@
 // The store: partitions, the writer thread and its group commits.
+#include <pthread.h>
 #include <roaring/roaring.h>
 #include <zstd.h>
 
@@ -97,7 +98,11 @@ StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
         throw;
     }
     commit_seq_.store(newest_persisted_seq());
-    if (!opts_.read_only) writer_ = std::thread([this] { writer_loop(); });
+    if (!opts_.read_only)
+        writer_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "store:writer");
+            writer_loop();
+        });
 }
 
 StoreImpl::~StoreImpl() {

@@ -151,6 +151,30 @@ TEST_F(ConfigTest, ValidPipelineWithDefaultsAndTypes) {
     EXPECT_EQ(cfg.batch_max_events, 100u);
 }
 
+TEST_F(ConfigTest, OutputQueuesHaveTheirOwnBounds) {
+    const std::string base = std::string(kHead) + "    paths: [/a.log]\n" + kTail;
+    const PipelineConfig d = load_pipeline_file(write("pipelines/q.yaml", base), catalog_);
+    EXPECT_EQ(d.queue_max_events, 16384u);
+    EXPECT_EQ(d.output_queue_max_events, 8192u);
+    EXPECT_EQ(d.output_queue_max_bytes, 8u << 20);
+    const PipelineConfig t = load_pipeline_file(
+        write("pipelines/q.yaml",
+              base + "queue:\n  max_events: 1000\n  output_max_events: 500\n  output_max_bytes: 2MiB\n"),
+        catalog_);
+    EXPECT_EQ(t.queue_max_events, 1000u);
+    EXPECT_EQ(t.output_queue_max_events, 500u);
+    EXPECT_EQ(t.output_queue_max_bytes, 2u << 20);
+    EXPECT_NE(t.fingerprint, d.fingerprint);  // a changed bound restarts the pipeline on reload
+    const auto errors = errors_of(base + "queue:\n  output_max_event: 5\nbatch:\n  output_max_events: 5\n");
+    ASSERT_EQ(errors.size(), 2u);
+    EXPECT_NE(
+        errors[0].find("unknown option 'output_max_event' in 'queue'; did you mean 'output_max_events'?"),
+        std::string::npos)
+        << errors[0];
+    EXPECT_NE(errors[1].find("unknown option 'output_max_events' in 'batch'"), std::string::npos)
+        << errors[1];
+}
+
 TEST_F(ConfigTest, SingleScalarIsAListOfOne) {
     const std::string path = write("pipelines/x.yaml", std::string(kHead) + "    paths: /only.log\n" + kTail);
     EXPECT_EQ(load_pipeline_file(path, catalog_).inputs[0].options.find("paths")->list,

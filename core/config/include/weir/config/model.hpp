@@ -60,8 +60,14 @@ struct PipelineConfig {
     std::vector<StageConfig> filters;
     std::vector<StageConfig> outputs;
     int workers = 1;
+    /// The work queue (inputs → workers).
     uint64_t queue_max_events = 16384;
     uint64_t queue_max_bytes = 8ull << 20;
+    /// Each output's queue (workers → that output): a few batches are enough
+    /// to keep an output busy; more only hold memory (the work queue and, for
+    /// the http output, its spool absorb bursts).
+    uint64_t output_queue_max_events = 8192;
+    uint64_t output_queue_max_bytes = 8ull << 20;
     uint64_t batch_max_events = 2048;
     uint64_t batch_max_bytes = 1ull << 20;
     std::string tests_yaml;   // raw `tests:` section, validated by the test runner
