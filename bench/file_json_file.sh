@@ -24,7 +24,8 @@ pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 source bench/lib.sh
 out_dir=${OUT_DIR:-$work/out}
-trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXIT
+poller=""
+trap '[[ -n "$poller" ]] && kill "$poller" 2>/dev/null; [[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXIT
 
 # wait_written N: waits until the outputs wrote N events; prints the wall
 # clock (ns) when they had. One polling process on a keep-alive connection:
@@ -34,8 +35,8 @@ trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work" "$out_dir"' EXI
 py=/usr/bin/python3
 [[ -x $py ]] || py=python3
 wait_written() {
-  "$py" bench/wait_metric.py --port-from-log "$work/stderr.log" --metric weir_events_out_total --label 'kind="output"' \
-    --at-least "$1" --interval 0.005 --timeout 300
+  "$py" bench/wait_metric.py --port-from-log "$work/stderr.log" --pid-file "$work/pid" \
+    --metric weir_events_out_total --label 'kind="output"' --at-least "$1" --interval 0.005 --timeout 300
 }
 
 # output_thread_cpu PID: CPU seconds of the thread that wrote the most bytes
@@ -66,8 +67,9 @@ run_case() {
     stdout) out_yaml="  - type: stdout" ;;
     null)   out_yaml="  - type: null" ;;
   esac
-  local start_ns end_ns cpu rss out_cpu poller
+  local start_ns end_ns cpu rss out_cpu
   : > "$work/stderr.log"
+  rm -f "$work/pid"
   wait_written "$lines" > "$work/end_ns" &  # started first: its own start-up is not in the time
   poller=$!
   sleep 0.2  # its interpreter start (~35 ms of CPU) is over before the daemon starts
@@ -83,7 +85,12 @@ outputs:
 $out_yaml
 workers: ${WORKERS:-1}${EXTRA_YAML:+
 $EXTRA_YAML}"
-  wait "$poller"
+  echo "$pid" > "$work/pid"
+  if ! wait "$poller"; then
+    cat "$work/stderr.log" >&2
+    exit 1
+  fi
+  poller=""
   end_ns=$(<"$work/end_ns")
   read -r cpu rss < <(proc_usage "$pid")
   out_cpu=$(output_thread_cpu "$pid")

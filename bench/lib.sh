@@ -38,6 +38,7 @@ YAML
 
 # wait_log REGEX: waits for the daemon's stderr to match; prints the port at its end.
 # Bash builtins but for the sleep: the daemon may already be working.
+# REGEX is extended (bash's =~); the first match counts (each log starts empty).
 wait_log() {
   local found="" text="" i
   for ((i = 0; i < 1000; i++)); do

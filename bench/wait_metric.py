@@ -10,9 +10,11 @@ daemon being measured).
   bench/wait_metric.py --port 8686 --metric weir_events_out_total \\
       --label 'kind="output"' --at-least 2000000 [--interval 0.005] [--timeout 300]
   bench/wait_metric.py --port-from-log DIR/stderr.log ...   # the port weir logs at start
+  ... --pid PID | --pid-file FILE: stop waiting (exit 1) once weir has ended
 """
 import argparse
 import http.client
+import os
 import re
 import sys
 import time
@@ -35,6 +37,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int)
     ap.add_argument("--port-from-log", help="read the admin port from weir's log as it starts")
+    ap.add_argument("--pid", type=int, help="give up (exit 1) once this process has ended")
+    ap.add_argument("--pid-file", help="as --pid, the number read from this file once it is there")
     ap.add_argument("--metric", required=True)
     ap.add_argument("--label", default="")
     ap.add_argument("--at-least", type=float, required=True)
@@ -42,6 +46,28 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     deadline = time.monotonic() + a.timeout
+
+    def alive():
+        if a.pid is None and a.pid_file:
+            try:
+                with open(a.pid_file) as f:
+                    a.pid = int(f.read().strip() or "0") or None
+            except (OSError, ValueError):
+                pass
+        if a.pid is None:
+            return True
+        try:
+            os.kill(a.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        try:  # a zombie (ended, not yet waited for) counts as ended
+            with open(f"/proc/{a.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
     if a.port is None:
         if not a.port_from_log:
             ap.error("--port or --port-from-log is required")
@@ -53,7 +79,7 @@ def main():
                 m = None
             if m:
                 a.port = int(m.group(1))
-            elif time.monotonic() > deadline:
+            elif time.monotonic() > deadline or not alive():
                 print("weir did not log its admin port", file=sys.stderr)
                 return 1
             else:
@@ -64,6 +90,9 @@ def main():
         try:
             n = total(conn, a.metric, a.label)
         except (OSError, http.client.HTTPException):
+            if not alive():
+                print("weir has ended", file=sys.stderr)
+                return 1
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=10)
             time.sleep(a.interval)

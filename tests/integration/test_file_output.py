@@ -163,7 +163,11 @@ def test_a_stalled_output_holds_only_its_own_queue_bound_and_loses_nothing(tmp_p
             m = d.metrics()
             return (metric(m, "weir_queue_depth_events", kind="parser"),
                     metric(m, "weir_queue_depth_events", kind="output"))
-        wait_until(lambda: depths() == (1000, 300), timeout=60, message="both queues full at their own bounds")
+        # The work queue full means the worker waits on a full output queue:
+        # 300 events (the gauge may lag one pop behind, at 200).
+        wait_until(lambda: depths()[0] == 1000 and 200 <= depths()[1] <= 300, timeout=60,
+                   message="both queues full at their own bounds")
+        assert depths()[1] <= 300
         assert delivered(d) < 20000
         data = b""
         deadline = time.monotonic() + 60

@@ -416,6 +416,9 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
     const size_t before = errors.size();
     Ctx ctx{path, env, &errors};
     PipelineConfig p;
+    // 0: not set; then at most the work queue's bounds (a pipeline tuned to
+    // a small work queue keeps small output queues too).
+    p.output_queue_max_events = p.output_queue_max_bytes = 0;
     p.file = path;
     p.name = fs::path(path).stem().string();
     for (char& c : p.name)
@@ -485,6 +488,11 @@ std::optional<PipelineConfig> pipeline_from(const std::string& path, const YAML:
             ctx.error(k, msg);
         }
     }
+    const PipelineConfig defaults;
+    if (!p.output_queue_max_events)
+        p.output_queue_max_events = std::min(defaults.output_queue_max_events, p.queue_max_events);
+    if (!p.output_queue_max_bytes)
+        p.output_queue_max_bytes = std::min(defaults.output_queue_max_bytes, p.queue_max_bytes);
     if (!has_inputs) ctx.error(Position{path, 1, 1}, "the pipeline has no 'inputs:'");
     if (!has_outputs) ctx.error(Position{path, 1, 1}, "the pipeline has no 'outputs:'");
     std::vector<StageConfig*> all;

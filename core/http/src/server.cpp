@@ -2,6 +2,7 @@
 // listener, HTTP sessions (plain or TLS), WebSocket sessions and the worker
 // pool. One network thread does all socket I/O; handlers run on workers and
 // hand their answers back to the network thread.
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
@@ -612,28 +613,58 @@ private:
     /// While a handler works, waits for the socket to turn readable: a
     /// client that closed (or reset) its connection has given up on the
     /// answer, and the handler is told so through the request's `cancelled`.
-    /// Bytes from the client (a pipelined request, a TLS record) end the
-    /// watch without cancelling: only end-of-stream and errors count.
+    /// Bytes the client sent meanwhile (a pipelined request, a TLS
+    /// close_notify) stay unread for the next request; from then on the
+    /// socket is checked for the peer's close (POLLRDHUP) every 200 ms.
+    /// A half-close (shutdown of the client's sending side) counts as
+    /// leaving, as nginx takes it.
     void watch_peer() {
         watching_ = true;
-        auto& sock = beast::get_lowest_layer(stream_).socket();
-        sock.async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
-            if (ec || !self->watching_) return;  // the answer went out first
-            char c;
-            const ssize_t n = ::recv(beast::get_lowest_layer(self->stream_).socket().native_handle(), &c, 1,
-                                     MSG_PEEK | MSG_DONTWAIT);
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-                return self->watch_peer();
-            self->watching_ = false;
-            if (n <= 0 && self->gone_) self->gone_->store(true);
+        const uint64_t gen = watch_gen_;
+        beast::get_lowest_layer(stream_).socket().async_wait(
+            tcp::socket::wait_read, [self = this->shared_from_this(), gen](beast::error_code ec) {
+                if (ec || !self->watching_ || gen != self->watch_gen_) return;  // the answer went out first
+                switch (self->peer_state()) {
+                    case Peer::Gone:
+                        return self->peer_gone();
+                    case Peer::Quiet:
+                        return self->watch_peer();  // a spurious wake-up
+                    case Peer::SentData:
+                        return self->poll_peer_later();
+                }
+            });
+    }
+
+    enum class Peer { Quiet, SentData, Gone };
+    Peer peer_state() {
+        pollfd p{beast::get_lowest_layer(stream_).socket().native_handle(), POLLIN | POLLRDHUP, 0};
+        if (::poll(&p, 1, 0) <= 0) return Peer::Quiet;
+        if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) return Peer::Gone;
+        return (p.revents & POLLIN) ? Peer::SentData : Peer::Quiet;
+    }
+
+    void poll_peer_later() {
+        const uint64_t gen = watch_gen_;
+        peer_timer_.expires_after(std::chrono::milliseconds(200));
+        peer_timer_.async_wait([self = this->shared_from_this(), gen](beast::error_code ec) {
+            if (ec || !self->watching_ || gen != self->watch_gen_) return;
+            if (self->peer_state() == Peer::Gone) return self->peer_gone();
+            self->poll_peer_later();
         });
     }
 
+    void peer_gone() {
+        watching_ = false;
+        if (gone_) gone_->store(true);
+    }
+
     void stop_watching() {
+        ++watch_gen_;  // a completion already queued for this watch does nothing
         if (!watching_) return;
         watching_ = false;
         beast::error_code ec;
         beast::get_lowest_layer(stream_).socket().cancel(ec);
+        peer_timer_.cancel();
     }
 
     void send(Response r, bool keep_alive = true) {
@@ -781,6 +812,8 @@ private:
     std::optional<GzipStream> gzip_;
     std::shared_ptr<std::atomic<bool>> gone_;  // the running handler's `cancelled`
     bool watching_ = false;
+    uint64_t watch_gen_ = 0;
+    asio::steady_timer peer_timer_{beast::get_lowest_layer(stream_).get_executor()};
 };
 
 }  // namespace

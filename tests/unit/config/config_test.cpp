@@ -164,7 +164,17 @@ TEST_F(ConfigTest, OutputQueuesHaveTheirOwnBounds) {
     EXPECT_EQ(t.queue_max_events, 1000u);
     EXPECT_EQ(t.output_queue_max_events, 500u);
     EXPECT_EQ(t.output_queue_max_bytes, 2u << 20);
-    EXPECT_NE(t.fingerprint, d.fingerprint);  // a changed bound restarts the pipeline on reload
+    // A changed bound restarts the pipeline on reload.
+    auto fingerprint = [&](const std::string& queue) {
+        return load_pipeline_file(write("pipelines/q.yaml", base + "queue:\n" + queue), catalog_).fingerprint;
+    };
+    EXPECT_NE(fingerprint("  output_max_events: 500\n"), fingerprint("  output_max_events: 501\n"));
+    EXPECT_NE(fingerprint("  output_max_bytes: 2MiB\n"), fingerprint("  output_max_bytes: 3MiB\n"));
+    // Unset, they never exceed the work queue's.
+    const PipelineConfig small = load_pipeline_file(
+        write("pipelines/q.yaml", base + "queue:\n  max_events: 1000\n  max_bytes: 1MiB\n"), catalog_);
+    EXPECT_EQ(small.output_queue_max_events, 1000u);
+    EXPECT_EQ(small.output_queue_max_bytes, 1u << 20);
     const auto errors = errors_of(base + "queue:\n  output_max_event: 5\nbatch:\n  output_max_events: 5\n");
     ASSERT_EQ(errors.size(), 2u);
     EXPECT_NE(

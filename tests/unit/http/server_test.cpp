@@ -468,11 +468,15 @@ TEST(Server, AClientThatLeavesCancelsItsRequestAndIsCountedAs499) {
 }
 
 TEST(Server, AClientThatStaysOrPipelinesIsNotCancelled) {
+    auto started = std::make_shared<Gate>();
     auto gate = std::make_shared<Gate>();
     auto gone_seen = std::make_shared<std::atomic<int>>(0);
     auto r = std::make_shared<Router>();
     r->get("/{name}", "answers once the gate opens", Scope::None, [=](const Request& req) {
-        if (req.path == "/first") gate->wait();
+        if (req.path == "/first") {
+            started->release();
+            gate->wait();
+        }
         if (req.client_gone()) gone_seen->fetch_add(1);
         return Response::text(200, req.path);
     });
@@ -485,7 +489,11 @@ TEST(Server, AClientThatStaysOrPipelinesIsNotCancelled) {
     const std::string one = "GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n";
     const std::string two = "GET /second HTTP/1.1\r\nHost: localhost\r\n\r\n";
     ASSERT_EQ(::send(fd, one.data(), one.size(), 0), static_cast<ssize_t>(one.size()));
+    started->wait();
     ASSERT_EQ(::send(fd, two.data(), two.size(), 0), static_cast<ssize_t>(two.size()));
+    // Long enough for the server to see the bytes and check the socket
+    // again (every 200 ms): a wrong "gone" would be set by then.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     gate->release();
     const std::string data = read_until(fd, "/second", 5000);
     EXPECT_NE(data.find("/first"), std::string::npos) << data;
@@ -493,4 +501,32 @@ TEST(Server, AClientThatStaysOrPipelinesIsNotCancelled) {
     ::close(fd);
     EXPECT_EQ(gone_seen->load(), 0);
     EXPECT_EQ(s.metrics_text().find("weir_api_requests_abandoned_total{"), std::string::npos);
+}
+
+TEST(Server, AClientThatSentMoreAndThenLeftIsStillNoticed) {
+    // As a TLS client's close_notify before its close: bytes, then the end.
+    auto started = std::make_shared<Gate>();
+    auto saw_gone = std::make_shared<std::atomic<bool>>(false);
+    auto finished = std::make_shared<Gate>();
+    auto r = std::make_shared<Router>();
+    r->get("/long", "waits for its client to leave", Scope::None, [=](const Request& req) {
+        started->release();
+        for (int i = 0; i < 2000 && !req.client_gone(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        saw_gone->store(req.client_gone());
+        finished->release();
+        return Response::json(200, "{}");
+    });
+    Server s(at("127.0.0.1:0"), r);
+    s.start();
+    const int fd = connect_to(s.port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+    started->wait();
+    const std::string more = "an alert record";  // bytes the server leaves unread
+    ASSERT_EQ(::send(fd, more.data(), more.size(), 0), static_cast<ssize_t>(more.size()));
+    ::close(fd);
+    finished->wait();
+    EXPECT_TRUE(saw_gone->load());
 }

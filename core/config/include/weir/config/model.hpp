@@ -65,7 +65,8 @@ struct PipelineConfig {
     uint64_t queue_max_bytes = 8ull << 20;
     /// Each output's queue (workers → that output): a few batches are enough
     /// to keep an output busy; more only hold memory (the work queue and, for
-    /// the http output, its spool absorb bursts).
+    /// the http output, its spool absorb bursts). Unset in the YAML: these,
+    /// or the work queue's bounds when those are smaller.
     uint64_t output_queue_max_events = 8192;
     uint64_t output_queue_max_bytes = 8ull << 20;
     uint64_t batch_max_events = 2048;
