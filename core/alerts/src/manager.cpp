@@ -96,6 +96,11 @@ struct Delivery {
     std::string body, what;
     int attempt = 0;
     int64_t due_ns = 0;
+    /// One rule's notifications to one webhook go out in the order they
+    /// were made: a "resolved" never overtakes a "firing" still in backoff
+    /// (the receiver would be left showing the older state).
+    std::string key;
+    uint64_t seq = 0;
 };
 
 }  // namespace
@@ -139,6 +144,7 @@ struct Manager::Impl {
     std::mutex dmu;
     std::condition_variable dcv;
     std::deque<Delivery> deliveries;
+    uint64_t next_seq = 0;  // of the next delivery made (under dmu)
     bool stopping = false;
     std::condition_variable ecv;
     std::thread evaluator, deliverer;
@@ -230,8 +236,8 @@ struct Manager::Impl {
                 deliveries.pop_front();
                 ++dropped;
             }
-            deliveries.push_back(
-                {w, webhook_body(w, n), g.def.name + "/" + rs.rule.name + " " + state, 0, now_ns});
+            deliveries.push_back({w, webhook_body(w, n), g.def.name + "/" + rs.rule.name + " " + state, 0,
+                                  now_ns, g.def.name + "\x1e" + rs.rule.name + "\x1e" + w.url, next_seq++});
         }
         dcv.notify_all();
     }
@@ -308,13 +314,33 @@ struct Manager::Impl {
         return next;
     }
 
+    /// Under dmu: the oldest pending seq of each key. Only those may be sent.
+    std::map<std::string, uint64_t> heads() const {
+        std::map<std::string, uint64_t> first;
+        for (const auto& d : deliveries) {
+            auto [it, inserted] = first.emplace(d.key, d.seq);
+            if (!inserted) it->second = std::min(it->second, d.seq);
+        }
+        return first;
+    }
+
+    /// Under dmu: when the next sendable delivery is due (0: none pending).
+    int64_t next_delivery_due() const {
+        const auto first = heads();
+        int64_t next = 0;
+        for (const auto& d : deliveries)
+            if (first.at(d.key) == d.seq) next = next ? std::min(next, d.due_ns) : d.due_ns;
+        return next;
+    }
+
     /// Sends what is due; returns when the next delivery is due (0: none).
     int64_t deliver_due(int64_t now_ns) {
         std::vector<Delivery> due;
         {
             std::lock_guard lock(dmu);
+            const auto first = heads();
             for (auto it = deliveries.begin(); it != deliveries.end();) {
-                if (it->due_ns <= now_ns) {
+                if (it->due_ns <= now_ns && first.at(it->key) == it->seq) {
                     due.push_back(std::move(*it));
                     it = deliveries.erase(it);
                 } else {
@@ -364,9 +390,7 @@ struct Manager::Impl {
             deliveries.push_back(std::move(d));
         }
         std::lock_guard lock(dmu);
-        int64_t next = 0;
-        for (const auto& d : deliveries) next = next ? std::min(next, d.due_ns) : d.due_ns;
-        return next;
+        return next_delivery_due();
     }
 
     void run_evaluator() {
@@ -389,9 +413,8 @@ struct Manager::Impl {
             if (stopping) break;
             const auto has_due = [&] {
                 if (stopping) return true;
-                const int64_t t = now();
-                return std::any_of(deliveries.begin(), deliveries.end(),
-                                   [&](const Delivery& d) { return d.due_ns <= t; });
+                const int64_t due = next_delivery_due();
+                return due != 0 && due <= now();
             };
             if (next)
                 dcv.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(1'000'000, next - now())),

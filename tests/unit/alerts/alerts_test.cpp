@@ -241,6 +241,16 @@ rules:
         << m.status_json();
     ASSERT_EQ(log_.size() >= 2, true);
     EXPECT_NE(log_.back().find("resolved"), std::string::npos) << log_.back();
+    // The "resolved" waits behind the "firing" still in backoff: only the
+    // firing is tried now, and nothing while the firing's next retry is not due.
+    m.deliver_due(t0 + 90 * kSecond);
+    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 2"),
+              std::string::npos)
+        << m.metrics_text();
+    m.deliver_due(t0 + 90 * kSecond);
+    EXPECT_NE(m.metrics_text().find("weir_alert_notifications_total{result=\"retried\"} 2"),
+              std::string::npos)
+        << m.metrics_text();
     const std::string status = m.status_json();
     const size_t resolved = status.find("\"from\":\"firing\",\"to\":\"inactive\"");
     const size_t fired = status.find("\"from\":\"pending\",\"to\":\"firing\"");
