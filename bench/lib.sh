@@ -22,17 +22,7 @@ YAML
 # weir_start PIPELINE_YAML: starts weir in $work, sets $pid and $port (admin);
 # its standard output goes to $WEIR_STDOUT (default /dev/null).
 weir_start() {
-  mkdir -p "$work/pipelines"
-  cat > "$work/weir.yaml" <<YAML
-service:
-  admin_listen: 127.0.0.1:0
-  data_dir: $work/data
-  log_level: info
-  pipelines_dir: pipelines
-YAML
-  printf '%s\n' "$1" > "$work/pipelines/bench.yaml"
-  "$weir" run --config "$work/weir.yaml" > "${WEIR_STDOUT:-/dev/null}" 2> "$work/stderr.log" &
-  pid=$!
+  weir_launch "$1"
   port=$(wait_log 'component=admin msg="listening on http://127.0.0.1:[0-9]*')
 }
 

@@ -429,29 +429,44 @@ TEST(Server, IdleConnectionsOfAFullClientAreCutAndCounted) {
     for (int fd : idle) ::close(fd);
 }
 
+/// A server whose /long handler waits (at most 10 s) for its client to
+/// leave, and says whether it saw it go.
+struct WaitsForDeparture {
+    std::shared_ptr<Gate> started = std::make_shared<Gate>(), finished = std::make_shared<Gate>();
+    std::shared_ptr<std::atomic<bool>> saw_gone = std::make_shared<std::atomic<bool>>(false);
+    Server server{at("127.0.0.1:0"), router()};
+
+    std::shared_ptr<Router> router() {
+        auto r = std::make_shared<Router>();
+        r->get("/long", "waits for its client to leave", Scope::None,
+               [started = started, finished = finished, saw_gone = saw_gone](const Request& req) {
+                   started->release();
+                   for (int i = 0; i < 2000 && !req.client_gone(); ++i)
+                       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                   saw_gone->store(req.client_gone());
+                   finished->release();
+                   return Response::json(200, "{}");
+               });
+        return r;
+    }
+    /// Connects, sends GET /long and returns once its handler runs.
+    int request() {
+        server.start();
+        const int fd = connect_to(server.port());
+        EXPECT_GE(fd, 0);
+        const std::string req = "GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+        started->wait();
+        return fd;
+    }
+};
+
 TEST(Server, AClientThatLeavesCancelsItsRequestAndIsCountedAs499) {
-    auto started = std::make_shared<Gate>();
-    auto saw_gone = std::make_shared<std::atomic<bool>>(false);
-    auto finished = std::make_shared<Gate>();
-    auto r = std::make_shared<Router>();
-    r->get("/long", "waits for its client to leave", Scope::None, [=](const Request& req) {
-        started->release();
-        for (int i = 0; i < 2000 && !req.client_gone(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        saw_gone->store(req.client_gone());
-        finished->release();
-        return Response::json(200, "{}");
-    });
-    Server s(at("127.0.0.1:0"), r);
-    s.start();
-    const int fd = connect_to(s.port());
-    ASSERT_GE(fd, 0);
-    const std::string req = "GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-    started->wait();
-    ::close(fd);
-    finished->wait();
-    EXPECT_TRUE(saw_gone->load());
+    WaitsForDeparture w;
+    Server& s = w.server;
+    ::close(w.request());
+    w.finished->wait();
+    EXPECT_TRUE(w.saw_gone->load());
     // The answer's status is recorded once the handler returns, on the network thread.
     std::string m;
     for (int i = 0; i < 1000; ++i) {
@@ -505,28 +520,11 @@ TEST(Server, AClientThatStaysOrPipelinesIsNotCancelled) {
 
 TEST(Server, AClientThatSentMoreAndThenLeftIsStillNoticed) {
     // As a TLS client's close_notify before its close: bytes, then the end.
-    auto started = std::make_shared<Gate>();
-    auto saw_gone = std::make_shared<std::atomic<bool>>(false);
-    auto finished = std::make_shared<Gate>();
-    auto r = std::make_shared<Router>();
-    r->get("/long", "waits for its client to leave", Scope::None, [=](const Request& req) {
-        started->release();
-        for (int i = 0; i < 2000 && !req.client_gone(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        saw_gone->store(req.client_gone());
-        finished->release();
-        return Response::json(200, "{}");
-    });
-    Server s(at("127.0.0.1:0"), r);
-    s.start();
-    const int fd = connect_to(s.port());
-    ASSERT_GE(fd, 0);
-    const std::string req = "GET /long HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-    started->wait();
+    WaitsForDeparture w;
+    const int fd = w.request();
     const std::string more = "an alert record";  // bytes the server leaves unread
     ASSERT_EQ(::send(fd, more.data(), more.size(), 0), static_cast<ssize_t>(more.size()));
     ::close(fd);
-    finished->wait();
-    EXPECT_TRUE(saw_gone->load());
+    w.finished->wait();
+    EXPECT_TRUE(w.saw_gone->load());
 }
