@@ -600,6 +600,8 @@ const weir_option_def kStoreOptions[] = {
     {kDef, WEIR_OPT_DURATION, "retention", "0s", 0, "Whole days older than this are deleted."},
     {kDef, WEIR_OPT_STRING, "partition", "day", 0, "Time partition of the store: a UTC day."},
     {kDef, WEIR_OPT_INT, "block_events", "4096", 0, "Events in a stored block at most."},
+    {kDef, WEIR_OPT_INT, "encode_threads", "1", 0,
+     "Threads that build blocks, postings and rollups ahead of the committing thread (1-16)."},
     {kDef, WEIR_OPT_STRING_LIST, "index_fields", "", 0, "Fields indexed as field=value."},
     {kDef, WEIR_OPT_SIZE, "retention_size", "0", 0,
      "Total size the store keeps; the oldest days are deleted past it."},
@@ -618,6 +620,7 @@ const weir_option_rules kStoreRules[] = {
     {kRules, 0, nullptr, "0s", nullptr, "keep everything"},
     {kRules, 0, "day", nullptr, nullptr, nullptr},
     {kRules, 0, nullptr, "64", "65536", nullptr},
+    {kRules, 0, nullptr, "1", "16", nullptr},
     {kRules, 0, nullptr, nullptr, nullptr, "the store's default list"},
     {kRules, 0, nullptr, "0", nullptr, "no size bound"},
     {kRules, 0, nullptr, nullptr, nullptr, nullptr},
@@ -803,6 +806,7 @@ void load_store(const Ctx& ctx, const YAML::Node& node, const fs::path&, Service
     if (const auto* v = o.find("sync")) st.sync = v->i != 0;
     if (const auto* v = o.find("retention")) st.retention_ns = v->i;
     if (const auto* v = o.find("block_events")) st.block_events = v->i;
+    if (const auto* v = o.find("encode_threads")) st.encode_threads = v->i;
     if (const auto* v = o.find("index_fields")) st.index_fields = v->list;
     if (const auto* v = o.find("retention_size")) st.retention_bytes = static_cast<uint64_t>(v->i);
     if (const auto* v = o.find("emergency_retention")) st.emergency_retention = v->i != 0;

@@ -54,6 +54,7 @@ store::StoreOptions store_options(const config::StoreConfig& c) {
     o.sync = c.sync;
     o.retention_ns = c.retention_ns;
     o.block_events = static_cast<size_t>(c.block_events);
+    o.encode_threads = static_cast<size_t>(c.encode_threads);
     if (!c.index_fields.empty()) o.index_fields = c.index_fields;
     o.retention_bytes = c.retention_bytes;
     o.retention_by_level = c.retention_by_level;

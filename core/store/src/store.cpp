@@ -98,11 +98,19 @@ StoreImpl::StoreImpl(const StoreOptions& o) : opts_(o) {
         throw;
     }
     commit_seq_.store(newest_persisted_seq());
-    if (!opts_.read_only)
+    if (!opts_.read_only) {
+        const size_t n = std::max<size_t>(opts_.encode_threads, 1);
+        encoder_count_ = n;
+        for (size_t i = 0; i < n; ++i)
+            encoders_.emplace_back([this] {
+                pthread_setname_np(pthread_self(), "store:encode");
+                encoder_loop();
+            });
         writer_ = std::thread([this] {
             pthread_setname_np(pthread_self(), "store:writer");
             writer_loop();
         });
+    }
 }
 
 StoreImpl::~StoreImpl() {
@@ -111,6 +119,8 @@ StoreImpl::~StoreImpl() {
         stopping_ = true;
     }
     q_cv_.notify_all();
+    for (auto& t : encoders_)
+        if (t.joinable()) t.join();
     if (writer_.joinable()) writer_.join();
     cancel_retention();
     parts_.clear();
@@ -378,151 +388,199 @@ bool StoreImpl::commit_partition(Partition& p, uint64_t seq,
     return false;
 }
 
-void StoreImpl::writer_loop() {
+void StoreImpl::encoder_loop() {
     ZSTD_CCtx* cctx = ZSTD_createCCtx();
-    event::Batch group;
-    std::string scratch;
-    std::vector<std::string> ev_terms;
     for (;;) {
-        std::deque<Item> items;
+        auto owned = std::make_unique<Prepared>();
+        Prepared& g = *owned;
         {
             std::unique_lock lock(q_mu_);
-            q_cv_.wait_for(lock, std::chrono::seconds(60),
-                           [&] { return stopping_ || !queue_.empty() || retention_wanted_; });
-            if (queue_.empty() && stopping_) break;
-            retention_wanted_ = false;
-            items.swap(queue_);
+            // At most one group waits ready per encoder: the writer sets the pace.
+            q_cv_.wait(lock, [&] {
+                return (stopping_ && queue_.empty()) || (!queue_.empty() && ready_.size() <= encoder_count_);
+            });
+            if (queue_.empty()) break;  // stopping, and nothing left
+            g.items.swap(queue_);
             queued_events_ = 0;
+            g.ticket = next_ticket_++;
+            ++preparing_;
         }
         q_space_cv_.notify_all();
+        prepare(g, cctx);
+        {
+            std::lock_guard lock(q_mu_);
+            --preparing_;
+            const uint64_t ticket = g.ticket;
+            ready_.emplace(ticket, std::move(owned));
+        }
+        q_cv_.notify_all();
+    }
+    ZSTD_freeCCtx(cctx);
+    q_cv_.notify_all();
+}
+
+void StoreImpl::prepare(Prepared& g, ZSTD_CCtx* cctx) {
+    event::Batch& group = g.group;
+    std::string scratch;
+    std::vector<std::string> ev_terms;
+    for (auto& it : g.items) {
+        std::string err;
+        if (!event::decode_batch(it.encoded, group, &err))
+            bad_batches_.fetch_add(1);  // cannot happen: we encoded it
+        std::string().swap(it.encoded);
+    }
+    std::map<int64_t, std::vector<uint32_t>> by_day;
+    for (size_t i = 0; i < group.size(); ++i)
+        by_day[day_of(group.event(i).time_ns)].push_back(static_cast<uint32_t>(i));
+    const bool digests = numeric_terms();
+    for (auto& [day, rows] : by_day) {
+        std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
+            return group.event(a).time_ns < group.event(b).time_ns;
+        });
+        PreparedDay& d = g.days.emplace_back();
+        d.day = day;
+        d.order.reserve(rows.size());
+        d.refs.reserve(rows.size());
+        if (opts_.rollups) {
+            MinuteRollup* cur = nullptr;
+            int64_t cur_minute = 0;
+            for (uint32_t r : rows) {  // sorted by time: one map look-up per minute
+                const int64_t m = minute_of(group.event(r).time_ns);
+                if (!cur || m != cur_minute) cur = &d.minutes[m], cur_minute = m;
+                add_to_rollup(rollup_cfg_, group, r, *cur);
+            }
+        }
+        uint64_t id = 0;  // relative: the writer adds the partition's next block id
+        std::vector<uint32_t> chunk, numbers;
+        for (size_t start = 0; start < rows.size(); start += opts_.block_events) {
+            const size_t end = std::min(rows.size(), start + opts_.block_events);
+            chunk.assign(rows.begin() + static_cast<long>(start), rows.begin() + static_cast<long>(end));
+            BlockMeta m{id, group.event(chunk.front()).time_ns, group.event(chunk.back()).time_ns,
+                        static_cast<uint32_t>(chunk.size())};
+            std::string bytes;
+            encode_block(group, chunk, cctx, bytes);
+            const size_t per_frame = frame_rows(chunk.size());
+            numbers.clear();
+            for (size_t k = 0; k < chunk.size(); ++k) {
+                ev_terms.clear();
+                event_terms(group, chunk[k], opts_.index_fields, ev_terms, scratch);
+                if (digests) event_numbers(group, chunk[k], opts_.index_fields, numbers);
+                const auto fid = static_cast<uint32_t>((id << 5) | (k / per_frame));
+                for (auto& t : ev_terms) {
+                    // Ids only grow: the last one says "already there".
+                    auto& ids = d.terms[t];
+                    if (ids.blocks.empty() || ids.blocks.back() != id) ids.blocks.push_back(id);
+                    if (ids.frames.empty() || ids.frames.back() != fid) ids.frames.push_back(fid);
+                }
+                d.order.push_back(chunk[k]);
+                d.refs.push_back(RowRef{group.event(chunk[k]).time_ns, day, id, static_cast<uint32_t>(k)});
+            }
+            d.blocks.emplace_back(m, std::move(bytes));
+            if (digests) d.digests.emplace_back(id, encode_number_digest(numbers));
+            ++id;
+        }
+    }
+}
+
+void StoreImpl::writer_loop() {
+    for (;;) {
+        std::unique_ptr<Prepared> next;
+        {
+            std::unique_lock lock(q_mu_);
+            q_cv_.wait_for(lock, std::chrono::seconds(60), [&] {
+                return ready_.count(commit_ticket_) || retention_wanted_ ||
+                       (stopping_ && queue_.empty() && preparing_ == 0);
+            });
+            retention_wanted_ = false;
+            auto it = ready_.find(commit_ticket_);
+            if (it != ready_.end()) {
+                next = std::move(it->second);
+                ready_.erase(it);
+                ++commit_ticket_;
+            } else if (stopping_ && queue_.empty() && preparing_ == 0) {
+                break;
+            }
+        }
+        if (next) q_cv_.notify_all();  // an encoder may wait for room
         const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
         run_retention(now);  // hourly, and at once when asked (maintenance.cpp)
-        if (items.empty()) continue;
+        if (next) commit_group(*next);
+    }
+}
 
-        group.clear();
-        for (auto& it : items) {
-            std::string err;
-            if (!event::decode_batch(it.encoded, group, &err))
-                bad_batches_.fetch_add(1);  // cannot happen: we encoded it
-        }
-        std::map<int64_t, std::vector<uint32_t>> by_day;
-        for (size_t i = 0; i < group.size(); ++i)
-            by_day[day_of(group.event(i).time_ns)].push_back(static_cast<uint32_t>(i));
-
-        // For the commit listeners: the events in commit order, with their places.
-        const bool follow = have_listeners_.load();
-        std::vector<uint32_t> commit_order;
-        std::vector<RowRef> commit_refs;
-        if (follow) {
-            commit_order.reserve(group.size());
-            commit_refs.reserve(group.size());
-        }
-        bool ok = true;
-        bool any_committed = false;
-        const uint64_t seq = commit_seq_.load() + 1;  // only the writer changes it
-        for (auto& [day, rows] : by_day) {
-            std::stable_sort(rows.begin(), rows.end(), [&](uint32_t a, uint32_t b) {
-                return group.event(a).time_ns < group.event(b).time_ns;
-            });
-            std::shared_ptr<Partition> p;
-            std::string why;
-            for (;;) {
-                try {
-                    p = partition(day, true);
-                    break;
-                } catch (const std::exception& e) {
-                    why = e.what();
-                }
-                if (!wait_degraded(why)) break;
+void StoreImpl::commit_group(Prepared& g) {
+    const event::Batch& group = g.group;
+    std::vector<uint32_t> commit_order;
+    std::vector<RowRef> commit_refs;
+    bool ok = true;
+    bool any_committed = false;
+    const uint64_t seq = commit_seq_.load() + 1;  // only the writer changes it
+    for (PreparedDay& d : g.days) {
+        std::shared_ptr<Partition> p;
+        std::string why;
+        for (;;) {
+            try {
+                p = partition(d.day, true);
+                break;
+            } catch (const std::exception& e) {
+                why = e.what();
             }
-            if (!p) {
+            if (!wait_degraded(why)) break;
+        }
+        if (!p) {
+            ok = false;
+            break;
+        }
+        // The encoder counted block ids from 0; they start at the partition's next one.
+        const uint64_t base = p->next_block_id();
+        for (auto& [m, b] : d.blocks) m.id += base;
+        for (auto& [id, digest] : d.digests) id += base;
+        for (auto& r : d.refs) r.block += base;
+        const auto frame_base = static_cast<uint32_t>(base << 5);
+        for (auto& [t, ids] : d.terms) {
+            for (auto& b : ids.blocks) b += base;
+            for (auto& f : ids.frames) f += frame_base;
+        }
+        number_digests_ = std::move(d.digests);
+        while (!commit_partition(*p, seq, d.blocks, d.terms, d.minutes, why)) {
+            if (!wait_degraded(why)) {
                 ok = false;
                 break;
             }
-            std::vector<std::pair<BlockMeta, std::string>> blocks;
-            number_digests_.clear();
-            std::unordered_map<std::string, TermIds> terms;
-            std::map<int64_t, MinuteRollup> minutes;
-            if (opts_.rollups) {
-                MinuteRollup* cur = nullptr;
-                int64_t cur_minute = 0;
-                for (uint32_t r : rows) {  // sorted by time: one map look-up per minute
-                    const int64_t m = minute_of(group.event(r).time_ns);
-                    if (!cur || m != cur_minute) cur = &minutes[m], cur_minute = m;
-                    add_to_rollup(rollup_cfg_, group, r, *cur);
-                }
-            }
-            uint64_t id = p->next_block_id();
-            for (size_t start = 0; start < rows.size(); start += opts_.block_events) {
-                const size_t end = std::min(rows.size(), start + opts_.block_events);
-                std::vector<uint32_t> chunk(rows.begin() + static_cast<long>(start),
-                                            rows.begin() + static_cast<long>(end));
-                BlockMeta m{id, group.event(chunk.front()).time_ns, group.event(chunk.back()).time_ns,
-                            static_cast<uint32_t>(chunk.size())};
-                std::string bytes;
-                encode_block(group, chunk, cctx, bytes);
-                const size_t per_frame = frame_rows(chunk.size());
-                std::vector<uint32_t> numbers;
-                for (size_t k = 0; k < chunk.size(); ++k) {
-                    ev_terms.clear();
-                    event_terms(group, chunk[k], opts_.index_fields, ev_terms, scratch);
-                    if (numeric_terms()) event_numbers(group, chunk[k], opts_.index_fields, numbers);
-                    const auto fid = static_cast<uint32_t>((id << 5) | (k / per_frame));
-                    for (auto& t : ev_terms) {
-                        // Ids only grow: the last one says "already there".
-                        auto& ids = terms[t];
-                        if (ids.blocks.empty() || ids.blocks.back() != id) ids.blocks.push_back(id);
-                        if (ids.frames.empty() || ids.frames.back() != fid) ids.frames.push_back(fid);
-                    }
-                    if (follow) {
-                        commit_order.push_back(chunk[k]);
-                        commit_refs.push_back(
-                            RowRef{group.event(chunk[k]).time_ns, day, id, static_cast<uint32_t>(k)});
-                    }
-                }
-                blocks.emplace_back(m, std::move(bytes));
-                if (numeric_terms()) number_digests_.emplace_back(id, encode_number_digest(numbers));
-                ++id;
-            }
-            while (!commit_partition(*p, seq, blocks, terms, minutes, why)) {
-                if (!wait_degraded(why)) {
-                    ok = false;
-                    break;
-                }
-            }
-            if (!ok) break;
-            any_committed = true;
-            for (const auto& [m, b] : blocks) p->add_meta(m);
-            blocks_written_.fetch_add(blocks.size());
         }
-        if (ok) {
-            commits_.fetch_add(1);
-            events_written_.fetch_add(group.size());
-            {
-                std::lock_guard lock(state_mu_);
-                if (degraded_ && opts_.warn) opts_.warn("writes resumed");
-                degraded_ = false;
-                degraded_reason_.clear();
-            }
-            commit_seq_.store(seq);
-            if (follow) notify_listeners(seq, group, commit_order, commit_refs);
-        } else if (any_committed) {
-            commit_seq_.store(seq);  // part of it is stored under this seq: never reuse it
-        }
-        uint64_t last = 0;
-        for (auto& it : items) {
-            last = it.seq;
-            if (it.done) it.done(ok);
-        }
-        {
-            std::lock_guard lock(q_mu_);
-            finished_seq_ = std::max(finished_seq_, last);
-        }
-        done_cv_.notify_all();
+        if (!ok) break;
+        any_committed = true;
+        for (const auto& [m, b] : d.blocks) p->add_meta(m);
+        blocks_written_.fetch_add(d.blocks.size());
+        commit_order.insert(commit_order.end(), d.order.begin(), d.order.end());
+        commit_refs.insert(commit_refs.end(), d.refs.begin(), d.refs.end());
     }
-    ZSTD_freeCCtx(cctx);
+    if (ok) {
+        commits_.fetch_add(1);
+        events_written_.fetch_add(group.size());
+        {
+            std::lock_guard lock(state_mu_);
+            if (degraded_ && opts_.warn) opts_.warn("writes resumed");
+            degraded_ = false;
+            degraded_reason_.clear();
+        }
+        commit_seq_.store(seq);
+        if (have_listeners_.load()) notify_listeners(seq, group, commit_order, commit_refs);
+    } else if (any_committed) {
+        commit_seq_.store(seq);  // part of it is stored under this seq: never reuse it
+    }
+    uint64_t last = 0;
+    for (auto& it : g.items) {
+        last = it.seq;
+        if (it.done) it.done(ok);
+    }
+    {
+        std::lock_guard lock(q_mu_);
+        finished_seq_ = std::max(finished_seq_, last);
+    }
+    done_cv_.notify_all();
 }
 
 void StoreImpl::notify_listeners(uint64_t seq, const event::Batch& group, const std::vector<uint32_t>& order,

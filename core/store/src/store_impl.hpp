@@ -5,9 +5,12 @@
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <weir/event/batch.hpp>
+#include <weir/store/block.hpp>
 #include <weir/store/store.hpp>
 
 #include "partition.hpp"
@@ -65,11 +68,34 @@ private:
         uint64_t seq = 0;
         Done done;
     };
+    /// One day's share of a group, built by an encoder with block ids
+    /// counted from 0; the committer adds the partition's next id.
+    struct PreparedDay {
+        int64_t day = 0;
+        std::vector<std::pair<BlockMeta, std::string>> blocks;
+        std::unordered_map<std::string, TermIds> terms;
+        std::map<int64_t, MinuteRollup> minutes;
+        std::vector<std::pair<uint64_t, std::string>> digests;
+        std::vector<uint32_t> order;  // rows of the group, in commit order
+        std::vector<RowRef> refs;     // their places (block ids relative)
+    };
+    /// A group of queued writes, ready to commit.
+    struct Prepared {
+        uint64_t ticket = 0;
+        std::deque<Item> items;
+        event::Batch group;
+        std::vector<PreparedDay> days;
+    };
 
     std::shared_ptr<Partition> partition(int64_t day, bool create);
     std::vector<std::shared_ptr<Partition>> partitions_between(int64_t from_ns, int64_t to_ns,
                                                                uint64_t* pruned);
+    /// Encoder threads: take what is queued, build it (prepare), hand it on.
+    void encoder_loop();
+    void prepare(Prepared& g, ZSTD_CCtx* cctx);
+    /// The writer thread: commits prepared groups in the order they were taken.
     void writer_loop();
+    void commit_group(Prepared& g);
     bool commit_partition(Partition& p, uint64_t seq,
                           const std::vector<std::pair<BlockMeta, std::string>>& blocks,
                           const std::unordered_map<std::string, TermIds>& terms,
@@ -99,6 +125,12 @@ private:
     size_t queued_events_ = 0;
     uint64_t enqueued_seq_ = 0, finished_seq_ = 0;
     bool stopping_ = false;
+    // Groups between the queue and the writer (under q_mu_): tickets are
+    // given in queue order, and the writer commits them in that order.
+    uint64_t next_ticket_ = 0, commit_ticket_ = 0;
+    size_t preparing_ = 0;  // groups taken from the queue, not yet ready
+    size_t encoder_count_ = 1;
+    std::map<uint64_t, std::unique_ptr<Prepared>> ready_;
 
     // Commit listeners: called by the writer under listeners_mu_.
     std::mutex listeners_mu_;
@@ -136,7 +168,8 @@ private:
     std::shared_ptr<Maintenance> maint_;
     bool retention_wanted_ = false;  // under q_mu_: wakes the writer for a pass
 
-    std::thread writer_;  // last: started once everything above exists
+    std::vector<std::thread> encoders_;  // last: started once everything above exists
+    std::thread writer_;
 };
 
 }  // namespace weir::store::detail

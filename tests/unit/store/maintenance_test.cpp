@@ -531,6 +531,19 @@ std::string write_service(const fs::path& dir, const std::string& text) {
     return path.string();
 }
 
+TEST_F(StoreOps, EncodeThreadsIsReadFromTheServiceFileAndBounded) {
+    EXPECT_EQ(config::load_service(write_service(dir_, "store:\n  sync: true\n")).store.encode_threads, 1);
+    EXPECT_EQ(config::load_service(write_service(dir_, "store:\n  encode_threads: 3\n")).store.encode_threads,
+              3);
+    try {
+        config::load_service(write_service(dir_, "store:\n  encode_threads: 0\n"));
+        FAIL() << "accepted";
+    } catch (const config::ConfigErrors& e) {
+        EXPECT_NE(std::string(e.what()).find(":2:19:"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("encode_threads"), std::string::npos) << e.what();
+    }
+}
+
 TEST_F(StoreOps, RetentionByLevelIsReadFromTheServiceFileWithPositions) {
     auto s =
         config::load_service(write_service(dir_, "store:\n  retention_by_level: {ERROR: 90d, info: 7d}\n"));

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 #include <weir/condition/condition.hpp>
 #include <weir/event/batch.hpp>
 #include <weir/store/block.hpp>
@@ -629,6 +630,85 @@ TEST_F(StoreTest, CommitListenersSeeEveryCommittedEventAtItsPermalink) {
         std::sort(a.begin(), a.end());
         std::sort(b.begin(), b.end());
         EXPECT_EQ(a, b) << *got << "\n" << json;
+    }
+}
+
+TEST_F(StoreTest, SeveralEncodersCommitInQueueOrderAndIndexEveryEventOnce) {
+    // Three encoder threads and three writers at once: groups are built side
+    // by side but committed in the order they left the queue, so each
+    // writer's acknowledgements come in its own order, the listener sees
+    // commit seqs rising, and every event is stored once where it says.
+    std::mt19937_64 rng(77);
+    event::Batch src;
+    random_events(src, 3000, rng);
+    opts_.encode_threads = 3;
+    opts_.block_events = 64;  // many blocks per group: ids are rebased at commit
+    auto s = store::Store::open(opts_);
+    std::mutex mu;
+    std::set<std::string> refs;
+    uint64_t last_seq = 0, seen = 0;
+    bool ordered = true;
+    const uint64_t id = s->add_commit_listener([&](const store::CommitView& c) {
+        std::lock_guard lock(mu);
+        if (c.seq <= last_seq) ordered = false;
+        last_seq = c.seq;
+        seen += c.rows->size();
+        for (const auto& r : *c.refs) refs.insert(r.to_cursor());
+    });
+    std::vector<std::vector<int>> acks(3);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 3; ++w)
+        writers.emplace_back([&, w] {
+            for (int k = 0; k < 40; ++k) {
+                event::Batch part;
+                for (size_t i = static_cast<size_t>(w * 1000 + k * 25);
+                     i < static_cast<size_t>(w * 1000 + k * 25 + 25); ++i) {
+                    const size_t j = part.add(src.body(i), src.event(i).time_ns);
+                    for (weir_entry e = src.first(src.event(i).root); e; e = src.next(e)) {
+                        const auto& x = src.entry(e);
+                        if (x.value.type != WEIR_VAL_OBJECT && x.value.type != WEIR_VAL_ARRAY)
+                            part.put(part.event(j).root, {x.key.data, x.key.size}, x.value, WEIR_PUT_APPEND);
+                    }
+                }
+                s->write(part, [&, w, k](bool ok) {
+                    std::lock_guard lock(mu);
+                    acks[static_cast<size_t>(w)].push_back(ok ? k : -1);
+                });
+            }
+        });
+    for (auto& t : writers) t.join();
+    s->flush();
+    s->remove_commit_listener(id);
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(ordered);
+    EXPECT_EQ(seen, src.size());
+    EXPECT_EQ(refs.size(), src.size());  // no two events at one place
+    for (const auto& a : acks) {
+        ASSERT_EQ(a.size(), 40u);
+        for (int k = 0; k < 40; ++k) EXPECT_EQ(a[static_cast<size_t>(k)], k);
+    }
+    for (const auto& cursor : refs) {
+        const auto ref = store::RowRef::from_cursor(cursor);
+        ASSERT_TRUE(ref);
+        EXPECT_TRUE(s->get(*ref, "")) << cursor;
+    }
+    // The term index points at every block its events are in.
+    for (const char* text : {"timeout", "level:error", "service:auth"}) {
+        const auto cond = condition::Condition::compile(text);
+        store::SearchRequest req;
+        req.condition = &cond;
+        req.limit = 100000;
+        store::SearchRequest scan = req;
+        IndexHint h;
+        if (std::string_view(text) == "timeout")
+            h.all = {{word("timeout")}};
+        else if (std::string_view(text) == "level:error")
+            h.all = {{field("level", "error")}};
+        else
+            h.all = {{field("service", "auth")}};
+        req.hint = h;
+        EXPECT_EQ(s->search(req).total, brute(src, &cond, IndexHint{}).size()) << text;
+        EXPECT_EQ(s->search(scan).total, brute(src, &cond, IndexHint{}).size()) << text;
     }
 }
 

@@ -19,6 +19,8 @@ struct StoreConfig {
     /// Whole days older than this are deleted (0: keep everything).
     int64_t retention_ns = 0;
     int64_t block_events = 4096;
+    /// Threads that build blocks, postings and rollups ahead of the writer.
+    int64_t encode_threads = 1;
     /// Fields indexed as field=value; empty: the store's default list.
     std::vector<std::string> index_fields;
     /// Total size kept; the oldest days go past it (0: no bound).

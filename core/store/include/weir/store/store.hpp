@@ -36,6 +36,10 @@ struct StoreOptions {
     uint64_t initial_map_bytes = 64ull << 20;
     /// Events queued for the writer before write() blocks (backpressure).
     size_t max_queued_events = 1 << 16;
+    /// Threads that build blocks, postings and rollups ahead of the one
+    /// thread that commits them (0: one). Each takes what is queued at the
+    /// time, so more of them also means smaller, more frequent commits.
+    size_t encode_threads = 1;
     /// Whole partitions older than this are deleted (0: keep everything).
     int64_t retention_ns = 0;
     /// Fields indexed as field=value (lower-cased whole string values).
